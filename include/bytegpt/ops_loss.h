@@ -1,0 +1,24 @@
+/* ops_loss: softmax and cross-entropy over the byte vocabulary. The conventions all ops_* kernels share (shapes, +=
+ * in backward, no allocation, _ref twins, determinism) are in ops_matmul.h. */
+#ifndef BYTEGPT_OPS_LOSS_H
+#define BYTEGPT_OPS_LOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* probs (BT,V) = softmax of logits (BT,V) (probs may alias logits);
+ * losses (BT) = -log probs[target] (losses may be NULL);
+ * returns the mean loss over the BT rows in nats, summed in double. */
+double crossentropy_forward(float *probs, float *losses, const float *logits,
+                            const uint8_t *targets, size_t BT, size_t V);
+/* dlogits (BT,V) += (probs - onehot(target)) * dloss, where dloss is the
+ * gradient of the final loss with respect to each row's loss (1/BT for a
+ * mean). dlogits and probs are separate buffers. */
+void crossentropy_backward(float *dlogits, const float *probs, const uint8_t *targets,
+                           size_t BT, size_t V, float dloss);
+double crossentropy_forward_ref(float *probs, float *losses, const float *logits,
+                                const uint8_t *targets, size_t BT, size_t V);
+void crossentropy_backward_ref(float *dlogits, const float *probs, const uint8_t *targets,
+                               size_t BT, size_t V, float dloss);
+
+#endif

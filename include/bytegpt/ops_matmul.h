@@ -1,0 +1,35 @@
+/* ops_matmul: matrix multiply with bias, through cblas_sgemm.
+ *
+ * Conventions shared by every ops_* kernel:
+ * - Shapes in a comment above it, outputs first. Row-major, fp32.
+ *   B batch, T time (sequence), C channels, OC output channels, NH heads,
+ *   HS = C / NH head size, V vocabulary.
+ * - A backward kernel ACCUMULATES (+=) into its gradient outputs, so the
+ *   caller zeroes gradients once per step and a tensor used twice (the
+ *   tied embedding, a residual) simply receives both contributions.
+ * - No kernel allocates; scratch memory is passed in by the caller.
+ * - Every fast kernel has a slow, obviously-correct twin with the suffix
+ *   _ref (plain loops, no BLAS, no OpenMP) that the tests compare it to.
+ * - Results are deterministic for a given thread count: no atomics, no
+ *   reductions whose order depends on scheduling.
+ */
+#ifndef BYTEGPT_OPS_MATMUL_H
+#define BYTEGPT_OPS_MATMUL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* out (BT,OC) = inp (BT,C) . weight (OC,C)^T + bias (OC); bias may be NULL. */
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    size_t BT, size_t C, size_t OC);
+/* dinp (BT,C) += dout (BT,OC) . weight (OC,C)
+ * dweight (OC,C) += dout^T . inp (BT,C)
+ * dbias (OC) += sum over rows of dout; dbias may be NULL (no bias). */
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, size_t BT, size_t C, size_t OC);
+void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                        size_t BT, size_t C, size_t OC);
+void matmul_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, size_t BT, size_t C, size_t OC);
+
+#endif

@@ -1,0 +1,33 @@
+/* ops_pointwise: GELU, residual add, token and position embeddings. The conventions all ops_* kernels share (shapes, +=
+ * in backward, no allocation, _ref twins, determinism) are in ops_matmul.h. */
+#ifndef BYTEGPT_OPS_POINTWISE_H
+#define BYTEGPT_OPS_POINTWISE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* out (N) = GELU(inp (N)), tanh approximation as GPT-2 and PyTorch's
+ * approximate='tanh'. */
+void gelu_forward(float *out, const float *inp, size_t N);
+/* dinp (N) += GELU'(inp) * dout (N). */
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N);
+void gelu_forward_ref(float *out, const float *inp, size_t N);
+void gelu_backward_ref(float *dinp, const float *inp, const float *dout, size_t N);
+
+/* out (N) = a (N) + b (N). */
+void residual_forward(float *out, const float *a, const float *b, size_t N);
+/* da (N) += dout, db (N) += dout. */
+void residual_backward(float *da, float *db, const float *dout, size_t N);
+
+/* out (B,T,C) = wte[tokens[b,t]] (V,C) + wpe[t] (maxT,C). */
+void encoder_forward(float *out, const uint8_t *tokens, const float *wte, const float *wpe,
+                     size_t B, size_t T, size_t C);
+/* dwte (V,C) and dwpe (maxT,C) += scatter-add of dout (B,T,C). */
+void encoder_backward(float *dwte, float *dwpe, const float *dout, const uint8_t *tokens,
+                      size_t B, size_t T, size_t C);
+void encoder_forward_ref(float *out, const uint8_t *tokens, const float *wte, const float *wpe,
+                         size_t B, size_t T, size_t C);
+void encoder_backward_ref(float *dwte, float *dwpe, const float *dout, const uint8_t *tokens,
+                          size_t B, size_t T, size_t C);
+
+#endif
