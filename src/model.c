@@ -1,0 +1,370 @@
+/* model: the GPT-2-style transformer. See model.h for the picture. */
+#include "bytegpt/model.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "bytegpt/ops_attention.h"
+#include "bytegpt/ops_layernorm.h"
+#include "bytegpt/ops_loss.h"
+#include "bytegpt/ops_matmul.h"
+#include "bytegpt/ops_pointwise.h"
+#include "bytegpt/tokenizer.h"
+
+/* ---- Configuration ---- */
+
+int config_validate(const struct bg_config *cfg, struct bg_error *err)
+{
+    if (cfg->L == 0 || cfg->NH == 0 || cfg->C == 0 || cfg->ctx == 0)
+        return bg_fail(err, BG_ERR_INPUT, "model sizes must be at least 1 (layers %zu, heads %zu, dim %zu, ctx %zu)",
+                       cfg->L, cfg->NH, cfg->C, cfg->ctx);
+    if (cfg->V != BG_VOCAB)
+        return bg_fail(err, BG_ERR_INPUT, "vocabulary must be %d bytes, got %zu", BG_VOCAB, cfg->V);
+    if (cfg->C % cfg->NH != 0)
+        return bg_fail(err, BG_ERR_INPUT, "--dim %zu is not divisible by --heads %zu; pick a dim that is a multiple of heads",
+                       cfg->C, cfg->NH);
+    /* Bounds that keep every size product far from overflow while leaving
+     * room for any model a CPU could train (C 65536, 1024 layers). */
+    if (cfg->L > 1024 || cfg->C > 65536 || cfg->ctx > 65536 || cfg->NH > cfg->C)
+        return bg_fail(err, BG_ERR_INPUT, "model sizes out of range (at most 1024 layers, dim 65536, ctx 65536)");
+    return BG_OK;
+}
+
+void model_tensors(const struct bg_config *cfg, struct bg_tensor t[BG_N_TENSORS])
+{
+    size_t L = cfg->L, C = cfg->C, V = cfg->V, T = cfg->ctx;
+    /* name, layers, rows, cols, decay: in the order of struct bg_params. */
+    const struct { const char *name; size_t layers, rows, cols; int decay; } spec[BG_N_TENSORS] = {
+        {"wte", 1, V, C, 1},         {"wpe", 1, T, C, 1},
+        {"ln1w", L, C, 1, 0},        {"ln1b", L, C, 1, 0},
+        {"qkvw", L, 3 * C, C, 1},    {"qkvb", L, 3 * C, 1, 0},
+        {"attprojw", L, C, C, 1},    {"attprojb", L, C, 1, 0},
+        {"ln2w", L, C, 1, 0},        {"ln2b", L, C, 1, 0},
+        {"fcw", L, 4 * C, C, 1},     {"fcb", L, 4 * C, 1, 0},
+        {"fcprojw", L, C, 4 * C, 1}, {"fcprojb", L, C, 1, 0},
+        {"lnfw", 1, C, 1, 0},        {"lnfb", 1, C, 1, 0},
+    };
+    size_t offset = 0;
+    for (int i = 0; i < BG_N_TENSORS; i++) {
+        t[i].name = spec[i].name;
+        t[i].layers = spec[i].layers;
+        t[i].rows = spec[i].rows;
+        t[i].cols = spec[i].cols;
+        t[i].decay = spec[i].decay;
+        t[i].size = spec[i].layers * spec[i].rows * spec[i].cols;
+        t[i].offset = offset;
+        offset += t[i].size;
+    }
+}
+
+size_t config_num_params(const struct bg_config *cfg)
+{
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(cfg, t);
+    return t[BG_N_TENSORS - 1].offset + t[BG_N_TENSORS - 1].size;
+}
+
+double config_flops_per_token(const struct bg_config *cfg)
+{
+    return 6.0 * (double)config_num_params(cfg) + 6.0 * (double)cfg->L * (double)cfg->ctx * (double)cfg->C;
+}
+
+/* ---- Memory: one list of sizes, used to estimate and to carve ---- */
+
+/* The activation tensors in carving order, sizes in floats for batch B.
+ * model_memory sums them; model_init carves them in the same order. */
+enum { N_ACTS = 19, N_ACT_GRADS = 8 };
+
+static void act_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACTS])
+{
+    size_t L = cfg->L, T = cfg->ctx, C = cfg->C, NH = cfg->NH, V = cfg->V, BT = B * T;
+    size_t sizes[N_ACTS] = {
+        BT * C,                                 /* encoded */
+        L * BT * C, L * BT, L * BT,             /* ln1, mean, rstd */
+        L * BT * 3 * C,                         /* qkv */
+        L * BT * C,                             /* atty */
+        L * B * NH * T * T,                     /* att */
+        L * BT * C,                             /* residual2 */
+        L * BT * C, L * BT, L * BT,             /* ln2, mean, rstd */
+        L * BT * 4 * C, L * BT * 4 * C,         /* fch, fch_gelu */
+        L * BT * C,                             /* residual3 */
+        BT * C, BT, BT,                         /* lnf, mean, rstd */
+        BT * V, BT,                             /* probs, losses */
+    };
+    memcpy(s, sizes, sizeof sizes);
+}
+
+static void act_grad_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACT_GRADS])
+{
+    size_t T = cfg->ctx, C = cfg->C, NH = cfg->NH, V = cfg->V, BT = B * T;
+    size_t sizes[N_ACT_GRADS] = {
+        BT * C, BT * C, BT * 3 * C, BT * C, B * NH * T * T, BT * 4 * C, BT * 4 * C, BT * V,
+    };
+    memcpy(s, sizes, sizeof sizes);
+}
+
+void model_memory(const struct bg_config *cfg, size_t B, struct bg_memory *mem)
+{
+    size_t sa[N_ACTS], sg[N_ACT_GRADS];
+    act_sizes(cfg, B, sa);
+    act_grad_sizes(cfg, B, sg);
+    memset(mem, 0, sizeof *mem);
+    mem->params = config_num_params(cfg) * sizeof(float);
+    mem->param_arena = 4 * arena_round(mem->params);
+    for (int i = 0; i < N_ACTS; i++) {
+        mem->acts += sa[i] * sizeof(float);
+        mem->act_arena += arena_round(sa[i] * sizeof(float));
+    }
+    for (int i = 0; i < N_ACT_GRADS; i++) {
+        mem->act_grads += sg[i] * sizeof(float);
+        mem->act_arena += arena_round(sg[i] * sizeof(float));
+    }
+    mem->total = mem->param_arena + mem->act_arena;
+}
+
+/* ---- Allocation ---- */
+
+/* Points each field of p at its tensor inside block. */
+static void point_params(struct bg_params *p, float *block, const struct bg_config *cfg)
+{
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(cfg, t);
+    float **fields[BG_N_TENSORS] = {
+        &p->wte,  &p->wpe,  &p->ln1w, &p->ln1b,    &p->qkvw,    &p->qkvb,    &p->attprojw, &p->attprojb,
+        &p->ln2w, &p->ln2b, &p->fcw,  &p->fcb,     &p->fcprojw, &p->fcprojb, &p->lnfw,     &p->lnfb,
+    };
+    for (int i = 0; i < BG_N_TENSORS; i++)
+        *fields[i] = block + t[i].offset;
+}
+
+static void carve_acts(struct bg_model *m)
+{
+    size_t sa[N_ACTS], sg[N_ACT_GRADS];
+    act_sizes(&m->cfg, m->max_B, sa);
+    act_grad_sizes(&m->cfg, m->max_B, sg);
+    struct bg_acts *a = &m->a;
+    float **acts[N_ACTS] = {
+        &a->encoded,  &a->ln1,      &a->ln1_mean, &a->ln1_rstd, &a->qkv,      &a->atty,     &a->att,
+        &a->residual2, &a->ln2,     &a->ln2_mean, &a->ln2_rstd, &a->fch,      &a->fch_gelu, &a->residual3,
+        &a->lnf,      &a->lnf_mean, &a->lnf_rstd, &a->probs,    &a->losses,
+    };
+    struct bg_act_grads *d = &m->d;
+    float **grads[N_ACT_GRADS] = {
+        &d->residual, &d->ln, &d->qkv, &d->atty, &d->att, &d->fch, &d->fch_gelu, &d->logits,
+    };
+    for (int i = 0; i < N_ACTS; i++)
+        *acts[i] = arena_carve(&m->act_arena, sa[i] * sizeof(float));
+    for (int i = 0; i < N_ACT_GRADS; i++)
+        *grads[i] = arena_carve(&m->act_arena, sg[i] * sizeof(float));
+}
+
+int model_init(struct bg_model *m, const struct bg_config *cfg, size_t max_B, struct bg_error *err)
+{
+    memset(m, 0, sizeof *m);
+    int rc = config_validate(cfg, err);
+    if (rc)
+        return rc;
+    if (max_B == 0)
+        return bg_fail(err, BG_ERR_INPUT, "batch size must be at least 1");
+    m->cfg = *cfg;
+    m->max_B = max_B;
+    m->num_params = config_num_params(cfg);
+
+    struct bg_memory mem;
+    model_memory(cfg, max_B, &mem);
+    rc = arena_init(&m->param_arena, mem.param_arena, err);
+    if (rc)
+        goto out;
+    rc = arena_init(&m->act_arena, mem.act_arena, err);
+    if (rc)
+        goto out;
+
+    size_t bytes = m->num_params * sizeof(float);
+    m->params = arena_carve(&m->param_arena, bytes);
+    m->grads = arena_carve(&m->param_arena, bytes);
+    m->m = arena_carve(&m->param_arena, bytes);
+    m->v = arena_carve(&m->param_arena, bytes);
+    point_params(&m->p, m->params, cfg);
+    point_params(&m->g, m->grads, cfg);
+    carve_acts(m);
+out:
+    if (rc)
+        model_free(m);
+    return rc;
+}
+
+void model_free(struct bg_model *m)
+{
+    arena_free(&m->param_arena);
+    arena_free(&m->act_arena);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- Initialisation ---- */
+
+static void fill_normal(float *x, size_t n, float std, struct bg_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = rng_normal(rng, 0.0f, std);
+}
+
+static void fill_const(float *x, size_t n, float value)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = value;
+}
+
+void model_init_weights(struct bg_model *m, struct bg_rng *rng)
+{
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(&m->cfg, t);
+    /* GPT-2 scales the init of the projections that write into the
+     * residual stream by 1/sqrt(2L), since 2L of them add up along it. */
+    float std_proj = 0.02f / sqrtf(2.0f * (float)m->cfg.L);
+    for (int i = 0; i < BG_N_TENSORS; i++) {
+        float *x = m->params + t[i].offset;
+        const char *name = t[i].name;
+        if (strcmp(name, "ln1w") == 0 || strcmp(name, "ln2w") == 0 || strcmp(name, "lnfw") == 0)
+            fill_const(x, t[i].size, 1.0f);
+        else if (t[i].cols == 1)
+            fill_const(x, t[i].size, 0.0f); /* biases */
+        else if (strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0)
+            fill_normal(x, t[i].size, std_proj, rng);
+        else
+            fill_normal(x, t[i].size, 0.02f, rng);
+    }
+}
+
+/* ---- Forward ---- */
+
+/* The activations of layer l for the current B,T: each per-layer tensor
+ * is laid out for max_B, so layer l starts at l * (max_B*ctx*width)
+ * and the first B*T rows of it are used. */
+#define LAYER(ptr, l, width) ((ptr) + (l) * m->max_B * m->cfg.ctx * (width))
+
+/* One transformer block: x_out (B,T,C) = block l applied to x_in (B,T,C). */
+static void block_forward(struct bg_model *m, size_t l, const float *x_in, size_t B, size_t T)
+{
+    size_t C = m->cfg.C, NH = m->cfg.NH, BT = B * T;
+    struct bg_acts *a = &m->a;
+    const struct bg_params *p = &m->p;
+    float *ln1 = LAYER(a->ln1, l, C), *qkv = LAYER(a->qkv, l, 3 * C), *atty = LAYER(a->atty, l, C);
+    float *att = LAYER(a->att, l, NH * m->cfg.ctx), *res2 = LAYER(a->residual2, l, C);
+    float *ln2 = LAYER(a->ln2, l, C), *fch = LAYER(a->fch, l, 4 * C);
+    float *fch_gelu = LAYER(a->fch_gelu, l, 4 * C), *res3 = LAYER(a->residual3, l, C);
+
+    /* The attention half: x = x + attn(ln_1(x)). The projection is written
+     * straight into residual2 and the input added in place. */
+    layernorm_forward(ln1, LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), x_in,
+                      p->ln1w + l * C, p->ln1b + l * C, BT, C);
+    matmul_forward(qkv, ln1, p->qkvw + l * 3 * C * C, p->qkvb + l * 3 * C, BT, C, 3 * C);
+    attention_forward(atty, att, qkv, B, T, C, NH);
+    matmul_forward(res2, atty, p->attprojw + l * C * C, p->attprojb + l * C, BT, C, C);
+    residual_forward(res2, res2, x_in, BT * C);
+
+    /* The MLP half: x = x + c_proj(gelu(c_fc(ln_2(x)))). */
+    layernorm_forward(ln2, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), res2,
+                      p->ln2w + l * C, p->ln2b + l * C, BT, C);
+    matmul_forward(fch, ln2, p->fcw + l * 4 * C * C, p->fcb + l * 4 * C, BT, C, 4 * C);
+    gelu_forward(fch_gelu, fch, BT * 4 * C);
+    matmul_forward(res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C);
+    residual_forward(res3, res3, res2, BT * C);
+}
+
+double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *targets,
+                     size_t B, size_t T)
+{
+    size_t C = m->cfg.C, V = m->cfg.V, L = m->cfg.L, BT = B * T;
+    struct bg_acts *a = &m->a;
+    m->B = B;
+    m->T = T;
+    m->inputs = inputs;
+    m->targets = targets;
+
+    encoder_forward(a->encoded, inputs, m->p.wte, m->p.wpe, B, T, C);
+    for (size_t l = 0; l < L; l++)
+        block_forward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
+    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, LAYER(a->residual3, L - 1, C),
+                      m->p.lnfw, m->p.lnfb, BT, C);
+    /* The LM head is the token embedding: logits = lnf . wte^T, no bias.
+     * The logits are turned into probabilities in place. */
+    matmul_forward(a->probs, a->lnf, m->p.wte, NULL, BT, C, V);
+    if (!targets) {
+        crossentropy_forward(a->probs, NULL, a->probs, NULL, BT, V);
+        m->loss = 0.0;
+        return 0.0;
+    }
+    m->loss = crossentropy_forward(a->probs, a->losses, a->probs, targets, BT, V);
+    return m->loss;
+}
+
+const float *model_probs(const struct bg_model *m, size_t b, size_t t)
+{
+    return m->a.probs + (b * m->T + t) * m->cfg.V;
+}
+
+/* ---- Backward ---- */
+
+void model_zero_grad(struct bg_model *m)
+{
+    memset(m->grads, 0, m->num_params * sizeof(float));
+}
+
+/* The gradient of block l. On entry d->residual holds the gradient of the
+ * block's output (residual3[l]); on exit, of its input x_in. */
+static void block_backward(struct bg_model *m, size_t l, const float *x_in, size_t B, size_t T)
+{
+    size_t C = m->cfg.C, NH = m->cfg.NH, BT = B * T;
+    const struct bg_acts *a = &m->a;
+    const struct bg_params *p = &m->p;
+    const struct bg_params *g = &m->g;
+    struct bg_act_grads *d = &m->d;
+    float *dres = d->residual;
+
+    /* The MLP half, last operation first. residual3 = residual2 + mlp, so
+     * the residual stream's gradient passes through unchanged (dres keeps
+     * it) and is also the gradient of the MLP's output. */
+    memset(d->fch_gelu, 0, BT * 4 * C * sizeof(float));
+    matmul_backward(d->fch_gelu, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
+                    LAYER(a->fch_gelu, l, 4 * C), p->fcprojw + l * 4 * C * C, BT, 4 * C, C);
+    memset(d->fch, 0, BT * 4 * C * sizeof(float));
+    gelu_backward(d->fch, LAYER(a->fch, l, 4 * C), d->fch_gelu, BT * 4 * C);
+    memset(d->ln, 0, BT * C * sizeof(float));
+    matmul_backward(d->ln, g->fcw + l * 4 * C * C, g->fcb + l * 4 * C, d->fch,
+                    LAYER(a->ln2, l, C), p->fcw + l * 4 * C * C, BT, C, 4 * C);
+    layernorm_backward(dres, g->ln2w + l * C, g->ln2b + l * C, d->ln, LAYER(a->residual2, l, C),
+                       p->ln2w + l * C, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), BT, C);
+
+    /* The attention half: now dres is the gradient of residual2. */
+    memset(d->atty, 0, BT * C * sizeof(float));
+    matmul_backward(d->atty, g->attprojw + l * C * C, g->attprojb + l * C, dres,
+                    LAYER(a->atty, l, C), p->attprojw + l * C * C, BT, C, C);
+    memset(d->qkv, 0, BT * 3 * C * sizeof(float));
+    attention_backward(d->qkv, d->att, d->atty, LAYER(a->qkv, l, 3 * C),
+                       LAYER(a->att, l, NH * m->cfg.ctx), B, T, C, NH);
+    memset(d->ln, 0, BT * C * sizeof(float));
+    matmul_backward(d->ln, g->qkvw + l * 3 * C * C, g->qkvb + l * 3 * C, d->qkv,
+                    LAYER(a->ln1, l, C), p->qkvw + l * 3 * C * C, BT, C, 3 * C);
+    layernorm_backward(dres, g->ln1w + l * C, g->ln1b + l * C, d->ln, x_in, p->ln1w + l * C,
+                       LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), BT, C);
+}
+
+void model_backward(struct bg_model *m, float loss_scale)
+{
+    size_t B = m->B, T = m->T, C = m->cfg.C, V = m->cfg.V, L = m->cfg.L, BT = B * T;
+    const struct bg_acts *a = &m->a;
+    struct bg_act_grads *d = &m->d;
+
+    /* The loss is the mean over BT positions, so each position's loss has
+     * gradient loss_scale / BT. */
+    memset(d->logits, 0, BT * V * sizeof(float));
+    crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT);
+    memset(d->ln, 0, BT * C * sizeof(float));
+    matmul_backward(d->ln, m->g.wte, NULL, d->logits, a->lnf, m->p.wte, BT, C, V);
+    memset(d->residual, 0, BT * C * sizeof(float));
+    layernorm_backward(d->residual, m->g.lnfw, m->g.lnfb, d->ln, LAYER(a->residual3, L - 1, C),
+                       m->p.lnfw, a->lnf_mean, a->lnf_rstd, BT, C);
+    for (size_t l = L; l-- > 0;)
+        block_backward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
+    encoder_backward(m->g.wte, m->g.wpe, d->residual, m->inputs, B, T, C);
+}
