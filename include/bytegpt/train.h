@@ -1,0 +1,85 @@
+/* train: one step of pre-training, and the configuration of a run.
+ *
+ * A step reads like the algorithm: next batch, forward, zero grads,
+ * backward (summed over --accum micro-batches), clip, update. The run
+ * loop around it (evaluation, samples, the log, checkpoints, the progress
+ * line) lives in the CLI, which calls the modules of this layer in turn;
+ * this module prints nothing. */
+#ifndef BYTEGPT_TRAIN_H
+#define BYTEGPT_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytegpt/adamw.h"
+#include "bytegpt/corpus.h"
+#include "bytegpt/error.h"
+#include "bytegpt/model.h"
+
+/* Everything that defines a run. --batch is the rows of one forward pass
+ * (a micro-batch); each update sums the gradients of --accum of them, so
+ * an update sees batch * accum * ctx tokens. */
+struct bg_train_config {
+    struct bg_config model;
+    size_t batch, accum;
+    uint64_t steps;        /* updates; with a time budget, an upper bound (0: none) */
+    double time_budget;    /* seconds; 0 for a run counted in steps */
+    double lr, min_lr;
+    uint64_t warmup;       /* steps of linear warmup */
+    double weight_decay, beta1, beta2, clip;
+    uint64_t eval_every, eval_batches, sample_every, ckpt_every;
+    uint64_t seed;
+    int threads;
+};
+
+/* Named configurations: "tiny" (tests, a first look: seconds), "default"
+ * (learns words from the default corpus in a few minutes on 2 cores),
+ * "small" and "medium" (longer runs). Fills cfg, or fails naming the
+ * known presets. */
+int train_preset(const char *name, struct bg_train_config *cfg, struct bg_error *err);
+
+/* The preset names, NULL-terminated, for help texts and `info`. */
+extern const char *const bg_preset_names[];
+
+/* Checks the optimisation and run settings (the model's are checked by
+ * config_validate): finite, positive where they must be, betas in [0,1). */
+int train_config_validate(const struct bg_train_config *cfg, struct bg_error *err);
+
+/* Sets the threads OpenBLAS and OpenMP use (n >= 1). */
+void train_set_threads(int n);
+
+/* The trainer: a model, its optimizer, and batch buffers, all allocated
+ * once by trainer_init; trainer_step allocates nothing. */
+struct bg_trainer {
+    struct bg_train_config cfg;
+    struct bg_model model;
+    struct bg_adamw opt;
+    struct bg_tensor tensors[BG_N_TENSORS];
+    struct bg_corpus *corpus; /* not owned */
+    uint8_t *inputs, *targets; /* (batch, ctx) each, carved from io */
+    struct bg_arena io;
+    uint64_t step;             /* updates done */
+    uint64_t tokens;           /* training tokens seen */
+};
+
+/* What one step did, for the log and the progress line. */
+struct bg_step_result {
+    double loss;      /* mean train loss over the accumulated micro-batches */
+    double grad_norm; /* global norm before clipping */
+    double lr;
+};
+
+int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus,
+                 struct bg_error *err);
+void trainer_free(struct bg_trainer *t);
+
+/* One update at learning rate lr. A loss or gradient norm that is NaN or
+ * infinite stops before the update (BG_ERR_RUNTIME), so the parameters
+ * stay as they were. */
+int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err);
+
+/* The mean validation loss (nats per byte) over cfg.eval_batches fixed
+ * validation batches. */
+double trainer_evaluate(struct bg_trainer *t);
+
+#endif

@@ -1,0 +1,271 @@
+/* checkpoint: see checkpoint.h for the layout and the guarantees. */
+#include "bytegpt/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- The state record: fixed-width fields, one after another ---- */
+
+/* The record is a sequence of 8-byte fields, each a uint64 or a double
+ * (stored as its bits), in the order of ckpt_fields. Writing and reading
+ * walk the same list, so the two can never disagree. */
+#define HEADER_BYTES 24
+#define N_FIELDS 38
+#define RECORD_BYTES (N_FIELDS * 8)
+
+enum field_kind { U64, SIZE, F64, INT };
+struct field {
+    enum field_kind kind;
+    void *p;
+};
+
+static void ckpt_fields(struct bg_ckpt_state *s, struct field f[N_FIELDS])
+{
+    struct bg_train_config *c = &s->cfg;
+    struct field list[N_FIELDS] = {
+        {SIZE, &c->model.L}, {SIZE, &c->model.NH}, {SIZE, &c->model.C}, {SIZE, &c->model.ctx},
+        {SIZE, &c->model.V}, {SIZE, &c->batch}, {SIZE, &c->accum}, {U64, &c->steps},
+        {F64, &c->time_budget}, {F64, &c->lr}, {F64, &c->min_lr}, {U64, &c->warmup},
+        {F64, &c->weight_decay}, {F64, &c->beta1}, {F64, &c->beta2}, {F64, &c->clip},
+        {U64, &c->eval_every}, {U64, &c->eval_batches}, {U64, &c->sample_every}, {U64, &c->ckpt_every},
+        {U64, &c->seed}, {INT, &c->threads},
+        {U64, &s->step}, {U64, &s->tokens}, {F64, &s->elapsed}, {F64, &s->warmup_progress},
+        {F64, &s->best_val},
+        {U64, &s->pos.epoch}, {U64, &s->pos.shard}, {U64, &s->pos.offset}, {U64, &s->pos.drawn},
+        {U64, &s->pos.rng.state}, {U64, &s->pos.rng.inc},
+        {U64, &s->sample_rng.state}, {U64, &s->sample_rng.inc},
+        {U64, NULL}, {U64, NULL}, {U64, NULL}, /* reserved, written as zero */
+    };
+    memcpy(f, list, sizeof list);
+}
+
+static void put_u64(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+static void record_write(unsigned char *b, const struct bg_ckpt_state *s)
+{
+    struct field f[N_FIELDS];
+    ckpt_fields((struct bg_ckpt_state *)s, f);
+    for (int i = 0; i < N_FIELDS; i++) {
+        uint64_t v = 0;
+        if (f[i].p && f[i].kind == U64)
+            v = *(uint64_t *)f[i].p;
+        else if (f[i].p && f[i].kind == SIZE)
+            v = *(size_t *)f[i].p;
+        else if (f[i].p && f[i].kind == INT)
+            v = (uint64_t)(int64_t)*(int *)f[i].p;
+        else if (f[i].p)
+            memcpy(&v, f[i].p, 8);
+        put_u64(b + 8 * i, v);
+    }
+}
+
+static void record_read(const unsigned char *b, struct bg_ckpt_state *s)
+{
+    struct field f[N_FIELDS];
+    memset(s, 0, sizeof *s);
+    ckpt_fields(s, f);
+    for (int i = 0; i < N_FIELDS; i++) {
+        uint64_t v = get_u64(b + 8 * i);
+        if (f[i].p && f[i].kind == U64)
+            *(uint64_t *)f[i].p = v;
+        else if (f[i].p && f[i].kind == SIZE)
+            *(size_t *)f[i].p = (size_t)v;
+        else if (f[i].p && f[i].kind == INT)
+            *(int *)f[i].p = (int)(int64_t)v;
+        else if (f[i].p)
+            memcpy(f[i].p, &v, 8);
+    }
+}
+
+/* The floats are written as they sit in memory, which is the file's
+ * little-endian order only on a little-endian machine. */
+static int host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+static uint64_t file_size(size_t n_params)
+{
+    return HEADER_BYTES + RECORD_BYTES + 8 + 3 * (uint64_t)n_params * sizeof(float);
+}
+
+/* ---- Saving ---- */
+
+/* fsyncs the folder holding path, so that a rename in it is durable. */
+static int sync_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int write_all(FILE *f, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struct bg_model *m,
+                    struct bg_error *err)
+{
+    if (!host_is_little_endian())
+        return bg_fail(err, BG_ERR_RUNTIME, "checkpoints are little-endian; this machine is not");
+    size_t n = m->num_params, bytes = n * sizeof(float);
+    unsigned char head[HEADER_BYTES + RECORD_BYTES + 8];
+    memcpy(head, BG_CKPT_MAGIC, 8);
+    put_u64(head + 16, file_size(n));
+    record_write(head + HEADER_BYTES, s);
+    put_u64(head + HEADER_BYTES + RECORD_BYTES, n);
+
+    /* The CRC covers everything after its own field: offset 16 on. */
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, head + 16, (uInt)(sizeof head - 16));
+    const float *arrays[3] = {m->params, m->m, m->v};
+    for (int a = 0; a < 3; a++)
+        crc = crc32_z(crc, (const Bytef *)arrays[a], bytes);
+    uint32_t version = BG_CKPT_VERSION, crc32v = (uint32_t)crc;
+    for (int i = 0; i < 4; i++) {
+        head[8 + i] = (unsigned char)(version >> (8 * i));
+        head[12 + i] = (unsigned char)(crc32v >> (8 * i));
+    }
+
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return bg_fail(err, BG_ERR_RUNTIME, "cannot write checkpoint %s: %s", tmp, strerror(errno));
+    int bad = write_all(f, head, sizeof head);
+    for (int a = 0; a < 3 && !bad; a++)
+        bad = write_all(f, arrays[a], bytes);
+    /* Every byte must be on the disk before the rename makes it the
+     * checkpoint; otherwise a power cut could leave a renamed empty file. */
+    if (!bad)
+        bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int saved_errno = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        saved_errno = errno;
+    }
+    if (!bad && rename(tmp, path) != 0) {
+        bad = 1;
+        saved_errno = errno;
+    }
+    if (bad) {
+        remove(tmp);
+        return bg_fail(err, BG_ERR_RUNTIME, "cannot write checkpoint %s: %s (the previous checkpoint is intact)",
+                       path, strerror(saved_errno));
+    }
+    sync_parent(path);
+    return BG_OK;
+}
+
+/* ---- Loading ---- */
+
+/* Reads the header and record and checks what can be checked without the
+ * tensors: magic, version, the size the header states against the file's
+ * real size and against the size the record implies. */
+static int read_head(FILE *f, const char *path, unsigned char *head, struct bg_ckpt_state *s,
+                     struct bg_error *err)
+{
+    size_t head_len = HEADER_BYTES + RECORD_BYTES + 8;
+    if (fseek(f, 0, SEEK_END) != 0)
+        return bg_fail(err, BG_ERR_INPUT, "cannot read checkpoint %s: %s", path, strerror(errno));
+    long real = ftell(f);
+    rewind(f);
+    size_t got = fread(head, 1, head_len, f);
+    if (got >= 8 && memcmp(head, BG_CKPT_MAGIC, 8) != 0)
+        return bg_fail(err, BG_ERR_INPUT, "%s is not a bytegpt checkpoint (wrong magic)", path);
+    if (got < head_len)
+        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated (%ld bytes, the header alone needs %zu)",
+                       path, real, head_len);
+    uint32_t version = (uint32_t)(get_u64(head + 8) & 0xffffffffu);
+    if (version != BG_CKPT_VERSION)
+        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s has format version %u; this bytegpt reads version %u",
+                       path, version, BG_CKPT_VERSION);
+    record_read(head + HEADER_BYTES, s);
+    uint64_t n = get_u64(head + HEADER_BYTES + RECORD_BYTES), stated = get_u64(head + 16);
+    struct bg_error cfg_err;
+    if (config_validate(&s->cfg.model, &cfg_err) != BG_OK || config_num_params(&s->cfg.model) != n ||
+        stated != file_size(n))
+        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is corrupt (its header is inconsistent)", path);
+    if ((uint64_t)real != stated)
+        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated or damaged: %ld bytes, expected %llu",
+                       path, real, (unsigned long long)stated);
+    return BG_OK;
+}
+
+int checkpoint_peek(const char *path, struct bg_ckpt_state *s, struct bg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bg_fail(err, BG_ERR_INPUT, "cannot open checkpoint %s: %s", path, strerror(errno));
+    unsigned char head[HEADER_BYTES + RECORD_BYTES + 8];
+    int rc = read_head(f, path, head, s, err);
+    fclose(f);
+    return rc;
+}
+
+int checkpoint_load(const char *path, struct bg_ckpt_state *s, struct bg_model *m, struct bg_error *err)
+{
+    if (!host_is_little_endian())
+        return bg_fail(err, BG_ERR_RUNTIME, "checkpoints are little-endian; this machine is not");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bg_fail(err, BG_ERR_INPUT, "cannot open checkpoint %s: %s", path, strerror(errno));
+    unsigned char head[HEADER_BYTES + RECORD_BYTES + 8];
+    int rc = read_head(f, path, head, s, err);
+    if (rc)
+        goto out;
+    if (config_num_params(&s->cfg.model) != m->num_params) {
+        rc = bg_fail(err, BG_ERR_INPUT, "checkpoint %s holds a different model than the one built for it", path);
+        goto out;
+    }
+    size_t bytes = m->num_params * sizeof(float);
+    float *arrays[3] = {m->params, m->m, m->v};
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, head + 16, (uInt)(sizeof head - 16));
+    for (int a = 0; a < 3; a++) {
+        if (fread(arrays[a], 1, bytes, f) != bytes) {
+            rc = bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated", path);
+            goto out;
+        }
+        crc = crc32_z(crc, (const Bytef *)arrays[a], bytes);
+    }
+    uint32_t stored = (uint32_t)(get_u64(head + 8) >> 32);
+    if ((uint32_t)crc != stored)
+        rc = bg_fail(err, BG_ERR_INPUT,
+                     "checkpoint %s is damaged: CRC32 %08x, expected %08x; use an earlier checkpoint (best.bin?)",
+                     path, (unsigned)crc, (unsigned)stored);
+out:
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* common: what several commands share: the model and run flags with
+ * their presets, and human-readable numbers. */
+#ifndef BYTEGPT_CLI_COMMON_H
+#define BYTEGPT_CLI_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "args.h"
+#include "bytegpt/train.h"
+
+/* The model flags --preset --layers --heads --dim --ctx --batch, parsed
+ * into these fields, then laid over the preset by common_apply_model. */
+struct common_model_flags {
+    const char *preset;
+    size_t layers, heads, dim, ctx, batch;
+};
+
+#define COMMON_MODEL_SPECS(f)                                                  \
+    {"preset", ARG_STRING, &(f).preset, 0, 0}, {"layers", ARG_SIZE, &(f).layers, 0, 0}, \
+    {"heads", ARG_SIZE, &(f).heads, 0, 0},     {"dim", ARG_SIZE, &(f).dim, 0, 0},       \
+    {"ctx", ARG_SIZE, &(f).ctx, 0, 0},         {"batch", ARG_SIZE, &(f).batch, 0, 0}
+
+/* The help lines for the model flags. */
+#define COMMON_MODEL_HELP                                                                 \
+    "  --preset NAME    tiny | default | small | medium (default: default)\n"            \
+    "  --layers N       transformer blocks (overrides the preset)\n"                     \
+    "  --heads N        attention heads; dim must be divisible by heads\n"               \
+    "  --dim N          embedding width (channels)\n"                                    \
+    "  --ctx N          context length in bytes\n"                                       \
+    "  --batch N        rows per forward pass (micro-batch)\n"
+
+/* Fills cfg from the preset (default "default") and the given flags,
+ * then validates the model. */
+int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
+                       struct bg_train_config *cfg, struct bg_error *err);
+
+/* "1.23 MiB", "4.5 GFLOP", "12.3k": writes into buf and returns it. */
+const char *common_bytes(char *buf, size_t n, double bytes);
+const char *common_si(char *buf, size_t n, double value, const char *unit);
+/* Seconds as "42s", "3m05s", "2h10m", "3.2 days", "41 years". */
+const char *common_duration(char *buf, size_t n, double seconds);
+
+/* The memory this machine has (physical RAM), or 0 when unknown. */
+uint64_t common_machine_memory(void);
+
+/* Refuses a model whose memory estimate exceeds the machine's memory,
+ * before anything is allocated, with the estimate and the limit. */
+int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_error *err);
+
+#endif

@@ -1,0 +1,53 @@
+/* main: dispatches `bytegpt COMMAND ...` to the command's entry point. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_command *const commands[] = {
+    &cli_cmd_train, &cli_cmd_sample, &cli_cmd_predict, &cli_cmd_eval, &cli_cmd_plot,
+    &cli_cmd_info,  &cli_cmd_export, &cli_cmd_bench,   &cli_cmd_sweep,
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int cli_report(const struct bg_error *err)
+{
+    fprintf(stderr, "error: %s\n", err->msg);
+    return err->code ? err->code : BG_ERR_RUNTIME;
+}
+
+void cli_print_help(const struct cli_command *cmd)
+{
+    fputs(cmd->help, stdout);
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "bytegpt: pre-train a byte-level GPT on a text corpus, on the CPU.\n"
+            "\n"
+            "usage: bytegpt COMMAND [flags]    (bytegpt COMMAND --help for its flags)\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "\nexit codes: 0 ok, 1 runtime failure, 2 usage or input error, 130/143 stopped by a signal\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        fprintf(stderr, "error: no command given; try bytegpt --help\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i]->name) == 0)
+            return commands[i]->run(argc - 1, argv + 1);
+    fprintf(stderr, "error: unknown command '%s'; the commands are listed by bytegpt --help\n", argv[1]);
+    return 2;
+}

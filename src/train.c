@@ -1,0 +1,187 @@
+/* train: see train.h. */
+#include "bytegpt/train.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "bytegpt/tokenizer.h"
+
+/* ---- Presets ---- */
+
+const char *const bg_preset_names[] = {"tiny", "default", "small", "medium", NULL};
+
+/* Settings every preset shares unless it says otherwise: AdamW as GPT-3
+ * and nanoGPT use it, clipping at 1, evaluation every 100 steps. */
+static struct bg_train_config preset_base(void)
+{
+    struct bg_train_config c;
+    memset(&c, 0, sizeof c);
+    c.model.V = BG_VOCAB;
+    c.accum = 1;
+    c.weight_decay = 0.1;
+    c.beta1 = 0.9;
+    c.beta2 = 0.95;
+    c.clip = 1.0;
+    c.eval_every = 100;
+    c.eval_batches = 20;
+    c.sample_every = 500;
+    c.ckpt_every = 200;
+    c.seed = 1337;
+    c.threads = 0; /* all cores */
+    return c;
+}
+
+int train_preset(const char *name, struct bg_train_config *cfg, struct bg_error *err)
+{
+    struct bg_train_config c = preset_base();
+    if (strcmp(name, "tiny") == 0) {
+        /* Seconds on one core: for tests and a first look. */
+        c.model = (struct bg_config){.L = 2, .NH = 2, .C = 32, .ctx = 32, .V = BG_VOCAB};
+        c.batch = 8;
+        c.steps = 200;
+        c.lr = 3e-3;
+        c.min_lr = 3e-4;
+        c.warmup = 20;
+        c.eval_every = 50;
+        c.eval_batches = 8;
+        c.sample_every = 100;
+        c.ckpt_every = 50;
+    } else if (strcmp(name, "default") == 0) {
+        /* Learns English words from moby-dick in a few minutes on 2 cores. */
+        c.model = (struct bg_config){.L = 4, .NH = 4, .C = 128, .ctx = 128, .V = BG_VOCAB};
+        c.batch = 16;
+        c.steps = 5000;
+        c.lr = 3e-3;
+        c.min_lr = 3e-4;
+        c.warmup = 100;
+    } else if (strcmp(name, "small") == 0) {
+        c.model = (struct bg_config){.L = 6, .NH = 8, .C = 256, .ctx = 256, .V = BG_VOCAB};
+        c.batch = 16;
+        c.steps = 10000;
+        c.lr = 1e-3;
+        c.min_lr = 1e-4;
+        c.warmup = 200;
+    } else if (strcmp(name, "medium") == 0) {
+        c.model = (struct bg_config){.L = 6, .NH = 12, .C = 384, .ctx = 256, .V = BG_VOCAB};
+        c.batch = 8;
+        c.steps = 20000;
+        c.lr = 6e-4;
+        c.min_lr = 6e-5;
+        c.warmup = 400;
+    } else {
+        return bg_fail(err, BG_ERR_INPUT, "unknown preset '%s'; the presets are tiny, default, small, medium", name);
+    }
+    *cfg = c;
+    return BG_OK;
+}
+
+int train_config_validate(const struct bg_train_config *c, struct bg_error *err)
+{
+    if (c->batch == 0 || c->accum == 0)
+        return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at least 1");
+    if (c->batch > 65536 || c->accum > 65536)
+        return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at most 65536");
+    if (c->steps == 0 && c->time_budget <= 0)
+        return bg_fail(err, BG_ERR_INPUT, "a run needs --steps N or --time-budget T");
+    if (!isfinite(c->lr) || c->lr <= 0 || c->lr > 1)
+        return bg_fail(err, BG_ERR_INPUT, "--lr must be a number in (0, 1], got %g", c->lr);
+    if (!isfinite(c->min_lr) || c->min_lr < 0 || c->min_lr > c->lr)
+        return bg_fail(err, BG_ERR_INPUT, "--min-lr must be in [0, lr=%g], got %g", c->lr, c->min_lr);
+    if (!isfinite(c->weight_decay) || c->weight_decay < 0 || c->weight_decay >= 1.0 / c->lr)
+        return bg_fail(err, BG_ERR_INPUT, "--wd must be >= 0 and below 1/lr, got %g", c->weight_decay);
+    if (!isfinite(c->beta1) || c->beta1 < 0 || c->beta1 >= 1)
+        return bg_fail(err, BG_ERR_INPUT, "--beta1 must be in [0, 1), got %g", c->beta1);
+    if (!isfinite(c->beta2) || c->beta2 < 0 || c->beta2 >= 1)
+        return bg_fail(err, BG_ERR_INPUT, "--beta2 must be in [0, 1), got %g", c->beta2);
+    if (!isfinite(c->clip) || c->clip < 0)
+        return bg_fail(err, BG_ERR_INPUT, "--clip must be >= 0 (0 turns clipping off), got %g", c->clip);
+    if (c->steps > 0 && c->warmup > c->steps)
+        return bg_fail(err, BG_ERR_INPUT, "--warmup %llu is longer than the run (--steps %llu)",
+                       (unsigned long long)c->warmup, (unsigned long long)c->steps);
+    if (c->eval_batches == 0)
+        return bg_fail(err, BG_ERR_INPUT, "--eval-batches must be at least 1");
+    return BG_OK;
+}
+
+void train_set_threads(int n)
+{
+    openblas_set_num_threads(n);
+    omp_set_num_threads(n);
+}
+
+/* ---- The trainer ---- */
+
+int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus,
+                 struct bg_error *err)
+{
+    memset(t, 0, sizeof *t);
+    int rc = train_config_validate(cfg, err);
+    if (rc)
+        return rc;
+    t->cfg = *cfg;
+    t->corpus = corpus;
+    t->opt = (struct bg_adamw){(float)cfg->beta1, (float)cfg->beta2, 1e-8f, (float)cfg->weight_decay};
+    model_tensors(&cfg->model, t->tensors);
+    rc = model_init(&t->model, &cfg->model, cfg->batch, err);
+    if (rc)
+        return rc;
+    size_t n = cfg->batch * cfg->model.ctx;
+    rc = arena_init(&t->io, 2 * arena_round(n), err);
+    if (rc) {
+        model_free(&t->model);
+        return rc;
+    }
+    t->inputs = arena_carve(&t->io, n);
+    t->targets = arena_carve(&t->io, n);
+    return BG_OK;
+}
+
+void trainer_free(struct bg_trainer *t)
+{
+    model_free(&t->model);
+    arena_free(&t->io);
+}
+
+int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err)
+{
+    struct bg_model *m = &t->model;
+    size_t B = t->cfg.batch, T = t->cfg.model.ctx, k = t->cfg.accum;
+    double loss = 0.0;
+
+    model_zero_grad(m);
+    for (size_t micro = 0; micro < k; micro++) {
+        int rc = corpus_next_batch(t->corpus, t->inputs, t->targets, B, T, err);
+        if (rc)
+            return rc;
+        loss += model_forward(m, t->inputs, t->targets, B, T) / (double)k;
+        model_backward(m, 1.0f / (float)k);
+    }
+    double norm = adamw_clip(m->grads, m->num_params, t->cfg.clip);
+    if (!isfinite(loss) || !isfinite(norm))
+        return bg_fail(err, BG_ERR_RUNTIME,
+                       "step %llu: the %s became %s (loss %g, gradient norm %g); the parameters were not updated. "
+                       "Try a lower --lr or a smaller --clip",
+                       (unsigned long long)t->step + 1, isfinite(loss) ? "gradient norm" : "loss",
+                       isnan(isfinite(loss) ? norm : loss) ? "NaN" : "infinite", loss, norm);
+    adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
+
+    t->step++;
+    t->tokens += (uint64_t)(B * T * k);
+    r->loss = loss;
+    r->grad_norm = norm;
+    r->lr = lr;
+    return BG_OK;
+}
+
+double trainer_evaluate(struct bg_trainer *t)
+{
+    size_t B = t->cfg.batch, T = t->cfg.model.ctx, n = t->cfg.eval_batches;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        corpus_val_batch(t->corpus, t->inputs, t->targets, i, n, B, T);
+        sum += model_forward(&t->model, t->inputs, t->targets, B, T);
+    }
+    return sum / (double)n;
+}
