@@ -3,7 +3,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "bytegpt/checkpoint.h"
 
 int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
                        struct bg_train_config *cfg, struct bg_error *err)
@@ -82,4 +87,33 @@ int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_err
                        "but this machine has %s; use a smaller --dim, --layers, --ctx or --batch",
                        common_bytes(a, sizeof a, (double)mem.total), batch, common_bytes(b, sizeof b, (double)have));
     return BG_OK;
+}
+
+int common_load_model(const char *path, size_t max_B, struct bg_model *m, struct bg_ckpt_state *state,
+                      char *used_path, size_t used_n, struct bg_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return bg_fail(err, BG_ERR_INPUT, "--model %s: %s; give a run folder or a checkpoint file", path,
+                       strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        /* A run folder: the best validation checkpoint if there is one. */
+        snprintf(used_path, used_n, "%s/best.bin", path);
+        if (stat(used_path, &st) != 0)
+            snprintf(used_path, used_n, "%s/ckpt.bin", path);
+        if (stat(used_path, &st) != 0)
+            return bg_fail(err, BG_ERR_INPUT, "--model %s is a folder without best.bin or ckpt.bin; is it a run folder?",
+                           path);
+    } else {
+        snprintf(used_path, used_n, "%s", path);
+    }
+    struct bg_ckpt_state s;
+    int rc = checkpoint_peek(used_path, &s, err);
+    if (!rc)
+        rc = model_init(m, &s.cfg.model, max_B, err);
+    if (!rc && (rc = checkpoint_load(used_path, &s, m, err)))
+        model_free(m);
+    if (!rc && state)
+        *state = s;
+    return rc;
 }
