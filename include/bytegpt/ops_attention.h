@@ -1,5 +1,6 @@
-/* ops_attention: causal multi-head self-attention. The conventions all ops_* kernels share (shapes, +=
- * in backward, no allocation, _ref twins, determinism) are in ops_matmul.h. */
+/* ops_attention: causal multi-head self-attention. The conventions all
+ * ops_* kernels share (shapes, += in backward, no allocation, _ref twins,
+ * determinism) are in ops_matmul.h. */
 #ifndef BYTEGPT_OPS_ATTENTION_H
 #define BYTEGPT_OPS_ATTENTION_H
 

@@ -1,5 +1,6 @@
-/* ops_layernorm: layer normalisation. The conventions all ops_* kernels share (shapes, +=
- * in backward, no allocation, _ref twins, determinism) are in ops_matmul.h. */
+/* ops_layernorm: layer normalisation. The conventions all ops_* kernels
+ * share (shapes, += in backward, no allocation, _ref twins, determinism)
+ * are in ops_matmul.h. */
 #ifndef BYTEGPT_OPS_LAYERNORM_H
 #define BYTEGPT_OPS_LAYERNORM_H
 

@@ -1,5 +1,6 @@
-/* ops_loss: softmax and cross-entropy over the byte vocabulary. The conventions all ops_* kernels share (shapes, +=
- * in backward, no allocation, _ref twins, determinism) are in ops_matmul.h. */
+/* ops_loss: softmax and cross-entropy over the byte vocabulary. The
+ * conventions all ops_* kernels share (shapes, += in backward, no
+ * allocation, _ref twins, determinism) are in ops_matmul.h. */
 #ifndef BYTEGPT_OPS_LOSS_H
 #define BYTEGPT_OPS_LOSS_H
 
@@ -8,7 +9,10 @@
 
 /* probs (BT,V) = softmax of logits (BT,V) (probs may alias logits);
  * losses (BT) = -log probs[target] (losses may be NULL);
- * returns the mean loss over the BT rows in nats, summed in double. */
+ * returns the mean loss over the BT rows in nats, summed in double, with
+ * the same bits for any number of threads. Every target is below V.
+ * targets may be NULL (generation): probabilities only, losses untouched,
+ * and 0 returned. */
 double crossentropy_forward(float *probs, float *losses, const float *logits,
                             const uint8_t *targets, size_t BT, size_t V);
 /* dlogits (BT,V) += (probs - onehot(target)) * dloss, where dloss is the

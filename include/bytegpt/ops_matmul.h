@@ -10,8 +10,11 @@
  * - No kernel allocates; scratch memory is passed in by the caller.
  * - Every fast kernel has a slow, obviously-correct twin with the suffix
  *   _ref (plain loops, no BLAS, no OpenMP) that the tests compare it to.
+ *   In each ops_*.c a forward sits right above its backward, and the twins
+ *   follow them.
  * - Results are deterministic for a given thread count: no atomics, no
  *   reductions whose order depends on scheduling.
+ * - Every size is at least 1 and below 2^31 (BLAS takes int dimensions).
  */
 #ifndef BYTEGPT_OPS_MATMUL_H
 #define BYTEGPT_OPS_MATMUL_H

@@ -1,5 +1,6 @@
-/* ops_pointwise: GELU, residual add, token and position embeddings. The conventions all ops_* kernels share (shapes, +=
- * in backward, no allocation, _ref twins, determinism) are in ops_matmul.h. */
+/* ops_pointwise: GELU, residual add, token and position embeddings. The
+ * conventions all ops_* kernels share (shapes, += in backward, no
+ * allocation, _ref twins, determinism) are in ops_matmul.h. */
 #ifndef BYTEGPT_OPS_POINTWISE_H
 #define BYTEGPT_OPS_POINTWISE_H
 

@@ -1,0 +1,251 @@
+/* ops_attention: causal multi-head self-attention and its backward pass.
+ * See ops_matmul.h for the conventions all ops_* kernels share.
+ *
+ * For each sequence b and head h, with Q, K, V the T x HS slices of qkv
+ * that belong to the head:
+ *     preatt = Q . K^T / sqrt(HS)       (T,T) how well query t matches key t2
+ *     att    = causal softmax of preatt (T,T) row t weighs keys t2 <= t only
+ *     out_h  = att . V                  (T,HS) the weighted mix of values
+ * A token may look at itself and the past but never the future, which is
+ * what makes next-token prediction an honest task.
+ *
+ * The slices are not contiguous: row t of Q starts at qkv[(b*T + t)*3C +
+ * h*HS] and the next row is 3C floats further on. BLAS handles that through
+ * the leading dimension argument (lda = 3C), so the two big products of
+ * every head go to cblas_sgemm without copying anything. */
+#include "bytegpt/ops_attention.h"
+
+#include <cblas.h>
+#include <math.h>
+
+/* ---- Forward ---- */
+
+/* out (B,T,C), att (B,NH,T,T) = causal self-attention of qkv (B,T,3C) */
+void attention_forward(float *out, float *att, const float *qkv,
+                       size_t B, size_t T, size_t C, size_t NH)
+{
+    size_t HS = C / NH;
+    /* Dividing the scores by sqrt(HS) keeps their spread near 1 whatever
+     * the head size, so the softmax does not saturate at initialisation. */
+    float scale = 1.0f / sqrtf((float)HS);
+    int ld = (int)(3 * C);
+
+    /* The (b, h) pairs are independent, so they are shared among threads.
+     * Inside a parallel region the OpenMP build of OpenBLAS runs each sgemm
+     * on the calling thread, so the cores are not oversubscribed. */
+#pragma omp parallel for schedule(static)
+    for (size_t bh = 0; bh < B * NH; bh++) {
+        size_t b = bh / NH, h = bh % NH;
+        const float *q = qkv + b * T * 3 * C + h * HS;
+        const float *k = q + C;
+        const float *v = q + 2 * C;
+        float *a = att + bh * T * T;
+
+        /* a (T,T) = scale * q (T,HS) . k (T,HS)^T. This also fills the
+         * entries above the diagonal, which the softmax below overwrites
+         * with zeros; skipping them is a later optimisation. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, scale, q,
+                    ld, k, ld, 0.0f, a, (int)T);
+
+        /* The softmax of each row over keys t2 <= t. Subtracting the row's
+         * largest score first does not change the result (it cancels
+         * between numerator and denominator) but keeps every exp() at most
+         * 1, so nothing overflows however large the scores grow. */
+        for (size_t t = 0; t < T; t++) {
+            float *row = a + t * T;
+            float maxval = row[0];
+            for (size_t t2 = 1; t2 <= t; t2++)
+                if (row[t2] > maxval)
+                    maxval = row[t2];
+            float sum = 0.0f;
+            for (size_t t2 = 0; t2 <= t; t2++) {
+                float e = expf(row[t2] - maxval);
+                row[t2] = e;
+                sum += e;
+            }
+            /* sum >= 1, because the largest score contributes exp(0). */
+            float inv = 1.0f / sum;
+            for (size_t t2 = 0; t2 <= t; t2++)
+                row[t2] *= inv;
+            /* The future gets exactly zero weight, so the product with V
+             * below adds exact zeros for it. */
+            for (size_t t2 = t + 1; t2 < T; t2++)
+                row[t2] = 0.0f;
+        }
+
+        /* out_h (T,HS) = a (T,T) . v (T,HS), written into head h's columns
+         * of out, whose rows are C apart. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f, a,
+                    (int)T, v, ld, 0.0f, out + b * T * C + h * HS, (int)C);
+    }
+}
+
+/* ---- Backward ---- */
+
+/* dqkv (B,T,3C) += gradient of attention_forward given dout (B,T,C);
+ * datt (B,NH,T,T) is scratch, overwritten. */
+void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
+                        const float *att, size_t B, size_t T, size_t C, size_t NH)
+{
+    size_t HS = C / NH;
+    float scale = 1.0f / sqrtf((float)HS);
+    int ld = (int)(3 * C);
+
+    /* Each (b, h) writes only head h's columns of sequence b in dqkv, and
+     * its own T x T block of datt, so the pairs run in parallel without
+     * ever writing the same float. */
+#pragma omp parallel for schedule(static)
+    for (size_t bh = 0; bh < B * NH; bh++) {
+        size_t b = bh / NH, h = bh % NH;
+        const float *q = qkv + b * T * 3 * C + h * HS;
+        const float *k = q + C;
+        const float *v = q + 2 * C;
+        float *dq = dqkv + b * T * 3 * C + h * HS;
+        float *dk = dq + C;
+        float *dv = dq + 2 * C;
+        const float *dout_h = dout + b * T * C + h * HS;
+        const float *a = att + bh * T * T;
+        float *da = datt + bh * T * T;
+
+        /* Backward through out_h = a . v, the same rule as a matmul:
+         * da (T,T) = dout_h (T,HS) . v (T,HS)^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, 1.0f,
+                    dout_h, (int)C, v, ld, 0.0f, da, (int)T);
+        /* dv (T,HS) += a (T,T)^T . dout_h (T,HS) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f, a,
+                    (int)T, dout_h, (int)C, 1.0f, dv, ld);
+
+        /* Backward through the softmax of each row, in place. With
+         * p = softmax(s), dp_j/ds_i = p_j (delta_ij - p_i), so
+         *     ds_i = p_i (dp_i - sum_j p_j dp_j).
+         * Only keys t2 <= t took part; the entries above the diagonal are
+         * set to zero so that the products below ignore them. */
+        for (size_t t = 0; t < T; t++) {
+            const float *prow = a + t * T;
+            float *drow = da + t * T;
+            float dot = 0.0f;
+            for (size_t t2 = 0; t2 <= t; t2++)
+                dot += prow[t2] * drow[t2];
+            for (size_t t2 = 0; t2 <= t; t2++)
+                drow[t2] = prow[t2] * (drow[t2] - dot);
+            for (size_t t2 = t + 1; t2 < T; t2++)
+                drow[t2] = 0.0f;
+        }
+
+        /* Backward through preatt = scale * q . k^T, with da now holding
+         * dpreatt: dq (T,HS) += scale * dpreatt (T,T) . k (T,HS) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, scale,
+                    da, (int)T, k, ld, 1.0f, dq, ld);
+        /* dk (T,HS) += scale * dpreatt (T,T)^T . q (T,HS) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, scale, da,
+                    (int)T, q, ld, 1.0f, dk, ld);
+    }
+}
+
+/* ---- Slow twins ---- */
+
+/* A dot product of two float vectors, summed in double. */
+static double dot_ref(const float *x, const float *y, size_t n)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)x[i] * y[i];
+    return sum;
+}
+
+/* The slow twin, one row (b, t, h) at a time, in double. The scores are
+ * computed again in each of three passes (largest, sum of exponentials,
+ * probabilities) rather than stored, so that each probability is rounded
+ * to float only once. */
+void attention_forward_ref(float *out, float *att, const float *qkv,
+                           size_t B, size_t T, size_t C, size_t NH)
+{
+    size_t HS = C / NH;
+    double scale = 1.0 / sqrt((double)HS);
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < T; t++) {
+            for (size_t h = 0; h < NH; h++) {
+                const float *q = qkv + (b * T + t) * 3 * C + h * HS;
+                float *a = att + ((b * NH + h) * T + t) * T;
+                double maxval = -INFINITY;
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    const float *k = qkv + (b * T + t2) * 3 * C + C + h * HS;
+                    double s = scale * dot_ref(q, k, HS);
+                    if (s > maxval)
+                        maxval = s;
+                }
+                double sum = 0.0;
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    const float *k = qkv + (b * T + t2) * 3 * C + C + h * HS;
+                    sum += exp(scale * dot_ref(q, k, HS) - maxval);
+                }
+                for (size_t t2 = 0; t2 < T; t2++) {
+                    const float *k = qkv + (b * T + t2) * 3 * C + C + h * HS;
+                    a[t2] = t2 <= t ? (float)(exp(scale * dot_ref(q, k, HS) - maxval) / sum)
+                                    : 0.0f;
+                }
+                for (size_t i = 0; i < HS; i++) {
+                    double o = 0.0;
+                    for (size_t t2 = 0; t2 <= t; t2++)
+                        o += (double)a[t2] * qkv[(b * T + t2) * 3 * C + 2 * C + h * HS + i];
+                    out[(b * T + t) * C + h * HS + i] = (float)o;
+                }
+            }
+        }
+    }
+}
+
+/* The slow twin, in two steps. First, row by row, datt = dout . v^T and
+ * then the softmax backward, in double, into datt (the only intermediate
+ * the twin rounds to float). Second, each element of dq, dk and dv as one
+ * sum in double, written the way the formulas read:
+ *     dq[t]  += scale * sum_{t2 <= t} dpreatt[t][t2] k[t2]
+ *     dk[t2] += scale * sum_{t >= t2} dpreatt[t][t2] q[t]
+ *     dv[t2] +=         sum_{t >= t2} att[t][t2] dout[t] */
+void attention_backward_ref(float *dqkv, float *datt, const float *dout, const float *qkv,
+                            const float *att, size_t B, size_t T, size_t C, size_t NH)
+{
+    size_t HS = C / NH;
+    double scale = 1.0 / sqrt((double)HS);
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NH; h++) {
+            for (size_t t = 0; t < T; t++) {
+                const float *dout_t = dout + (b * T + t) * C + h * HS;
+                const float *a = att + ((b * NH + h) * T + t) * T;
+                float *da = datt + ((b * NH + h) * T + t) * T;
+                double dot = 0.0;
+                for (size_t t2 = 0; t2 <= t; t2++) {
+                    const float *v = qkv + (b * T + t2) * 3 * C + 2 * C + h * HS;
+                    dot += a[t2] * dot_ref(dout_t, v, HS);
+                }
+                for (size_t t2 = 0; t2 < T; t2++) {
+                    const float *v = qkv + (b * T + t2) * 3 * C + 2 * C + h * HS;
+                    da[t2] = t2 <= t ? (float)(a[t2] * (dot_ref(dout_t, v, HS) - dot)) : 0.0f;
+                }
+            }
+        }
+    }
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NH; h++) {
+            const float *a = att + (b * NH + h) * T * T;
+            const float *dpre = datt + (b * NH + h) * T * T;
+            for (size_t t = 0; t < T; t++) {
+                for (size_t i = 0; i < HS; i++) {
+                    float *dq = dqkv + (b * T + t) * 3 * C + h * HS + i;
+                    float *dk = dq + C;
+                    float *dv = dq + 2 * C;
+                    double sq = 0.0, sk = 0.0, sv = 0.0;
+                    for (size_t t2 = 0; t2 <= t; t2++)
+                        sq += (double)dpre[t * T + t2] * qkv[(b * T + t2) * 3 * C + C + h * HS + i];
+                    for (size_t t1 = t; t1 < T; t1++) {
+                        sk += (double)dpre[t1 * T + t] * qkv[(b * T + t1) * 3 * C + h * HS + i];
+                        sv += (double)a[t1 * T + t] * dout[(b * T + t1) * C + h * HS + i];
+                    }
+                    *dq = (float)(*dq + scale * sq);
+                    *dk = (float)(*dk + scale * sk);
+                    *dv = (float)(*dv + sv);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+/* ops_layernorm: layer normalisation and its backward pass. See
+ * ops_matmul.h for the conventions all ops_* kernels share.
+ *
+ * Each row x of C channels is shifted to mean 0 and scaled to variance 1,
+ * then given a learned scale (weight) and shift (bias) per channel:
+ *     xhat = (x - mean(x)) * rstd,   rstd = 1 / sqrt(var(x) + eps)
+ *     out  = xhat * weight + bias
+ * The variance is the biased one (divided by C, not C - 1), as PyTorch's
+ * LayerNorm does, and eps = 1e-5 keeps rstd finite on a constant row. The
+ * forward saves mean and rstd per row so the backward need not recompute
+ * them. */
+#include "bytegpt/ops_layernorm.h"
+
+#include <math.h>
+
+/* The backward sums dweight and dbias over rows in blocks of this many
+ * columns, one block per thread; see matmul_backward's BIAS_BLOCK. */
+#define LN_BLOCK 64
+
+/* out (BT,C), mean (BT), rstd (BT) = LayerNorm of inp (BT,C) with weight (C), bias (C) */
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, size_t BT, size_t C)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C;
+        float m = 0.0f;
+        for (size_t i = 0; i < C; i++)
+            m += x[i];
+        m /= (float)C;
+        /* The variance is summed from (x - m)^2 in a second pass rather
+         * than as mean(x^2) - m^2: when the row's mean is large compared
+         * with its spread, that difference of two close numbers would lose
+         * most of its digits. */
+        float var = 0.0f;
+        for (size_t i = 0; i < C; i++) {
+            float d = x[i] - m;
+            var += d * d;
+        }
+        var /= (float)C;
+        float s = 1.0f / sqrtf(var + BG_LN_EPS);
+        float *o = out + r * C;
+        for (size_t i = 0; i < C; i++)
+            o[i] = (x[i] - m) * s * weight[i] + bias[i];
+        mean[r] = m;
+        rstd[r] = s;
+    }
+}
+
+/* dinp (BT,C), dweight (C), dbias (C) += gradients of layernorm_forward given dout (BT,C) */
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, size_t BT, size_t C)
+{
+    /* Pass 1, rows in parallel: dinp. With dnorm = dout * weight, the
+     * gradient of xhat, the chain rule through the mean and the variance
+     * (both of which every x_i moves) gives
+     *     dinp_i = rstd * (dnorm_i - mean(dnorm) - xhat_i * mean(dnorm * xhat)).
+     * The two means take one sweep over the row, the update a second. */
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C;
+        const float *dy = dout + r * C;
+        float m = mean[r], s = rstd[r];
+        float sum_dnorm = 0.0f, sum_dnorm_xhat = 0.0f;
+        for (size_t i = 0; i < C; i++) {
+            float xhat = (x[i] - m) * s;
+            float dnorm = weight[i] * dy[i];
+            sum_dnorm += dnorm;
+            sum_dnorm_xhat += dnorm * xhat;
+        }
+        float mean_dnorm = sum_dnorm / (float)C;
+        float mean_dnorm_xhat = sum_dnorm_xhat / (float)C;
+        float *dx = dinp + r * C;
+        for (size_t i = 0; i < C; i++) {
+            float xhat = (x[i] - m) * s;
+            float dnorm = weight[i] * dy[i];
+            dx[i] += s * (dnorm - mean_dnorm - xhat * mean_dnorm_xhat);
+        }
+    }
+
+    /* Pass 2, columns in parallel: weight[i] and bias[i] are used by every
+     * row, so their gradients are sums over rows, dweight_i = sum_r dout *
+     * xhat and dbias_i = sum_r dout. Splitting by columns lets each thread
+     * own its sums outright: no atomics, and the same order every run. */
+    size_t nblocks = (C + LN_BLOCK - 1) / LN_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (size_t blk = 0; blk < nblocks; blk++) {
+        size_t c0 = blk * LN_BLOCK;
+        size_t n = C - c0 < LN_BLOCK ? C - c0 : LN_BLOCK;
+        float dw[LN_BLOCK] = {0}, db[LN_BLOCK] = {0};
+        for (size_t r = 0; r < BT; r++) {
+            const float *x = inp + r * C + c0;
+            const float *dy = dout + r * C + c0;
+            float m = mean[r], s = rstd[r];
+            for (size_t j = 0; j < n; j++) {
+                dw[j] += dy[j] * ((x[j] - m) * s);
+                db[j] += dy[j];
+            }
+        }
+        for (size_t j = 0; j < n; j++) {
+            dweight[c0 + j] += dw[j];
+            dbias[c0 + j] += db[j];
+        }
+    }
+}
+
+/* The slow twin: the same formulas in double, each output rounded to float
+ * once. */
+void layernorm_forward_ref(float *out, float *mean, float *rstd, const float *inp,
+                           const float *weight, const float *bias, size_t BT, size_t C)
+{
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C;
+        double m = 0.0;
+        for (size_t i = 0; i < C; i++)
+            m += x[i];
+        m /= (double)C;
+        double var = 0.0;
+        for (size_t i = 0; i < C; i++)
+            var += (x[i] - m) * (x[i] - m);
+        var /= (double)C;
+        double s = 1.0 / sqrt(var + (double)BG_LN_EPS);
+        for (size_t i = 0; i < C; i++)
+            out[r * C + i] = (float)((x[i] - m) * s * weight[i] + bias[i]);
+        mean[r] = (float)m;
+        rstd[r] = (float)s;
+    }
+}
+
+/* The slow twin: the same formula for dinp, and each element of dweight
+ * and dbias as one sum over rows, all in double, rounded to float once. */
+void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, const float *mean,
+                            const float *rstd, size_t BT, size_t C)
+{
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C;
+        const float *dy = dout + r * C;
+        double m = mean[r], s = rstd[r];
+        double mean_dnorm = 0.0, mean_dnorm_xhat = 0.0;
+        for (size_t i = 0; i < C; i++) {
+            mean_dnorm += (double)weight[i] * dy[i];
+            mean_dnorm_xhat += (double)weight[i] * dy[i] * ((x[i] - m) * s);
+        }
+        mean_dnorm /= (double)C;
+        mean_dnorm_xhat /= (double)C;
+        for (size_t i = 0; i < C; i++) {
+            double xhat = (x[i] - m) * s;
+            double dnorm = (double)weight[i] * dy[i];
+            dinp[r * C + i] =
+                (float)(dinp[r * C + i] + s * (dnorm - mean_dnorm - xhat * mean_dnorm_xhat));
+        }
+    }
+    for (size_t i = 0; i < C; i++) {
+        double dw = dweight[i], db = dbias[i];
+        for (size_t r = 0; r < BT; r++) {
+            double xhat = (inp[r * C + i] - (double)mean[r]) * rstd[r];
+            dw += dout[r * C + i] * xhat;
+            db += dout[r * C + i];
+        }
+        dweight[i] = (float)dw;
+        dbias[i] = (float)db;
+    }
+}

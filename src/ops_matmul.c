@@ -1,0 +1,127 @@
+/* ops_matmul: the fully connected layer, out = inp . weight^T + bias, and
+ * its backward pass. See ops_matmul.h for the conventions all ops_*
+ * kernels share.
+ *
+ * Almost all of a transformer's arithmetic is in these matrix products, so
+ * they go to cblas_sgemm, which computes C = alpha * op(A) . op(B) + beta * C
+ * for row-major matrices with a cache-blocked, vectorised, multi-threaded
+ * kernel. Our job is only to describe each product to it: which matrix is
+ * transposed, and the leading dimension (the distance in floats from one
+ * row to the next) of each. */
+#include "bytegpt/ops_matmul.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* dbias is a sum over rows, which sgemm cannot do for us. We split the
+ * columns into blocks of this many and give each block to one thread, so
+ * no two threads ever write the same element, and each element is summed
+ * over the rows in the same order whatever the number of threads. A block
+ * of 64 floats is four cache lines, and summing it one row at a time runs
+ * on vector instructions because the 64 sums are independent. */
+#define BIAS_BLOCK 64
+
+/* out (BT,OC) = inp (BT,C) . weight (OC,C)^T + bias (OC) */
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    size_t BT, size_t C, size_t OC)
+{
+    /* sgemm adds beta * out to its product. Filling each row of out with
+     * the bias first and passing beta = 1 adds the bias in the same sweep
+     * over out; without a bias, beta = 0 tells sgemm to ignore whatever out
+     * held before (even a NaN). */
+    float beta = 0.0f;
+    if (bias) {
+#pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < BT; r++)
+            memcpy(out + r * OC, bias, OC * sizeof(float));
+        beta = 1.0f;
+    }
+    /* inp is BT x C with rows C apart. weight is stored OC x C, one row per
+     * output channel, so the product needs its transpose: CblasTrans. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)BT, (int)OC, (int)C, 1.0f, inp,
+                (int)C, weight, (int)C, beta, out, (int)OC);
+}
+
+/* dinp (BT,C) += dout (BT,OC) . weight (OC,C)
+ * dweight (OC,C) += dout (BT,OC)^T . inp (BT,C)
+ * dbias (OC) += sum over the BT rows of dout */
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+{
+    /* out[r][o] = sum_c inp[r][c] weight[o][c], so inp[r][c] reaches every
+     * output of row r through weight[o][c]: dinp = dout . weight. beta = 1
+     * makes sgemm add to dinp instead of overwriting it. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)BT, (int)C, (int)OC, 1.0f, dout,
+                (int)OC, weight, (int)C, 1.0f, dinp, (int)C);
+    /* weight[o][c] is used once per row r, multiplied by inp[r][c]: its
+     * gradient sums dout[r][o] inp[r][c] over rows, dweight = dout^T . inp. */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)OC, (int)C, (int)BT, 1.0f, dout,
+                (int)OC, inp, (int)C, 1.0f, dweight, (int)C);
+    if (!dbias)
+        return;
+    /* bias[o] is added once per row: its gradient is the column sum of
+     * dout. Each block of columns is summed into a small local array, row
+     * after row, and added to dbias once at the end. */
+    size_t nblocks = (OC + BIAS_BLOCK - 1) / BIAS_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (size_t blk = 0; blk < nblocks; blk++) {
+        size_t o0 = blk * BIAS_BLOCK;
+        size_t n = OC - o0 < BIAS_BLOCK ? OC - o0 : BIAS_BLOCK;
+        float sum[BIAS_BLOCK] = {0};
+        for (size_t r = 0; r < BT; r++) {
+            const float *row = dout + r * OC + o0;
+            for (size_t j = 0; j < n; j++)
+                sum[j] += row[j];
+        }
+        for (size_t j = 0; j < n; j++)
+            dbias[o0 + j] += sum[j];
+    }
+}
+
+/* The slow twin: one dot product per output, summed in double. A product
+ * of two floats is exact in double, so the only sizeable rounding is the
+ * final one to float; the tests can treat this as the exact answer. */
+void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                        size_t BT, size_t C, size_t OC)
+{
+    for (size_t r = 0; r < BT; r++) {
+        for (size_t o = 0; o < OC; o++) {
+            double sum = bias ? bias[o] : 0.0;
+            for (size_t c = 0; c < C; c++)
+                sum += (double)inp[r * C + c] * weight[o * C + c];
+            out[r * OC + o] = (float)sum;
+        }
+    }
+}
+
+/* The slow twin: each gradient element is one sum, written the way the
+ * formulas above read, accumulated in double starting from the value the
+ * gradient already held, and rounded to float once. */
+void matmul_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+{
+    for (size_t r = 0; r < BT; r++) {
+        for (size_t c = 0; c < C; c++) {
+            double sum = dinp[r * C + c];
+            for (size_t o = 0; o < OC; o++)
+                sum += (double)dout[r * OC + o] * weight[o * C + c];
+            dinp[r * C + c] = (float)sum;
+        }
+    }
+    for (size_t o = 0; o < OC; o++) {
+        for (size_t c = 0; c < C; c++) {
+            double sum = dweight[o * C + c];
+            for (size_t r = 0; r < BT; r++)
+                sum += (double)dout[r * OC + o] * inp[r * C + c];
+            dweight[o * C + c] = (float)sum;
+        }
+    }
+    if (!dbias)
+        return;
+    for (size_t o = 0; o < OC; o++) {
+        double sum = dbias[o];
+        for (size_t r = 0; r < BT; r++)
+            sum += dout[r * OC + o];
+        dbias[o] = (float)sum;
+    }
+}

@@ -1,0 +1,170 @@
+/* ops_pointwise: GELU, the residual add, and the token and position
+ * embeddings, with their backward passes. See ops_matmul.h for the
+ * conventions all ops_* kernels share. These kernels touch each element a
+ * few times and do little arithmetic, so their speed is that of memory;
+ * OpenMP spreads them over the cores. */
+#include "bytegpt/ops_pointwise.h"
+
+#include <math.h>
+
+/* ---- GELU ---- */
+
+/* GPT-2's GELU is the tanh approximation of x * Phi(x), Phi the normal
+ * distribution function:
+ *     gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+#define GELU_SQRT_2_OVER_PI 0.7978845608028654f
+#define GELU_COEFF 0.044715f
+
+/* out (N) = GELU(inp (N)) */
+void gelu_forward(float *out, const float *inp, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        float x = inp[i];
+        float u = GELU_SQRT_2_OVER_PI * (x + GELU_COEFF * x * x * x);
+        out[i] = 0.5f * x * (1.0f + tanhf(u));
+    }
+}
+
+/* dinp (N) += GELU'(inp (N)) * dout (N). Differentiates the line
+ *     out = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+ * of gelu_forward by the product rule:
+ *     d out/dx = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) du/dx,
+ *     du/dx    = sqrt(2/pi) (1 + 3 * 0.044715 x^2). */
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        float x = inp[i];
+        float u = GELU_SQRT_2_OVER_PI * (x + GELU_COEFF * x * x * x);
+        float th = tanhf(u);
+        float sech2 = 1.0f - th * th;
+        float dudx = GELU_SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_COEFF * x * x);
+        float grad = 0.5f * (1.0f + th) + 0.5f * x * sech2 * dudx;
+        dinp[i] += grad * dout[i];
+    }
+}
+
+/* pi, written out: M_PI is not part of standard C. */
+#define GELU_PI 3.14159265358979323846
+
+/* The slow twin of gelu_forward, in double. */
+void gelu_forward_ref(float *out, const float *inp, size_t N)
+{
+    for (size_t i = 0; i < N; i++) {
+        double x = inp[i];
+        double u = sqrt(2.0 / GELU_PI) * (x + 0.044715 * x * x * x);
+        out[i] = (float)(0.5 * x * (1.0 + tanh(u)));
+    }
+}
+
+/* The slow twin of gelu_backward, in double. */
+void gelu_backward_ref(float *dinp, const float *inp, const float *dout, size_t N)
+{
+    for (size_t i = 0; i < N; i++) {
+        double x = inp[i];
+        double u = sqrt(2.0 / GELU_PI) * (x + 0.044715 * x * x * x);
+        double th = tanh(u);
+        double dudx = sqrt(2.0 / GELU_PI) * (1.0 + 3.0 * 0.044715 * x * x);
+        double grad = 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * dudx;
+        dinp[i] = (float)(dinp[i] + grad * dout[i]);
+    }
+}
+
+/* ---- Residual ---- */
+
+/* The residual stream adds each block's output to its input. One IEEE
+ * addition is already the obviously-correct version of itself, so these two
+ * have no _ref twin; the tests compare them with a + b directly. */
+
+/* out (N) = a (N) + b (N) */
+void residual_forward(float *out, const float *a, const float *b, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++)
+        out[i] = a[i] + b[i];
+}
+
+/* da (N) += dout (N), db (N) += dout (N): an addition passes its gradient
+ * unchanged to both operands. */
+void residual_backward(float *da, float *db, const float *dout, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+/* ---- Encoder: token and position embeddings ---- */
+
+/* The backward accumulates into dwte and dwpe in blocks of this many
+ * columns, one block per thread; see matmul_backward's BIAS_BLOCK. */
+#define ENC_BLOCK 64
+
+/* out (B,T,C) = wte[tokens[b,t]] (V,C) + wpe[t] (maxT,C) */
+void encoder_forward(float *out, const uint8_t *tokens, const float *wte, const float *wpe,
+                     size_t B, size_t T, size_t C)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t bt = 0; bt < B * T; bt++) {
+        const float *tok = wte + (size_t)tokens[bt] * C;
+        const float *pos = wpe + (bt % T) * C;
+        float *o = out + bt * C;
+        for (size_t c = 0; c < C; c++)
+            o[c] = tok[c] + pos[c];
+    }
+}
+
+/* dwte (V,C), dwpe (maxT,C) += scatter-add of dout (B,T,C) */
+void encoder_backward(float *dwte, float *dwpe, const float *dout, const uint8_t *tokens,
+                      size_t B, size_t T, size_t C)
+{
+    /* The same byte occurs at many positions, so many rows of dout add into
+     * one row of dwte; split by rows, two threads could add to the same
+     * float at once. Split by columns instead: each thread owns a block of
+     * columns of every row of dwte and dwpe and walks all positions in
+     * order, so each element receives its additions in exactly the order of
+     * the serial loop, whatever the number of threads. */
+    size_t nblocks = (C + ENC_BLOCK - 1) / ENC_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (size_t blk = 0; blk < nblocks; blk++) {
+        size_t c0 = blk * ENC_BLOCK;
+        size_t n = C - c0 < ENC_BLOCK ? C - c0 : ENC_BLOCK;
+        for (size_t bt = 0; bt < B * T; bt++) {
+            const float *d = dout + bt * C + c0;
+            float *tok = dwte + (size_t)tokens[bt] * C + c0;
+            float *pos = dwpe + (bt % T) * C + c0;
+            for (size_t j = 0; j < n; j++) {
+                tok[j] += d[j];
+                pos[j] += d[j];
+            }
+        }
+    }
+}
+
+/* The slow twin: the same single addition per element, loop by loop. */
+void encoder_forward_ref(float *out, const uint8_t *tokens, const float *wte, const float *wpe,
+                         size_t B, size_t T, size_t C)
+{
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t < T; t++)
+            for (size_t c = 0; c < C; c++)
+                out[(b * T + t) * C + c] =
+                    wte[(size_t)tokens[b * T + t] * C + c] + wpe[t * C + c];
+}
+
+/* The slow twin: the serial scatter-add. */
+void encoder_backward_ref(float *dwte, float *dwpe, const float *dout, const uint8_t *tokens,
+                          size_t B, size_t T, size_t C)
+{
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < T; t++) {
+            for (size_t c = 0; c < C; c++) {
+                float d = dout[(b * T + t) * C + c];
+                dwte[(size_t)tokens[b * T + t] * C + c] += d;
+                dwpe[t * C + c] += d;
+            }
+        }
+    }
+}
