@@ -38,11 +38,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Debian installs OpenBLAS variants side by side and picks one through the
-# alternatives system; point libopenblas (and with it openblas.pc) at the
-# OpenMP build. Only root can change it; others are told what to run.
+# alternatives system; point libopenblas (and with it openblas.pc), and the
+# generic libblas and liblapack, at the OpenMP build. All four must agree:
+# a process (PyTorch, in the benchmark) that loads both builds hangs in its
+# first threaded matmul. Only root can change them; others are told how.
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 omp_dir=/usr/lib/$multiarch/openblas-openmp
-for alt in libopenblas.so.0 libopenblas.so; do
+for alt in libopenblas.so.0 libopenblas.so libblas.so.3 liblapack.so.3; do
     name=$alt-$multiarch
     want=$omp_dir/$alt
     have=$(readlink -f "/etc/alternatives/$name" 2>/dev/null || true)

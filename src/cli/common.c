@@ -83,7 +83,7 @@ int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_err
     char a[32], b[32];
     if (have > 0 && (double)mem.total > 0.9 * (double)have)
         return bg_fail(err, BG_ERR_INPUT,
-                       "the model needs %s (parameters, gradients, AdamW moments and activations for batch %zu) "
+                       "the model needs %s of memory (parameters, gradients, AdamW moments and activations for batch %zu) "
                        "but this machine has %s; use a smaller --dim, --layers, --ctx or --batch",
                        common_bytes(a, sizeof a, (double)mem.total), batch, common_bytes(b, sizeof b, (double)have));
     return BG_OK;
