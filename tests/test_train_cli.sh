@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# bytegpt train from the command line: every bad input gets one line
+# "error: ..." and exit 2 with nothing written; a run leaves its folder;
+# output off a terminal has no control characters.
+set -u
+BG=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+
+# A small text: words from a short list, a few hundred KB.
+python3 - "$tmp/words.txt" <<'PY'
+import random, sys
+random.seed(5)
+w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
+open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
+PY
+printf 'tiny text' > "$tmp/short.txt"
+
+# expect_error NAME PATTERN ARGS...: exit 2, one line "error: ...PATTERN...",
+# and no run folder left at $tmp/out.
+expect_error() {
+    local name=$1 pattern=$2
+    shift 2
+    rm -rf "$tmp/out"
+    "$BG" train "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+    local rc=$?
+    if [ $rc -ne 2 ]; then bad "$name: exit $rc, want 2"; cat "$tmp/stderr"; return; fi
+    if [ "$(wc -l <"$tmp/stderr")" -ne 1 ] || ! grep -q "^error: .*$pattern" "$tmp/stderr"; then
+        bad "$name: stderr is not one 'error: ...$pattern' line:"; cat "$tmp/stderr"; return
+    fi
+    if [ -e "$tmp/out" ]; then bad "$name: left $tmp/out behind"; return; fi
+    ok
+}
+
+C=(--corpus "$tmp/words.txt" --out "$tmp/out")
+expect_error "unknown flag" "--bogus" "${C[@]}" --bogus 3
+expect_error "missing value" "--steps" "${C[@]}" --steps
+expect_error "malformed number" "--steps" "${C[@]}" --steps 12x
+expect_error "unknown preset" "huge" "${C[@]}" --preset huge
+expect_error "dim not divisible by heads" "divisible" "${C[@]}" --preset tiny --dim 30 --heads 4
+expect_error "zero layers" "--layers" "${C[@]}" --preset tiny --layers 0
+expect_error "zero batch" "--batch" "${C[@]}" --preset tiny --batch 0
+expect_error "zero accum" "--accum" "${C[@]}" --preset tiny --accum 0
+expect_error "negative steps" "--steps" "${C[@]}" --preset tiny --steps -5
+expect_error "zero steps" "--steps" "${C[@]}" --preset tiny --steps 0
+expect_error "NaN lr" "--lr" "${C[@]}" --preset tiny --lr nan
+expect_error "negative lr" "--lr" "${C[@]}" --preset tiny --lr -0.1
+expect_error "negative wd" "--wd" "${C[@]}" --preset tiny --wd -1
+expect_error "beta1 of 1" "--beta1" "${C[@]}" --preset tiny --beta1 1
+expect_error "beta2 above 1" "--beta2" "${C[@]}" --preset tiny --beta2 1.5
+expect_error "negative clip" "--clip" "${C[@]}" --preset tiny --clip -1
+expect_error "bad time unit" "--time-budget" "${C[@]}" --preset tiny --time-budget 5x
+expect_error "zero time budget" "--time-budget" "${C[@]}" --preset tiny --time-budget 0m
+expect_error "ctx larger than the corpus allows" "short.txt" --corpus "$tmp/short.txt" --out "$tmp/out" --preset tiny
+expect_error "missing corpus" "nonexistent" --corpus "$tmp/nonexistent.gz" --out "$tmp/out" --preset tiny
+expect_error "no corpus" "--corpus" --out "$tmp/out" --preset tiny
+expect_error "model too large for memory" "memory" "${C[@]}" --layers 1024 --dim 65536 --heads 64
+expect_error "resume without a run" "neither a checkpoint nor a log" --out "$tmp/out" --resume
+
+# A run: the folder and its files, the log's header and one row per step.
+"$BG" train "${C[@]}" --preset tiny --steps 30 --eval-every 10 --sample-every 15 >"$tmp/run.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok || { bad "tiny run exit $rc"; cat "$tmp/run.out"; }
+for f in log.csv ckpt.bin best.bin samples.txt config.txt; do
+    [ -s "$tmp/out/$f" ] && ok || bad "run folder lacks $f"
+done
+[ "$(head -1 "$tmp/out/log.csv")" = "step,tokens,flops,lr,train_loss,val_loss,val_bpb,grad_norm,tokens_per_s,elapsed_s" ] && ok || bad "log header"
+[ "$(tail -n +2 "$tmp/out/log.csv" | cut -d, -f1 | tr '\n' ' ')" = "$(seq -s ' ' 1 30) " ] && ok || bad "log rows are not steps 1..30"
+# Evaluations at steps 10, 20, 30: val columns filled there and only there.
+[ "$(awk -F, 'NR>1 && $6!="" {print $1}' "$tmp/out/log.csv" | tr '\n' ' ')" = "10 20 30 " ] && ok || bad "val columns not at 10,20,30"
+grep -q -- "--- step 15 " "$tmp/out/samples.txt" && ok || bad "no sample at step 15"
+# Off a terminal: plain lines, no carriage returns or escape sequences.
+if LC_ALL=C grep -q $'[\r\033]' "$tmp/run.out"; then bad "control bytes in non-terminal output"; else ok; fi
+grep -q "^done: 30 steps" "$tmp/run.out" && ok || bad "no summary line"
+
+# The same folder again without --resume is refused and left as it was.
+before=$(md5sum "$tmp/out/log.csv")
+"$BG" train "${C[@]}" --preset tiny --steps 30 >/dev/null 2>"$tmp/stderr"
+rc=$?
+[ $rc -eq 2 ] && grep -q "^error: .*already holds a run" "$tmp/stderr" && ok || { bad "existing run not refused (exit $rc)"; cat "$tmp/stderr"; }
+[ "$(md5sum "$tmp/out/log.csv")" = "$before" ] && ok || bad "refused run changed the log"
+
+# The same seed twice gives the same loss column, bit for bit.
+"$BG" train --corpus "$tmp/words.txt" --out "$tmp/again" --preset tiny --steps 30 --eval-every 10 --sample-every 15 >/dev/null 2>&1
+[ "$(cut -d, -f5 "$tmp/out/log.csv")" = "$(cut -d, -f5 "$tmp/again/log.csv")" ] && ok || bad "same seed, different losses"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
