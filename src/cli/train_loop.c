@@ -156,6 +156,17 @@ static void print_summary(const struct train_run *r, double elapsed, double last
     printf("\n");
 }
 
+/* ---- Fault injection, for the tests ---- */
+
+/* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
+ * step N, so that the tests can drive the real NaN path (detection, no
+ * update, no checkpoint of the bad state) on demand. */
+static uint64_t inject_nan_step(void)
+{
+    const char *v = getenv("BYTEGPT_INJECT_NAN_AT");
+    return v ? strtoull(v, NULL, 10) : 0;
+}
+
 /* ---- The loop ---- */
 
 int train_loop_run(struct train_run *r)
@@ -172,6 +183,7 @@ int train_loop_run(struct train_run *r)
         return fprintf(stderr, "error: out of memory\n"), 1;
     if (c->steps > 0 && c->time_budget <= 0)
         r->state.warmup_progress = (double)c->warmup / (double)c->steps;
+    uint64_t nan_at = inject_nan_step();
     install_signals();
 
     while (!run_done(c, t->step, now_s() - t0) && !stop_signal) {
@@ -179,6 +191,8 @@ int train_loop_run(struct train_run *r)
         double lr = schedule_lr(&sched, t->step, run_progress(c, t->step, elapsed), r->state.warmup_progress);
         struct bg_step_result res;
         struct bg_error err = {0};
+        if (t->step + 1 == nan_at)
+            t->model.params[0] = NAN;
         if (trainer_step(t, lr, &res, &err)) {
             cli_report(&err);
             fprintf(stderr, "the last good checkpoint is %s (step %llu)\n", r->ckpt_path,

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Never lose a run: a run stopped by SIGTERM or SIGKILL and resumed gives
+# the same log, bit for bit, as a run never stopped; SIGINT and SIGTERM
+# save and exit 130/143; a NaN stops without saving the bad state; a full
+# disk fails with a clear error and the previous checkpoint intact; bad
+# checkpoints are refused; 30 random SIGKILLs never leave a run that
+# cannot resume. (scripts/kill_test.sh runs the long version.)
+set -u
+BG=$1
+tmp=$(mktemp -d)
+cleanup() { mountpoint -q "$tmp/full" 2>/dev/null && umount "$tmp/full"; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+
+python3 - "$tmp/words.txt" <<'PY'
+import random, sys
+random.seed(9)
+w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
+open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
+PY
+RUN=(--corpus "$tmp/words.txt" --preset tiny --steps 60 --eval-every 10 --ckpt-every 10 --sample-every 0 --threads 2)
+
+# The columns that must match: step, lr, train_loss, val_loss, grad_norm.
+cols() { cut -d, -f1,4,5,6,8 "$1"; }
+
+"$BG" train "${RUN[@]}" --out "$tmp/whole" >/dev/null 2>&1 || bad "uninterrupted run failed"
+
+# wait_rows LOG N: waits until LOG has at least N data rows.
+wait_rows() {
+    for _ in $(seq 1 600); do
+        [ -f "$1" ] && [ "$(($(wc -l <"$1") - 1))" -ge "$2" ] && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
+# stop_and_resume SIGNAL WANT_EXIT: stops a run part way, resumes it, and
+# compares its log with the uninterrupted one.
+stop_and_resume() {
+    local sig=$1 want=$2 out=$tmp/stopped-$1
+    "$BG" train "${RUN[@]}" --out "$out" >"$out.log" 2>&1 &
+    local pid=$!
+    wait_rows "$out/log.csv" 25 || bad "$sig: run did not get going"
+    kill -"$sig" $pid
+    wait $pid
+    local rc=$?
+    [ $rc -eq "$want" ] && ok || { bad "$sig: exit $rc, want $want"; cat "$out.log"; }
+    if [ "$sig" != KILL ]; then
+        grep -q "resume with: bytegpt train --out $out --resume" "$out.log" && ok || bad "$sig: no resume hint"
+    fi
+    "$BG" train --out "$out" --resume >>"$out.log" 2>&1 || { bad "$sig: resume failed"; tail -3 "$out.log"; }
+    if [ "$(cols "$tmp/whole/log.csv")" = "$(cols "$out/log.csv")" ]; then ok; else
+        bad "$sig: resumed log differs from the uninterrupted one"
+        diff <(cols "$tmp/whole/log.csv") <(cols "$out/log.csv") | head -5
+    fi
+}
+stop_and_resume TERM 143
+stop_and_resume KILL 137
+stop_and_resume INT 130
+
+# Two SIGINTs in quick succession: the second lands during the save and
+# must not corrupt it.
+out=$tmp/twice
+"$BG" train "${RUN[@]}" --steps 100000 --out "$out" >/dev/null 2>&1 &
+pid=$!
+wait_rows "$out/log.csv" 5
+kill -INT $pid; sleep 0.001; kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok || bad "double SIGINT: exit $rc"
+last=$(tail -1 "$out/log.csv" | cut -d, -f1)
+"$BG" train --out "$out" --resume --steps 100000 >"$tmp/twice.log" 2>&1 &
+pid=$!
+sleep 0.5; kill -TERM $pid; wait $pid
+grep -q "resuming $out at step $last" "$tmp/twice.log" && ok || { bad "double SIGINT: checkpoint not at step $last"; head -5 "$tmp/twice.log"; }
+
+# Resume refuses changed settings, naming the flag, and a bad checkpoint.
+"$BG" train --out "$tmp/whole" --resume --lr 0.1 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: --lr differs" "$tmp/err" && ok || { bad "changed --lr not refused"; cat "$tmp/err"; }
+"$BG" train --out "$tmp/whole" --resume --steps 100 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: --steps differs" "$tmp/err" && ok || { bad "changed --steps not refused"; cat "$tmp/err"; }
+cp -r "$tmp/whole" "$tmp/damaged"
+printf '\x42' | dd of="$tmp/damaged/ckpt.bin" bs=1 seek=5000 conv=notrunc 2>/dev/null
+"$BG" train --out "$tmp/damaged" --resume >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: checkpoint .*ckpt.bin is damaged: CRC32" "$tmp/err" && ok || { bad "damaged checkpoint"; cat "$tmp/err"; }
+head -c 1000 "$tmp/whole/ckpt.bin" >"$tmp/damaged/ckpt.bin"
+"$BG" train --out "$tmp/damaged" --resume >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: .*truncated" "$tmp/err" && ok || { bad "truncated checkpoint"; cat "$tmp/err"; }
+
+# A NaN stops at once: exit 1, the step named, the last good checkpoint
+# (step 20) intact and resumable.
+out=$tmp/nan
+BYTEGPT_INJECT_NAN_AT=25 "$BG" train "${RUN[@]}" --out "$out" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "^error: step 25: the loss became NaN" "$tmp/err" && grep -q "lower --lr" "$tmp/err" && ok || { bad "NaN: exit $rc"; cat "$tmp/err"; }
+"$BG" train --out "$out" --resume >"$tmp/nan.log" 2>&1 && grep -q "resuming $out at step 20" "$tmp/nan.log" && ok || { bad "NaN: last good checkpoint not resumable"; head -3 "$tmp/nan.log"; }
+
+# A full disk: a real tmpfs, part filled, so that the step-0 checkpoint
+# fits but the second one does not. The error names the file, exit 1, the
+# step-0 checkpoint survives and no temporary file is left.
+mkdir -p "$tmp/full"
+if mount -t tmpfs -o size=1024k tmpfs "$tmp/full" 2>/dev/null; then
+    dd if=/dev/zero of="$tmp/full/filler" bs=1k count=250 2>/dev/null
+    "$BG" train "${RUN[@]}" --ckpt-every 5 --eval-every 1000 --out "$tmp/full/run" >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 1 ] && grep -q "^error: cannot write checkpoint $tmp/full/run/ckpt.bin: No space left on device" "$tmp/err" \
+        && ok || { bad "disk full: exit $rc"; cat "$tmp/err"; }
+    ls "$tmp/full/run/"*.tmp >/dev/null 2>&1 && bad "disk full: temporary file left" || ok
+    cp -r "$tmp/full/run" "$tmp/after-full"
+    "$BG" train --out "$tmp/after-full" --resume >"$tmp/full.log" 2>&1 && grep -q "at step 0" "$tmp/full.log" \
+        && ok || { bad "disk full: previous checkpoint not resumable"; cat "$tmp/full.log"; }
+    umount "$tmp/full"
+else
+    echo "  SKIP: disk-full test needs root to mount a tmpfs"
+fi
+
+# Random SIGKILLs, some during checkpoint writes (one per step): every
+# resume must find a valid checkpoint, and the final log has every step
+# exactly once.
+out=$tmp/kills
+KRUN=(--corpus "$tmp/words.txt" --preset tiny --steps 400 --eval-every 50 --ckpt-every 1 --sample-every 0 --threads 1)
+"$BG" train "${KRUN[@]}" --out "$out" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do [ -f "$out/ckpt.bin" ] && break; sleep 0.01; done
+kills=0 resumed=0
+for i in $(seq 1 30); do
+    sleep "0.$(printf '%02d' $((RANDOM % 25 + 2)))"
+    kill -KILL $pid 2>/dev/null && kills=$((kills + 1))
+    wait $pid 2>/dev/null
+    "$BG" train --out "$out" --resume >"$tmp/kill.log" 2>&1 &
+    pid=$!
+    sleep 0.05
+    if ! kill -0 $pid 2>/dev/null; then
+        wait $pid; rc=$?
+        # A resume may finish the run before the next kill: that is fine.
+        [ $rc -eq 0 ] || { bad "kill $i: resume exited $rc"; cat "$tmp/kill.log"; break; }
+    fi
+    resumed=$((resumed + 1))
+done
+wait $pid
+"$BG" train --out "$out" --resume >/dev/null 2>&1
+echo "  $kills kills, $resumed resumes"
+[ "$(tail -n +2 "$out/log.csv" | cut -d, -f1 | tr '\n' ' ')" = "$(seq -s ' ' 1 400) " ] && ok || bad "killed run's log is not steps 1..400 once each"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
