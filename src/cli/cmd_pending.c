@@ -24,17 +24,5 @@ static int pending(const char *name, int argc, char **argv)
     }                                                                              \
     const struct cli_command cli_cmd_##var = {cname, summary, usage, run_##var};
 
-PENDING(sample, "sample", "generate text from a trained model",
-        "usage: bytegpt sample --model RUN|CKPT [--prompt TEXT] [--tokens N] [--temperature T] [--top-k K] [--seed S]\n")
-PENDING(predict, "predict", "show the next-byte probabilities (the teaching view)",
-        "usage: bytegpt predict --model RUN|CKPT --prompt TEXT [--top-k K] [--per-byte]\n")
-PENDING(eval, "eval", "score a text: nats and bits per byte, beside gzip",
-        "usage: bytegpt eval --model RUN|CKPT --text FILE [--windows N]\n")
-PENDING(plot, "plot", "plot and compare loss logs (terminal or SVG)",
-        "usage: bytegpt plot LOG.csv [LOG2.csv ...] [--svg FILE]\n")
-PENDING(export, "export", "write a model as safetensors for PyTorch",
-        "usage: bytegpt export --model RUN|CKPT --safetensors FILE\n")
-PENDING(bench, "bench", "measure sgemm peak, step time, tokens/s and MFU",
-        "usage: bytegpt bench [model flags] [--batch B] [--threads N]\n")
 PENDING(sweep, "sweep", "fixed-budget runs over a grid of settings",
         "usage: bytegpt sweep --corpus PATH --time-budget 2m [--grid 'lr=1e-3,3e-3 dim=64,128'] [--out DIR]\n")

@@ -96,7 +96,10 @@ static int apply_run_flags(const struct train_flags *f, const struct arg_spec *s
         if (!GIVEN("steps"))
             cfg->steps = 0; /* the budget alone decides the length */
     }
-    if (GIVEN("warmup")) cfg->warmup = f->warmup;
+    if (GIVEN("warmup"))
+        cfg->warmup = f->warmup;
+    else if (cfg->steps > 0 && cfg->warmup > cfg->steps / 10)
+        cfg->warmup = cfg->steps / 10; /* a short run keeps a tenth of itself for warmup */
     if (GIVEN("eval-every")) cfg->eval_every = f->eval_every;
     if (GIVEN("eval-batches")) cfg->eval_batches = f->eval_batches;
     if (GIVEN("sample-every")) cfg->sample_every = f->sample_every;

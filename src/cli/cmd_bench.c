@@ -1,0 +1,189 @@
+/* bench: how fast this machine trains. It measures the sgemm peak (the
+ * ceiling for a transformer, whose FLOPs are almost all matmuls), then
+ * times real training steps and shows where each step's time goes. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bytegpt/corpus.h"
+#include "bytegpt/train.h"
+#include "cli.h"
+#include "common.h"
+
+static const char help[] =
+    "usage: bytegpt bench [model flags] [--threads N] [--steps N] [--warmup-steps N] [--no-peak]\n"
+    "\n"
+    "Measures this machine's sgemm peak (square products of 512, 1024 and 2048,\n"
+    "best of 5), then times training steps (forward, backward, clip, AdamW, and\n"
+    "drawing the batch) on a generated text: ms per step (median and spread),\n"
+    "tokens/s, GFLOP/s by 6N + 6*L*ctx*C per token, and MFU (achieved over peak),\n"
+    "with a breakdown of one step by phase. The last line is machine-readable.\n"
+    "\n"
+    "flags:\n" COMMON_MODEL_HELP
+    "  --threads N        OpenBLAS and OpenMP threads (default: all cores)\n"
+    "  --steps N          timed steps (default 10)\n"
+    "  --warmup-steps N   untimed steps first (default 3)\n"
+    "  --no-peak          skip the sgemm measurement (MFU then not shown)\n";
+
+/* ---- The sgemm peak ---- */
+
+/* The best GFLOP/s of n x n x n products, over reps tries. */
+static double sgemm_gflops(int n, int reps)
+{
+    float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float));
+    float *c = malloc((size_t)n * n * sizeof(float));
+    for (size_t i = 0; i < (size_t)n * n; i++) {
+        a[i] = (float)(i % 7) * 0.1f;
+        b[i] = (float)(i % 5) * 0.1f;
+    }
+    double best = 0;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = model_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double dt = model_seconds() - t0, g = 2.0 * n * n * (double)n / dt / 1e9;
+        if (r > 0 && g > best) /* the first call warms caches and threads */
+            best = g;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
+}
+
+static double measure_peak(void)
+{
+    const int sizes[3] = {512, 1024, 2048};
+    double peak = 0;
+    printf("sgemm peak:");
+    for (int i = 0; i < 3; i++) {
+        double g = sgemm_gflops(sizes[i], 5);
+        printf("  %d: %.1f GFLOP/s", sizes[i], g);
+        peak = g > peak ? g : peak;
+    }
+    printf("  -> peak %.1f GFLOP/s\n", peak);
+    return peak;
+}
+
+/* ---- Timed steps ---- */
+
+/* A text of a few hundred KB to draw batches from, so that the timed step
+ * includes the real data path. */
+static int write_text(const char *path, size_t bytes)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    static const char *words[] = {"the", "whale", "sea", "ship", "and", "of", "white", "captain", "a", "to"};
+    struct bg_rng r;
+    rng_seed(&r, 1, 0);
+    for (size_t n = 0; n < bytes;)
+        n += (size_t)fprintf(f, "%s ", words[rng_range(&r, 10)]);
+    return fclose(f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void print_breakdown(const double *profile, double total)
+{
+    printf("where one step's time goes:\n");
+    double known = 0;
+    for (int p = 0; p < BG_N_PHASES; p++) {
+        printf("  %-20s %7.2f ms  %5.1f%%\n", bg_phase_names[p], 1e3 * profile[p], 100 * profile[p] / total);
+        known += profile[p];
+    }
+    printf("  %-20s %7.2f ms  %5.1f%%\n", "other (zeroing)", 1e3 * (total - known), 100 * (total - known) / total);
+}
+
+static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup, double peak, struct bg_error *err)
+{
+    char path[] = "/tmp/bytegpt_bench_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return bg_fail(err, BG_ERR_RUNTIME, "cannot create a temporary text in /tmp");
+    close(fd);
+    struct bg_corpus *c = NULL;
+    struct bg_trainer t;
+    double *times = calloc(n_steps, sizeof(double)), profile[BG_N_PHASES] = {0};
+    struct bg_corpus_options opt = {.ctx = cfg->model.ctx, .seed = 1};
+    size_t text = 20 * (cfg->model.ctx + 1) * 20 + (1u << 20);
+    int rc = write_text(path, text) ? bg_fail(err, BG_ERR_RUNTIME, "cannot write %s", path) : BG_OK;
+    if (!rc)
+        rc = corpus_open(&c, path, &opt, err);
+    if (!rc && !(rc = trainer_init(&t, cfg, c, err))) {
+        struct bg_rng r;
+        rng_seed(&r, 1, 1);
+        model_init_weights(&t.model, &r);
+        struct bg_step_result res;
+        for (size_t i = 0; i < warmup + n_steps && !rc; i++) {
+            t.model.profile = i >= warmup ? profile : NULL;
+            double t0 = model_seconds();
+            rc = trainer_step(&t, 1e-4, &res, err);
+            if (i >= warmup)
+                times[i - warmup] = model_seconds() - t0;
+        }
+        trainer_free(&t);
+    }
+    if (!rc) {
+        double total = 0;
+        for (size_t i = 0; i < n_steps; i++)
+            total += times[i];
+        qsort(times, n_steps, sizeof(double), cmp_double);
+        double med = times[n_steps / 2], tokens = (double)(cfg->batch * cfg->accum * cfg->model.ctx);
+        double tok_s = tokens / med, gflops = tok_s * config_flops_per_token(&cfg->model) / 1e9;
+        for (int p = 0; p < BG_N_PHASES; p++)
+            profile[p] /= (double)n_steps;
+        printf("step: median %.2f ms (min %.2f, max %.2f) over %zu steps, %.0f tokens/step\n", 1e3 * med,
+               1e3 * times[0], 1e3 * times[n_steps - 1], n_steps, tokens);
+        printf("throughput: %.0f tokens/s, %.1f GFLOP/s (6N + 6*L*ctx*C = %.3g FLOP per token)", tok_s, gflops,
+               config_flops_per_token(&cfg->model));
+        if (peak > 0)
+            printf(", MFU %.1f%% of %.1f GFLOP/s", 100 * gflops / peak, peak);
+        printf("\n");
+        print_breakdown(profile, total / (double)n_steps);
+        printf("result: ms_per_step=%.3f tokens_per_s=%.1f gflops=%.2f peak_gflops=%.2f mfu=%.4f\n", 1e3 * med, tok_s,
+               gflops, peak, peak > 0 ? gflops / peak : 0.0);
+    }
+    corpus_close(c);
+    free(times);
+    remove(path);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    if (args_wants_help(argc, argv, 1)) {
+        cli_print_help(&cli_cmd_bench);
+        return 0;
+    }
+    struct common_model_flags mf = {0};
+    size_t threads = 0, steps = 10, warmup = 3;
+    int no_peak = 0;
+    struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"threads", ARG_SIZE, &threads, 0, 0},
+                               {"steps", ARG_SIZE, &steps, 0, 0}, {"warmup-steps", ARG_SIZE, &warmup, ARG_ZERO_OK, 0},
+                               {"no-peak", ARG_BOOL, &no_peak, 0, 0}};
+    size_t n_specs = sizeof specs / sizeof specs[0], n_pos;
+    struct bg_error err = {0};
+    struct bg_train_config cfg;
+    if (args_parse("bench", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err) ||
+        common_apply_model(&mf, specs, n_specs, &cfg, &err) || common_check_memory(&cfg.model, cfg.batch, &err))
+        return cli_report(&err);
+    cfg.threads = (int)threads;
+    if (threads)
+        train_set_threads((int)threads);
+    int n_threads = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    printf("bench: %zu layers, %zu heads, dim %zu, ctx %zu, batch %zu, %d thread%s\n", cfg.model.L, cfg.model.NH,
+           cfg.model.C, cfg.model.ctx, cfg.batch, n_threads, n_threads == 1 ? "" : "s");
+    double peak = no_peak ? 0.0 : measure_peak();
+    if (time_steps(&cfg, steps, warmup, peak, &err))
+        return cli_report(&err);
+    return 0;
+}
+
+const struct cli_command cli_cmd_bench = {"bench", "measure sgemm peak, step time, tokens/s and MFU", help, run};
