@@ -47,19 +47,25 @@ uint8_t sampler_pick(const float *probs, const struct bg_sample_options *opt, st
     return idx[k - 1];
 }
 
+size_t sampler_context(uint8_t *window, size_t ctx, const uint8_t *prompt, size_t n_prompt)
+{
+    /* The text is <doc> + prompt, n_prompt + 1 bytes; the window holds its
+     * last ctx bytes, so <doc> is kept only while it fits. */
+    if (n_prompt + 1 <= ctx) {
+        window[0] = BG_DOC_BOUNDARY;
+        if (n_prompt > 0)
+            memcpy(window + 1, prompt, n_prompt);
+        return n_prompt + 1;
+    }
+    memcpy(window, prompt + (n_prompt - ctx), ctx);
+    return ctx;
+}
+
 void sampler_generate(struct bg_model *m, const uint8_t *prompt, size_t n_prompt, uint8_t *out, size_t n,
                       uint8_t *window, const struct bg_sample_options *opt, struct bg_rng *rng,
                       bg_sample_emit emit, void *emit_ctx)
 {
-    size_t ctx = m->cfg.ctx, len = 0;
-    /* The window holds the last ctx bytes of the text so far. */
-    if (n_prompt == 0) {
-        window[len++] = BG_DOC_BOUNDARY;
-    } else {
-        size_t skip = n_prompt > ctx ? n_prompt - ctx : 0;
-        len = n_prompt - skip;
-        memcpy(window, prompt + skip, len);
-    }
+    size_t ctx = m->cfg.ctx, len = sampler_context(window, ctx, prompt, n_prompt);
     for (size_t i = 0; i < n; i++) {
         model_forward(m, window, NULL, 1, len);
         uint8_t next = sampler_pick(model_probs(m, 0, len - 1), opt, rng);
