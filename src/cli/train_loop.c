@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/schedule.h"
 #include "cli.h"
@@ -156,6 +157,19 @@ static void print_summary(const struct train_run *r, double elapsed, double last
     printf("\n");
 }
 
+/* loss.svg beside the log, for a browser. A failure here costs the
+ * picture only (a one-step run has nothing to draw), so it is a warning. */
+static void write_loss_svg(const struct train_run *r)
+{
+    char svg[4200], log_path[4200];
+    snprintf(svg, sizeof svg, "%s/loss.svg", r->out);
+    snprintf(log_path, sizeof log_path, "%s/log.csv", r->out);
+    const char *logs[1] = {log_path};
+    struct bg_error err = {0};
+    if (plot_svg_file(svg, logs, 1, NULL, &err))
+        fprintf(stderr, "warning: no loss.svg: %s\n", err.msg);
+}
+
 /* ---- Fault injection, for the tests ---- */
 
 /* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
@@ -241,6 +255,7 @@ int train_loop_run(struct train_run *r)
     if (!saved && (code = save_checkpoint(r, r->ckpt_path, now_s() - t0)))
         goto out;
     print_summary(r, now_s() - t0, last_train, last_val);
+    write_loss_svg(r);
     if (stop_signal) {
         printf("stopped by %s after step %llu; checkpoint saved in %s\n"
                "resume with: bytegpt train --out %s --resume\n",
