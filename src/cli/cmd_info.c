@@ -1,21 +1,30 @@
 /* info: what a corpus holds, and what a model costs. */
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bytegpt/corpus.h"
+#include "bytegpt/cost.h"
 #include "bytegpt/model.h"
 #include "cli.h"
 #include "common.h"
 
 static const char help[] =
-    "usage: bytegpt info [--corpus PATH] [model flags]\n"
+    "usage: bytegpt info [--corpus PATH] [--preset X | model flags] [--batch B] [--tokens N] [--gflops X]\n"
     "\n"
     "With --corpus: the corpus' size, shards, compressed size and ratio, and\n"
     "the train/validation split (the last 10% of a single file, or every\n"
-    "tenth shard of a folder). Without: the model's parameters, memory and\n"
-    "FLOPs per token.\n"
+    "tenth shard of a folder). Without: what the model costs: parameters by\n"
+    "group, memory (parameters, gradients, AdamW moments, activations for the\n"
+    "batch), FLOPs per token (6N + 6*L*ctx*C), the FLOPs and time of a run of\n"
+    "N tokens, and the same bill for GPT-2 124M and GPT-3 175B.\n"
     "\n"
     "flags:\n"
     "  --corpus PATH    a .gz or text file, or a folder of them\n"
+    "  --tokens N       training tokens to cost, e.g. 1e9 (default: the preset's\n"
+    "                   steps x batch x ctx)\n"
+    "  --gflops X       this machine's training rate in GFLOP/s, as bytegpt bench\n"
+    "                   measures it (default: an assumed 60)\n"
     COMMON_MODEL_HELP;
 
 static int info_corpus(const char *path, const struct bg_train_config *cfg)
@@ -48,19 +57,167 @@ static int info_corpus(const char *path, const struct bg_train_config *cfg)
     return 0;
 }
 
-static int info_model(const struct bg_train_config *cfg, const char *preset)
+/* ---- The model's bill ---- */
+
+/* The FLOP/s the times are computed at: the rate given with --gflops
+ * (what `bytegpt bench` measured on this machine), else an assumed rate,
+ * said to be assumed. Sets *measured when the rate was given. */
+static double machine_rate(double gflops, int *measured)
+{
+    *measured = gflops > 0;
+    return gflops > 0 ? gflops * 1e9 : BG_COST_ASSUMED_FLOPS;
+}
+
+/* 842496 -> "842,496": whole numbers with thousands separators. */
+static const char *grouped(char *buf, size_t n, double v)
+{
+    char digits[64];
+    snprintf(digits, sizeof digits, "%.0f", v);
+    size_t len = strlen(digits), j = 0;
+    for (size_t i = 0; i < len && j + 2 < n; i++) {
+        if (i > 0 && (len - i) % 3 == 0 && digits[i - 1] != '-')
+            buf[j++] = ',';
+        buf[j++] = digits[i];
+    }
+    buf[j] = '\0';
+    return buf;
+}
+
+/* v rounded to 3 significant figures. */
+static double round3(double v)
+{
+    if (v <= 0)
+        return v;
+    double scale = pow(10.0, floor(log10(v)) - 2);
+    return round(v / scale) * scale;
+}
+
+/* 3.1487e23 -> "3.15e23": scientific notation a reader can say aloud. */
+static const char *sci(char *buf, size_t n, double v)
+{
+    if (v <= 0) {
+        snprintf(buf, n, "0");
+        return buf;
+    }
+    int e = (int)floor(log10(v));
+    double mant = v / pow(10.0, e);
+    if (mant >= 9.995) {
+        mant /= 10;
+        e++;
+    }
+    snprintf(buf, n, "%.2fe%d", mant, e);
+    return buf;
+}
+
+/* Large counts: "133,000" up to a million, then "5.64e9". */
+static const char *count3(char *buf, size_t n, double v)
+{
+    return v < 1e6 ? grouped(buf, n, v < 1000 ? round(v) : round3(v)) : sci(buf, n, v);
+}
+
+/* A duration, with long ones in years: "15m30s", "3.93 years", "166,000 years". */
+static const char *duration(char *buf, size_t n, double s)
+{
+    double years = s / (365.25 * 86400);
+    if (years < 2)
+        return common_duration(buf, n, s);
+    char num[32];
+    if (years < 1000)
+        snprintf(num, sizeof num, "%.3g", years);
+    else
+        count3(num, sizeof num, years);
+    snprintf(buf, n, "%s years", num);
+    return buf;
+}
+
+/* Counts of parameters and tokens as people say them: "842k", "10.2M",
+ * "124M", "300B". */
+static const char *short_count(char *buf, size_t n, double v)
+{
+    const char *suffix[] = {"", "k", "M", "B", "T"};
+    int i = 0;
+    while (v >= 999.5 && i < 4) {
+        v /= 1000;
+        i++;
+    }
+    snprintf(buf, n, i == 0 || v >= 99.95 ? "%.0f%s" : "%.3g%s", v, suffix[i]);
+    return buf;
+}
+
+static double percent(size_t part, size_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static int info_model(const struct bg_train_config *cfg, const char *preset, double tokens, int from_preset,
+                      double gflops)
 {
     const struct bg_config *m = &cfg->model;
-    struct bg_memory mem;
-    model_memory(m, cfg->batch, &mem);
-    char a[32], b[32], c[32], d[32];
+    int measured;
+    double rate = machine_rate(gflops, &measured);
+    struct bg_cost bill;
+    cost_bill(m, cfg->batch, tokens, rate, &bill);
+    const struct bg_param_groups *g = &bill.groups;
+    const struct bg_memory *mem = &bill.mem;
+    size_t L = m->L, C = m->C;
+    char a[48], b[48], c[48], d[48], e[48];
+
     printf("model        %s: %zu layers, %zu heads, dim %zu, ctx %zu, vocab %zu (bytes)\n",
-           preset ? preset : "default", m->L, m->NH, m->C, m->ctx, m->V);
-    printf("parameters   %zu\n", config_num_params(m));
-    printf("memory       %s = params %s x 4 (weights, gradients, AdamW m and v) + activations %s (batch %zu)\n",
-           common_bytes(a, sizeof a, (double)mem.total), common_bytes(b, sizeof b, (double)mem.params),
-           common_bytes(c, sizeof c, (double)(mem.act_arena)), cfg->batch);
-    printf("FLOPs/token  %s (6N + 6*L*ctx*C)\n", common_si(d, sizeof d, config_flops_per_token(m), "FLOP"));
+           preset ? preset : "default", L, m->NH, C, m->ctx, m->V);
+
+    printf("\nparameters   %s\n", grouped(a, sizeof a, (double)g->total));
+    printf("  embeddings %12s %5.1f%%  token %zux%zu (also the LM head: tied) + position %zux%zu\n",
+           grouped(a, sizeof a, (double)g->embeddings), percent(g->embeddings, g->total), m->V, C, m->ctx, C);
+    printf("  attention  %12s %5.1f%%  per layer: qkv %zux%zu and output %zux%zu, with biases\n",
+           grouped(a, sizeof a, (double)g->attention), percent(g->attention, g->total), 3 * C, C, C, C);
+    printf("  MLP        %12s %5.1f%%  per layer: %zu -> %zu -> %zu, with biases\n",
+           grouped(a, sizeof a, (double)g->mlp), percent(g->mlp, g->total), C, 4 * C, C);
+    printf("  LayerNorm  %12s %5.1f%%  ln_1 and ln_2 per layer, ln_f: weight and bias\n",
+           grouped(a, sizeof a, (double)g->layernorm), percent(g->layernorm, g->total));
+
+    printf("\nmemory       %s for batch %zu x ctx %zu\n", common_bytes(a, sizeof a, (double)mem->total),
+           cfg->batch, m->ctx);
+    printf("  parameters   %10s  fp32\n", common_bytes(a, sizeof a, (double)mem->params));
+    printf("  gradients    %10s  one per parameter\n", common_bytes(a, sizeof a, (double)mem->params));
+    printf("  AdamW m, v   %10s  two moments per parameter\n", common_bytes(a, sizeof a, 2.0 * (double)mem->params));
+    printf("  activations  %10s  what the forward pass keeps for backward\n",
+           common_bytes(a, sizeof a, (double)mem->acts));
+    printf("  their grads  %10s  one layer's worth, reused layer by layer\n",
+           common_bytes(a, sizeof a, (double)mem->act_grads));
+    printf("  arenas       %10s  parameter arena %s + activation arena %s, aligned\n",
+           common_bytes(a, sizeof a, (double)mem->total), common_bytes(b, sizeof b, (double)mem->param_arena),
+           common_bytes(c, sizeof c, (double)mem->act_arena));
+
+    printf("\ncompute      %s per token = 6N + 6*L*ctx*C = 6*%s + 6*%zu*%zu*%zu\n",
+           common_si(a, sizeof a, bill.flops_per_token, "FLOP"), grouped(b, sizeof b, (double)g->total), L,
+           m->ctx, C);
+    if (from_preset)
+        printf("  this run   %s tokens (%s steps x batch %zu%s x ctx %zu) = %s FLOP\n", grouped(a, sizeof a, bill.tokens),
+               grouped(b, sizeof b, (double)cfg->steps), cfg->batch, cfg->accum > 1 ? " x accum" : "", m->ctx,
+               sci(c, sizeof c, bill.flops));
+    else
+        printf("  this run   %s tokens (--tokens) = %s FLOP\n", grouped(a, sizeof a, bill.tokens),
+               sci(c, sizeof c, bill.flops));
+    printf("  rate       %s/s (%s)\n", common_si(a, sizeof a, bill.rate, "FLOP"),
+           measured ? "given with --gflops" : "assumed; bytegpt bench measures this machine's, pass it with --gflops");
+    printf("  time       %s for this run at that rate\n", duration(a, sizeof a, bill.seconds));
+
+    printf("\nbeside real pre-training runs (6*N*D; this run counts attention too):\n");
+    const char *row = "  %-11s %7s %7s %9s %12s  %s\n";
+    printf(row, "", "N", "D", "FLOP", "x this run", "on this machine");
+    printf(row, "this run", short_count(a, sizeof a, (double)g->total), short_count(b, sizeof b, bill.tokens),
+           sci(c, sizeof c, bill.flops), "1", duration(e, sizeof e, bill.seconds));
+    for (int i = 0; i < BG_COST_N_REFS; i++) {
+        const struct bg_cost_ref *r = &bill.refs[i];
+        printf(row, r->name, short_count(a, sizeof a, r->params), short_count(b, sizeof b, r->tokens),
+               sci(c, sizeof c, r->flops), count3(d, sizeof d, r->ratio), duration(e, sizeof e, r->seconds));
+    }
+    const struct bg_cost_ref *big = &bill.refs[BG_COST_N_REFS - 1];
+    printf("  %s would take %s on this machine%s.\n", big->name, duration(a, sizeof a, big->seconds),
+           measured ? "" : " (at the assumed rate)");
+    printf("sources\n");
+    for (int i = 0; i < BG_COST_N_REFS; i++)
+        printf("  %-11s %s\n", bill.refs[i].name, bill.refs[i].source);
     return 0;
 }
 
@@ -72,16 +229,28 @@ static int run(int argc, char **argv)
     }
     struct common_model_flags mf = {0};
     const char *corpus = NULL;
-    struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"corpus", ARG_STRING, &corpus, 0, 0}};
+    double tokens = 0, gflops = 0;
+    struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"corpus", ARG_STRING, &corpus, 0, 0},
+                               {"tokens", ARG_FLOAT, &tokens, 0, 0}, {"gflops", ARG_FLOAT, &gflops, 0, 0}};
     size_t n_specs = sizeof specs / sizeof specs[0], n_pos;
     struct bg_error err = {0};
     int rc = args_parse("info", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err);
     struct bg_train_config cfg;
     if (!rc)
         rc = common_apply_model(&mf, specs, n_specs, &cfg, &err);
+    if (!rc && args_find(specs, n_specs, "tokens")->seen && !(tokens >= 1 && tokens <= 1e30))
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --tokens must be a count from 1 to 1e30, got %g", tokens);
+    if (!rc && args_find(specs, n_specs, "gflops")->seen && !(gflops > 0 && gflops <= 1e12))
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --gflops must be a rate above 0 (GFLOP/s, e.g. 45.2), got %g", gflops);
     if (rc)
         return cli_report(&err);
-    return corpus ? info_corpus(corpus, &cfg) : info_model(&cfg, mf.preset);
+    if (corpus)
+        return info_corpus(corpus, &cfg);
+    /* Without --tokens, the run the preset describes. */
+    int from_preset = !args_find(specs, n_specs, "tokens")->seen;
+    if (from_preset)
+        tokens = (double)cfg.steps * (double)cfg.batch * (double)cfg.accum * (double)cfg.model.ctx;
+    return info_model(&cfg, mf.preset, tokens, from_preset, gflops);
 }
 
 const struct cli_command cli_cmd_info = {"info", "what a corpus holds and what a model costs", help, run};

@@ -1,0 +1,70 @@
+/* cost: what a model and a run cost, beside real pre-training runs.
+ *
+ * The bill has three parts. Parameters, by group (embeddings, attention,
+ * MLP, LayerNorm). Memory, from model_memory: the parameters, their
+ * gradients and AdamW's two moments (four blocks of the same size), and
+ * the activations a batch keeps for backward. Compute: training FLOPs per
+ * token 6N + 6*L*ctx*C (config_flops_per_token), times the tokens of a
+ * run, and the same count, 6*N*D, for two famous pre-training runs, as a
+ * ratio to this run and as the time each would take on this machine at a
+ * given rate of FLOP/s.
+ *
+ * The rate is a parameter so that a figure `bytegpt bench` measured can
+ * be passed in; until then callers use BG_COST_ASSUMED_FLOPS and say
+ * that it is assumed. The training summary reuses the same bill. */
+#ifndef BYTEGPT_COST_H
+#define BYTEGPT_COST_H
+
+#include <stddef.h>
+
+#include "bytegpt/model.h"
+
+/* An assumed sustained training rate for a small CPU (2-4 cores with
+ * AVX2 FMA reach roughly 30-100 GFLOP/s in sgemm), used when no measured
+ * figure is at hand. */
+#define BG_COST_ASSUMED_FLOPS 60e9
+
+/* Parameters by group; the sum is config_num_params. */
+struct bg_param_groups {
+    size_t embeddings; /* wte (V,C, also the tied LM head) and wpe (ctx,C) */
+    size_t attention;  /* qkv and output projections with biases, all layers */
+    size_t mlp;        /* C -> 4C -> C with biases, all layers */
+    size_t layernorm;  /* ln_1, ln_2 per layer and ln_f: weights and biases */
+    size_t total;
+};
+
+void cost_param_groups(const struct bg_config *cfg, struct bg_param_groups *g);
+
+/* A real pre-training run, counted as 6*N*D. */
+struct bg_cost_ref {
+    const char *name;    /* "GPT-2 124M" */
+    const char *source;  /* where its N and D come from, one line */
+    double params;       /* N */
+    double tokens;       /* D */
+    double flops;        /* 6*N*D */
+    double ratio;        /* flops / this run's flops */
+    double seconds;      /* flops / rate: its time on this machine */
+};
+
+#define BG_COST_N_REFS 2
+
+extern const struct bg_cost_ref bg_cost_refs[BG_COST_N_REFS];
+
+struct bg_cost {
+    struct bg_param_groups groups;
+    struct bg_memory mem;     /* for the batch given */
+    size_t batch;
+    double flops_per_token;   /* 6N + 6*L*ctx*C */
+    double tokens;            /* this run's training tokens */
+    double flops;             /* flops_per_token * tokens */
+    double rate;              /* FLOP/s the times below assume */
+    double seconds;           /* this run's time at rate */
+    struct bg_cost_ref refs[BG_COST_N_REFS];
+};
+
+/* Fills the bill of training cfg with batch rows of ctx for tokens
+ * tokens, at rate FLOP/s (> 0; BG_COST_ASSUMED_FLOPS without a measured
+ * figure). tokens may be 0, which leaves the ratios 0. */
+void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double rate, struct bg_cost *bill);
+
+#endif

@@ -1,0 +1,70 @@
+/* cost: see cost.h. */
+#include "bytegpt/cost.h"
+
+#include <string.h>
+
+/* ---- Two real pre-training runs, for scale ---- */
+
+/* GPT-2 124M (the smallest GPT-2): OpenAI did not publish how many tokens
+ * it was trained on. 10B tokens is the figure of the public reproductions:
+ * Karpathy's llm.c ("Reproducing GPT-2 (124M) in llm.c in 90 minutes for
+ * $20", github.com/karpathy/llm.c discussion #481, 10B tokens of
+ * FineWeb) and build-nanogpt (nanoGPT rewritten step by step, 10B tokens
+ * of FineWeb-Edu), which match GPT-2 124M's HellaSwag score. (nanoGPT's
+ * older OpenWebText config ran about 300B tokens.)
+ *
+ * GPT-3 175B: Brown et al. 2020, "Language Models are Few-Shot Learners",
+ * 300B training tokens (section 2.2), and table D.1 gives the total
+ * training compute as 3.14e23 FLOPs, which is 6*N*D with N = 174.6B.
+ *
+ * Both are counted by 6*N*D, the rule without the attention term, as the
+ * GPT-3 paper counts; for these models the term is a few percent. */
+const struct bg_cost_ref bg_cost_refs[BG_COST_N_REFS] = {
+    {"GPT-2 124M", "10B tokens: the llm.c / build-nanogpt reproductions (Karpathy 2024)", 124e6, 10e9, 0, 0, 0},
+    {"GPT-3 175B", "300B tokens: Brown et al. 2020, table D.1 (3.14e23 FLOPs)", 175e9, 300e9, 0, 0, 0},
+};
+
+/* ---- Parameters by group ---- */
+
+void cost_param_groups(const struct bg_config *cfg, struct bg_param_groups *g)
+{
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(cfg, t);
+    memset(g, 0, sizeof *g);
+    for (int i = 0; i < BG_N_TENSORS; i++) {
+        const char *n = t[i].name;
+        size_t *to;
+        if (strcmp(n, "wte") == 0 || strcmp(n, "wpe") == 0)
+            to = &g->embeddings;
+        else if (strncmp(n, "ln", 2) == 0)
+            to = &g->layernorm;
+        else if (strncmp(n, "qkv", 3) == 0 || strncmp(n, "attproj", 7) == 0)
+            to = &g->attention;
+        else
+            to = &g->mlp; /* fcw fcb fcprojw fcprojb */
+        *to += t[i].size;
+        g->total += t[i].size;
+    }
+}
+
+/* ---- The bill ---- */
+
+void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double rate, struct bg_cost *bill)
+{
+    memset(bill, 0, sizeof *bill);
+    cost_param_groups(cfg, &bill->groups);
+    model_memory(cfg, batch, &bill->mem);
+    bill->batch = batch;
+    bill->flops_per_token = config_flops_per_token(cfg);
+    bill->tokens = tokens;
+    bill->flops = bill->flops_per_token * tokens;
+    bill->rate = rate > 0 ? rate : BG_COST_ASSUMED_FLOPS;
+    bill->seconds = bill->flops / bill->rate;
+    for (int i = 0; i < BG_COST_N_REFS; i++) {
+        struct bg_cost_ref *r = &bill->refs[i];
+        *r = bg_cost_refs[i];
+        r->flops = 6.0 * r->params * r->tokens;
+        r->ratio = bill->flops > 0 ? r->flops / bill->flops : 0.0;
+        r->seconds = r->flops / bill->rate;
+    }
+}

@@ -1,0 +1,257 @@
+/* export: see export.h for the format and the guarantees. */
+#include "bytegpt/export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- The list of tensors, in the file's order ---- */
+
+/* nanoGPT's name for each per-layer tensor of struct bg_params, indexed
+ * by its position in model_tensors (2 = ln1w ... 13 = fcprojb). The
+ * order of struct bg_params inside a block is already nanoGPT's order. */
+static const char *const layer_names[BG_N_TENSORS] = {
+    [2] = "ln_1.weight",        [3] = "ln_1.bias",
+    [4] = "attn.c_attn.weight", [5] = "attn.c_attn.bias",
+    [6] = "attn.c_proj.weight", [7] = "attn.c_proj.bias",
+    [8] = "ln_2.weight",        [9] = "ln_2.bias",
+    [10] = "mlp.c_fc.weight",   [11] = "mlp.c_fc.bias",
+    [12] = "mlp.c_proj.weight", [13] = "mlp.c_proj.bias",
+};
+
+/* One tensor of the file: its name, shape, and where its floats are in
+ * the parameter block (a per-layer tensor's slice for one layer). */
+struct entry {
+    char name[64];
+    size_t rows, cols; /* cols 1: a vector of rows elements */
+    size_t offset;     /* floats from the start of the parameter block */
+};
+
+static size_t entry_count(const struct bg_config *cfg)
+{
+    return 2 + 12 * cfg->L + 2 + 1;
+}
+
+static void add(struct entry *e, size_t *n, const char *name, const struct bg_tensor *t, size_t layer)
+{
+    struct entry *x = &e[(*n)++];
+    snprintf(x->name, sizeof x->name, "%s", name);
+    x->rows = t->rows;
+    x->cols = t->cols;
+    x->offset = t->offset + layer * t->rows * t->cols;
+}
+
+/* Fills e[entry_count(cfg)] in the file's order: nanoGPT's state dict. */
+static void entry_list(const struct bg_config *cfg, struct entry *e)
+{
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(cfg, t);
+    size_t n = 0;
+    char name[64];
+    add(e, &n, "transformer.wte.weight", &t[0], 0);
+    add(e, &n, "transformer.wpe.weight", &t[1], 0);
+    for (size_t i = 0; i < cfg->L; i++)
+        for (int k = 2; k <= 13; k++) {
+            snprintf(name, sizeof name, "transformer.h.%zu.%s", i, layer_names[k]);
+            add(e, &n, name, &t[k], i);
+        }
+    add(e, &n, "transformer.ln_f.weight", &t[14], 0);
+    add(e, &n, "transformer.ln_f.bias", &t[15], 0);
+    /* The tied LM head: the same floats as wte, written a second time. */
+    add(e, &n, "lm_head.weight", &t[0], 0);
+}
+
+/* ---- The JSON header ---- */
+
+/* A string being built. With p NULL it only counts, so the header's
+ * length is known (for export_plan, and to allocate) before writing it. */
+struct text {
+    char *p;
+    size_t len, cap;
+};
+
+static void put(struct text *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct text *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = s->p && s->len < s->cap ? s->cap - s->len : 0;
+    int n = vsnprintf(room ? s->p + s->len : NULL, room, fmt, ap);
+    va_end(ap);
+    s->len += n > 0 ? (size_t)n : 0;
+}
+
+/* Writes the header, padded with spaces to a multiple of 8 bytes (no
+ * terminating NUL counted), into s. */
+static void build_header(const struct bg_config *cfg, const struct entry *e, size_t n, struct text *s)
+{
+    put(s, "{\"__metadata__\":{\"format\":\"pt\",\"n_layer\":\"%zu\",\"n_head\":\"%zu\",\"n_embd\":\"%zu\","
+           "\"block_size\":\"%zu\",\"vocab_size\":\"%zu\"}",
+        cfg->L, cfg->NH, cfg->C, cfg->ctx, cfg->V);
+    uint64_t begin = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t end = begin + (uint64_t)e[i].rows * e[i].cols * sizeof(float);
+        put(s, ",\"%s\":{\"dtype\":\"F32\",\"shape\":", e[i].name);
+        if (e[i].cols == 1)
+            put(s, "[%zu]", e[i].rows);
+        else
+            put(s, "[%zu,%zu]", e[i].rows, e[i].cols);
+        put(s, ",\"data_offsets\":[%llu,%llu]}", (unsigned long long)begin, (unsigned long long)end);
+        begin = end;
+    }
+    put(s, "}");
+    while (s->len % 8 != 0)
+        put(s, " ");
+}
+
+void export_plan(const struct bg_config *cfg, struct bg_export_info *info)
+{
+    size_t n = entry_count(cfg);
+    struct entry *e = malloc(n * sizeof *e);
+    memset(info, 0, sizeof *info);
+    info->n_tensors = n;
+    if (!e)
+        return;
+    entry_list(cfg, e);
+    struct text s = {0};
+    build_header(cfg, e, n, &s);
+    info->header_bytes = s.len;
+    for (size_t i = 0; i < n; i++)
+        info->data_bytes += (uint64_t)e[i].rows * e[i].cols * sizeof(float);
+    info->file_bytes = 8 + info->header_bytes + info->data_bytes;
+    free(e);
+}
+
+/* ---- Writing ---- */
+
+/* The floats are written as they sit in memory, which is the format's
+ * little-endian order only on a little-endian machine. */
+static int host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+/* fsyncs the folder holding path, so that the rename in it is durable. */
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* Whether a failure to create a file is the user's path (2) or the
+ * machine (1): a missing folder, a folder, a path through a file or a
+ * folder we may not write are all things the user can fix by naming
+ * another path. */
+static int open_error_code(int e)
+{
+    switch (e) {
+    case ENOENT: case ENOTDIR: case EISDIR: case EACCES: case EPERM: case EROFS: case ENAMETOOLONG:
+        return BG_ERR_INPUT;
+    default:
+        return BG_ERR_RUNTIME;
+    }
+}
+
+int export_safetensors(const struct bg_model *m, const char *path, struct bg_error *err)
+{
+    const struct bg_config *cfg = &m->cfg;
+    struct entry *e = NULL;
+    struct text s = {0};
+    FILE *f = NULL;
+    char tmp[4200];
+    int rc = BG_OK, made_tmp = 0;
+
+    if (!host_is_little_endian())
+        return bg_fail(err, BG_ERR_RUNTIME, "safetensors is little-endian; this machine is not");
+    if (strlen(path) + 5 > sizeof tmp)
+        return bg_fail(err, BG_ERR_INPUT, "cannot write %.60s...: the path is too long", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return bg_fail(err, BG_ERR_INPUT, "cannot write %s: it is a folder; give a file name such as %s/model.safetensors",
+                       path, path);
+
+    /* The header, built twice: once to count its bytes, once to write. */
+    size_t n = entry_count(cfg);
+    e = malloc(n * sizeof *e);
+    if (!e) {
+        rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory building the safetensors header");
+        goto out;
+    }
+    entry_list(cfg, e);
+    build_header(cfg, e, n, &s);
+    s.cap = s.len + 1;
+    s.p = malloc(s.cap);
+    if (!s.p) {
+        rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory building the safetensors header");
+        goto out;
+    }
+    s.len = 0;
+    build_header(cfg, e, n, &s);
+
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "wb");
+    if (!f) {
+        int e0 = errno;
+        rc = bg_fail(err, open_error_code(e0), "cannot write %s: %s", path, strerror(e0));
+        goto out;
+    }
+    made_tmp = 1;
+
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++)
+        len8[i] = (unsigned char)((uint64_t)s.len >> (8 * i));
+    int bad = fwrite(len8, 1, 8, f) != 8 || fwrite(s.p, 1, s.len, f) != s.len;
+    for (size_t i = 0; i < n && !bad; i++) {
+        size_t count = e[i].rows * e[i].cols;
+        bad = fwrite(m->params + e[i].offset, sizeof(float), count, f) != count;
+    }
+    /* Every byte must be on the disk before the rename gives the file its
+     * name; otherwise a power cut could leave a named, empty file. */
+    if (!bad)
+        bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    f = NULL;
+    if (bad) {
+        rc = bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(saved));
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        saved = errno;
+        rc = bg_fail(err, open_error_code(saved), "cannot write %s: %s", path, strerror(saved));
+        goto out;
+    }
+    made_tmp = 0;
+    sync_parent(path);
+
+out:
+    if (f)
+        fclose(f);
+    if (made_tmp)
+        remove(tmp);
+    free(s.p);
+    free(e);
+    return rc;
+}
