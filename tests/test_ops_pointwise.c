@@ -27,46 +27,80 @@ static void fill_gelu_inputs(float *x, size_t n, struct bg_rng *r)
         x[i] = gelu_specials[i];
 }
 
-/* The forward, out = 0.5 x (1 + tanhf(u)), u = k (x + c x^3), in fp32:
- * - u has at most 7 roundings (c and k are rounded constants, three
- *   multiplies make c x^3, the addition, the multiply by k), all on terms
- *   of one sign: du = gamma(7) |u|.
- * - tanhf is within 2 ulp (4u |t|) and passes du on times sech^2(u):
- *   dt = (1 - t^2) du + 4u |t|.
- * - 1 + t, and the multiply by 0.5 x (0.5 x itself is exact):
- *   |error| <= 0.5 |x| (dt + u (1 + t)) + u |out|; the twin adds u |ref|. */
+/* The kernels compute out = x s, s = 1 / (1 + e), e = gelu_exp(-2u),
+ * u = k (x + c x^3), in fp32 (see ops_pointwise.c). Error bounds, to first
+ * order, with U32 the unit roundoff:
+ * - u has at most 7 roundings on terms of one sign: du = gamma(7) |u|; the
+ *   exponent's argument -2u is then off by 2 gamma(7) |u|, which changes
+ *   e by that much relatively.
+ * - gelu_exp itself is within EXP_REL relatively: the argument split
+ *   costs about 3 U32 of |r| <= ln2/2 (about U32), the Taylor truncation
+ *   6e-9 (0.1 U32), and Horner's rule over 8 terms at most gamma(16)
+ *   sum|a_i r^i| / p(r) <= gamma(16) e^{2|r|} <= 2 gamma(16) (Higham,
+ *   "Accuracy and Stability of Numerical Algorithms", eq. 5.3).
+ * - s = 1 / (1 + e): ds = s^2 (de + U32 (1 + e)) + U32 s.
+ * - Beyond |2u| > 80 the exponent is clamped; s is then off by at most
+ *   e^-80 absolutely (the sigmoid is within e^-80 of 0 or 1 there), as
+ *   computed: times 1 + EXP_REL + 4 U32 for the exponential, the add, the
+ *   division and the multiply by x that follow it. */
+#define EXP_REL (2 * gam(16) + 1.2 * U32)
+#define EXP_CLAMP 1.8048513878454153e-35 /* e^-80 */
+
+struct gelu_err {
+    double e, s, rel_e, ds;
+};
+
+static struct gelu_err gelu_errors(double x)
+{
+    struct gelu_err g;
+    double u = K_GELU * (x + C_GELU * x * x * x);
+    g.e = exp(-2 * u);
+    g.s = 1 / (1 + g.e);
+    g.rel_e = 2 * gam(7) * fabs(u) + EXP_REL;
+    g.ds = g.s * g.s * (g.e * g.rel_e + U32 * (1 + g.e)) + U32 * g.s;
+    double clamp = EXP_CLAMP * (1 + EXP_REL + 4 * U32);
+    if (fabs(2 * u) > 80)
+        g.ds += clamp;
+    if (!isfinite(g.e)) { /* far left: s is 0 to within the clamp */
+        g.s = 0;
+        g.rel_e = 0;
+        g.ds = clamp;
+    }
+    return g;
+}
+
+/* The forward: out = x s within |x| ds + U32 |out|; the twin adds U32 |ref|. */
 static void gelu_forward_bounds(double *tol, const float *inp, const float *ref, size_t N)
 {
     for (size_t i = 0; i < N; i++) {
-        double x = inp[i], u = K_GELU * (x + C_GELU * x * x * x), t = tanh(u);
-        double dt = (1 - t * t) * gam(7) * fabs(u) + 4 * U32 * fabs(t);
-        tol[i] = 0.5 * fabs(x) * (dt + U32 * (1 + t)) + 2 * U32 * fabs(ref[i]);
+        double x = inp[i];
+        struct gelu_err g = gelu_errors(x);
+        tol[i] = fabs(x) * g.ds + 2 * U32 * fabs(ref[i]);
     }
 }
 
-/* The backward, grad = 0.5 (1 + t) + 0.5 x sech2 dudx with
- * sech2 = 1 - t t and dudx = k (1 + 3c x x), then prior + grad * dout:
- * - dt as in the forward; sech2 is within 2 |t| dt + u t^2 + u sech2.
- * - dudx has 7 roundings on positive terms (c, 3c, two multiplies by x,
- *   the addition of 1, k and the multiply by it): gamma(7) dudx.
- * - T1 = 0.5 (1 + t) is within 0.5 (dt + u (1 + t)); T2 = 0.5 x sech2 dudx
- *   within 0.5 |x| dudx (dsech2 + gamma(9) sech2) (dudx's 7, two multiplies).
- * - The sum, the multiply by dout and the add to prior: u (|T1| + |T2|)
- *   |dout| + 2u |grad dout| + u |prior|; the twin adds u |ref|. */
+/* The backward, grad = s + T2 with T2 = 2 x e s s dudx, then
+ * prior + grad * dout:
+ * - dudx = k (1 + 3c x x) has 7 roundings on positive terms: gamma(7).
+ * - T2 is within |T2| (rel_e + 2 ds / s + gamma(7) + 4 U32) (four
+ *   multiplies); where the exponent was clamped, T2 itself is off by at
+ *   most 2 |x| dudx e^-80 (it is that small or smaller there).
+ * - The sum: ds + dT2 + U32 (s + |T2|); times dout and added to prior:
+ *   |dout| dgrad + 2 U32 |grad dout| + U32 |prior|; the twin adds U32 |ref|. */
 static void gelu_backward_bounds(double *tol, const float *inp, const float *dout,
                                  const float *prior, const float *ref, size_t N)
 {
     for (size_t i = 0; i < N; i++) {
-        double x = inp[i], u = K_GELU * (x + C_GELU * x * x * x), t = tanh(u);
-        double dt = (1 - t * t) * gam(7) * fabs(u) + 4 * U32 * fabs(t);
-        double sech2 = 1 - t * t, dudx = K_GELU * (1 + 3 * C_GELU * x * x);
-        double dsech2 = 2 * fabs(t) * dt + U32 * t * t + U32 * sech2;
-        double t1 = 0.5 * (1 + t), t2 = 0.5 * x * sech2 * dudx;
-        double dt1 = 0.5 * (dt + U32 * (1 + t));
-        double dt2 = 0.5 * fabs(x) * dudx * (dsech2 + gam(9) * sech2);
+        double x = inp[i];
+        struct gelu_err g = gelu_errors(x);
+        double dudx = K_GELU * (1 + 3 * C_GELU * x * x);
+        double t2 = isfinite(g.e) ? 2 * x * g.e * g.s * g.s * dudx : 0.0;
+        double dt2 = fabs(t2) * (g.rel_e + (g.s > 0 ? 2 * g.ds / g.s : 0) + gam(7) + 4 * U32) +
+                     2 * fabs(x) * dudx * EXP_CLAMP;
+        double grad = g.s + t2, dgrad = g.ds + dt2 + U32 * (g.s + fabs(t2));
         double dy = fabs(dout[i]);
-        tol[i] = dy * (dt1 + dt2 + U32 * (fabs(t1) + fabs(t2))) + 2 * U32 * fabs((t1 + t2) * dy) +
-                 U32 * (prior ? fabs(prior[i]) : 0.0) + U32 * fabs(ref[i]);
+        tol[i] = dy * dgrad + 2 * U32 * fabs(grad * dy) + U32 * (prior ? fabs(prior[i]) : 0.0) +
+                 U32 * fabs(ref[i]);
     }
 }
 
