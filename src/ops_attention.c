@@ -15,10 +15,41 @@
  * every head go to cblas_sgemm without copying anything. */
 #include "bytegpt/ops_attention.h"
 
+#include "ops_expf.h"
+
 #include <cblas.h>
 #include <math.h>
 
 /* ---- Forward ---- */
+
+/* Rows of the score matrix are processed in blocks of this many, so that
+ * the products skip the future: block [r0, r1) needs keys 0..r1-1 only.
+ * With T = 256 that is 36 of 64 blocks' work instead of all 64; smaller
+ * blocks would skip more but make sgemm's products too small to be fast. */
+#define CAUSAL_BLOCK 64
+
+/* The softmax of row t of a over keys t2 <= t, in place, with zeros for
+ * t2 > t (the future gets exactly zero weight, so products with the row
+ * add exact zeros for it). Subtracting the row's largest score first does
+ * not change the result (it cancels between numerator and denominator)
+ * but keeps every exponential at most 1, so nothing overflows. */
+static void causal_softmax_row(float *row, size_t t, size_t T)
+{
+    float maxval = row[0];
+    for (size_t t2 = 1; t2 <= t; t2++)
+        maxval = row[t2] > maxval ? row[t2] : maxval;
+    float sum = 0.0f;
+    for (size_t t2 = 0; t2 <= t; t2++) {
+        row[t2] = ops_expf(row[t2] - maxval);
+        sum += row[t2];
+    }
+    /* sum >= 1, because the largest score contributes exp(0) = 1. */
+    float inv = 1.0f / sum;
+    for (size_t t2 = 0; t2 <= t; t2++)
+        row[t2] *= inv;
+    for (size_t t2 = t + 1; t2 < T; t2++)
+        row[t2] = 0.0f;
+}
 
 /* out (B,T,C), att (B,NH,T,T) = causal self-attention of qkv (B,T,3C) */
 void attention_forward(float *out, float *att, const float *qkv,
@@ -40,50 +71,44 @@ void attention_forward(float *out, float *att, const float *qkv,
         const float *k = q + C;
         const float *v = q + 2 * C;
         float *a = att + bh * T * T;
+        float *o = out + b * T * C + h * HS;
 
-        /* a (T,T) = scale * q (T,HS) . k (T,HS)^T. This also fills the
-         * entries above the diagonal, which the softmax below overwrites
-         * with zeros; skipping them is a later optimisation. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, scale, q,
-                    ld, k, ld, 0.0f, a, (int)T);
-
-        /* The softmax of each row over keys t2 <= t. Subtracting the row's
-         * largest score first does not change the result (it cancels
-         * between numerator and denominator) but keeps every exp() at most
-         * 1, so nothing overflows however large the scores grow. */
-        for (size_t t = 0; t < T; t++) {
-            float *row = a + t * T;
-            float maxval = row[0];
-            for (size_t t2 = 1; t2 <= t; t2++)
-                if (row[t2] > maxval)
-                    maxval = row[t2];
-            float sum = 0.0f;
-            for (size_t t2 = 0; t2 <= t; t2++) {
-                float e = expf(row[t2] - maxval);
-                row[t2] = e;
-                sum += e;
-            }
-            /* sum >= 1, because the largest score contributes exp(0). */
-            float inv = 1.0f / sum;
-            for (size_t t2 = 0; t2 <= t; t2++)
-                row[t2] *= inv;
-            /* The future gets exactly zero weight, so the product with V
-             * below adds exact zeros for it. */
-            for (size_t t2 = t + 1; t2 < T; t2++)
-                row[t2] = 0.0f;
+        for (size_t r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+            size_t r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+            /* a[r0:r1, 0:r1] = scale * q[r0:r1] (HS wide) . k[0:r1]^T: the
+             * keys a row of this block can see, and a few of the diagonal
+             * block's future ones, which the softmax sets to zero. */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)r1, (int)HS, scale,
+                        q + r0 * 3 * C, ld, k, ld, 0.0f, a + r0 * T, (int)T);
+            for (size_t t = r0; t < r1; t++)
+                causal_softmax_row(a + t * T, t, T);
+            /* out_h[r0:r1] (HS wide, rows C apart) = a[r0:r1, 0:r1] . v[0:r1] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)HS, (int)r1, 1.0f,
+                        a + r0 * T, (int)T, v, ld, 0.0f, o + r0 * C, (int)C);
         }
-
-        /* out_h (T,HS) = a (T,T) . v (T,HS), written into head h's columns
-         * of out, whose rows are C apart. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f, a,
-                    (int)T, v, ld, 0.0f, out + b * T * C + h * HS, (int)C);
     }
 }
 
-/* ---- Backward ---- */
+/* Backward through the softmax of row t, in place on drow. With
+ * p = softmax(s), dp_j/ds_i = p_j (delta_ij - p_i), so
+ *     ds_i = p_i (dp_i - sum_j p_j dp_j).
+ * Only keys t2 <= t took part; the entries above the diagonal are set to
+ * zero so that the products that follow ignore them. */
+static void causal_softmax_backward_row(float *drow, const float *prow, size_t t, size_t T)
+{
+    float dot = 0.0f;
+    for (size_t t2 = 0; t2 <= t; t2++)
+        dot += prow[t2] * drow[t2];
+    for (size_t t2 = 0; t2 <= t; t2++)
+        drow[t2] = prow[t2] * (drow[t2] - dot);
+    for (size_t t2 = t + 1; t2 < T; t2++)
+        drow[t2] = 0.0f;
+}
 
 /* dqkv (B,T,3C) += gradient of attention_forward given dout (B,T,C);
- * datt (B,NH,T,T) is scratch, overwritten. */
+ * datt (B,NH,T,T) is scratch. Each product skips the future as the
+ * forward does: by row blocks where a row of att meets its keys, by
+ * column blocks where a key meets the rows (queries) that saw it. */
 void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
                         const float *att, size_t B, size_t T, size_t C, size_t NH)
 {
@@ -107,38 +132,29 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
         const float *a = att + bh * T * T;
         float *da = datt + bh * T * T;
 
-        /* Backward through out_h = a . v, the same rule as a matmul:
-         * da (T,T) = dout_h (T,HS) . v (T,HS)^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)HS, 1.0f,
-                    dout_h, (int)C, v, ld, 0.0f, da, (int)T);
-        /* dv (T,HS) += a (T,T)^T . dout_h (T,HS) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, 1.0f, a,
-                    (int)T, dout_h, (int)C, 1.0f, dv, ld);
-
-        /* Backward through the softmax of each row, in place. With
-         * p = softmax(s), dp_j/ds_i = p_j (delta_ij - p_i), so
-         *     ds_i = p_i (dp_i - sum_j p_j dp_j).
-         * Only keys t2 <= t took part; the entries above the diagonal are
-         * set to zero so that the products below ignore them. */
-        for (size_t t = 0; t < T; t++) {
-            const float *prow = a + t * T;
-            float *drow = da + t * T;
-            float dot = 0.0f;
-            for (size_t t2 = 0; t2 <= t; t2++)
-                dot += prow[t2] * drow[t2];
-            for (size_t t2 = 0; t2 <= t; t2++)
-                drow[t2] = prow[t2] * (drow[t2] - dot);
-            for (size_t t2 = t + 1; t2 < T; t2++)
-                drow[t2] = 0.0f;
+        for (size_t r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+            size_t r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T;
+            /* Backward through out_h = a . v, the same rule as a matmul:
+             * da[r0:r1, 0:r1] = dout_h[r0:r1] . v[0:r1]^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)r1, (int)HS, 1.0f,
+                        dout_h + r0 * C, (int)C, v, ld, 0.0f, da + r0 * T, (int)T);
+            for (size_t t = r0; t < r1; t++)
+                causal_softmax_backward_row(da + t * T, a + t * T, t, T);
+            /* Backward through preatt = scale * q . k^T, with da now holding
+             * dpreatt: dq[r0:r1] += scale * dpreatt[r0:r1, 0:r1] . k[0:r1] */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)HS, (int)r1, scale,
+                        da + r0 * T, (int)T, k, ld, 1.0f, dq + r0 * 3 * C, ld);
         }
-
-        /* Backward through preatt = scale * q . k^T, with da now holding
-         * dpreatt: dq (T,HS) += scale * dpreatt (T,T) . k (T,HS) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)HS, (int)T, scale,
-                    da, (int)T, k, ld, 1.0f, dq, ld);
-        /* dk (T,HS) += scale * dpreatt (T,T)^T . q (T,HS) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)T, (int)HS, (int)T, scale, da,
-                    (int)T, q, ld, 1.0f, dk, ld);
+        /* Keys c0..c1-1 were seen by the rows (queries) c0..T-1 only. */
+        for (size_t c0 = 0; c0 < T; c0 += CAUSAL_BLOCK) {
+            size_t c1 = c0 + CAUSAL_BLOCK < T ? c0 + CAUSAL_BLOCK : T;
+            /* dv[c0:c1] += a[c0:T, c0:c1]^T . dout_h[c0:T] */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(c1 - c0), (int)HS, (int)(T - c0), 1.0f,
+                        a + c0 * T + c0, (int)T, dout_h + c0 * C, (int)C, 1.0f, dv + c0 * 3 * C, ld);
+            /* dk[c0:c1] += scale * dpreatt[c0:T, c0:c1]^T . q[c0:T] */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(c1 - c0), (int)HS, (int)(T - c0), scale,
+                        da + c0 * T + c0, (int)T, q + c0 * 3 * C, ld, 1.0f, dk + c0 * 3 * C, ld);
+        }
     }
 }
 

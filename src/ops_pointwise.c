@@ -5,6 +5,8 @@
  * OpenMP spreads them over the cores. */
 #include "bytegpt/ops_pointwise.h"
 
+#include "ops_expf.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -22,46 +24,6 @@
 #define GELU_SQRT_2_OVER_PI 0.7978845608028654f
 #define GELU_COEFF 0.044715f
 
-/* e^x for the sigmoid above. glibc's expf and tanhf are function calls
- * with branches: on the random inputs of a training step they cost about
- * 20 ns an element and made GELU 40% of the step. This version is plain
- * arithmetic that the compiler vectorises, accurate to a few ulp:
- * - clamp x to [-80, 80], where e^x is a normal float and the sigmoid has
- *   long since saturated (1 / (1 + e^80) is below 2^-115). The clamp works
- *   on the bits (|x| > 80 compares as integers), because a float compare
- *   may raise an exception and so keeps the compiler from vectorising;
- *   a NaN becomes +-80 here, and still makes the result NaN through the
- *   factor x that multiplies the sigmoid;
- * - split x = n ln2 + r with n an integer and |r| <= ln2 / 2, using ln2 in
- *   two parts (Cody and Waite) so that n * ln2_hi is exact;
- * - e^r by its Taylor series to r^7 (truncation below 6e-9 relative);
- * - 2^n by adding n to the float's exponent bits. */
-static inline float gelu_exp(float x)
-{
-    uint32_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    const uint32_t eighty = 0x42a00000u; /* the bits of 80.0f */
-    bits = (bits & 0x7fffffffu) > eighty ? (bits & 0x80000000u) | eighty : bits;
-    memcpy(&x, &bits, sizeof x);
-    /* Adding and subtracting 1.5 * 2^23 rounds to the nearest integer in
-     * the default rounding mode, without a call to rintf. */
-    float nf = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = (x - nf * 0.693145751953125f) - nf * 1.42860682030941723e-6f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t n = (int32_t)nf; /* within [-116, 116] after the clamp */
-    memcpy(&bits, &p, sizeof bits);
-    bits += (uint32_t)n << 23;
-    memcpy(&p, &bits, sizeof p);
-    return p;
-}
-
 /* out (N) = GELU(inp (N)) */
 void gelu_forward(float *out, const float *inp, size_t N)
 {
@@ -69,7 +31,7 @@ void gelu_forward(float *out, const float *inp, size_t N)
     for (size_t i = 0; i < N; i++) {
         float x = inp[i];
         float u = GELU_SQRT_2_OVER_PI * (x + GELU_COEFF * x * x * x);
-        float s = 1.0f / (1.0f + gelu_exp(-2.0f * u));
+        float s = 1.0f / (1.0f + ops_expf(-2.0f * u));
         out[i] = x * s;
     }
 }
@@ -86,7 +48,7 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N)
     for (size_t i = 0; i < N; i++) {
         float x = inp[i];
         float u = GELU_SQRT_2_OVER_PI * (x + GELU_COEFF * x * x * x);
-        float e = gelu_exp(-2.0f * u);
+        float e = ops_expf(-2.0f * u);
         float s = 1.0f / (1.0f + e);
         float dudx = GELU_SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_COEFF * x * x);
         float grad = s + 2.0f * x * e * s * s * dudx;

@@ -40,6 +40,15 @@ static inline double gam(double n)
     return n * U32 / (1.0 - n * U32);
 }
 
+/* ops_expf (src/ops_expf.h) is within EXP_REL of e^x, relatively: the
+ * argument split costs about 3 U32 of |r| <= ln2/2 (about U32), the Taylor
+ * truncation 6e-9 (0.1 U32), and Horner's rule over 8 terms at most
+ * gamma(16) sum|a_i r^i| / p(r) <= gamma(16) e^{2|r|} <= 2 gamma(16)
+ * (Higham, "Accuracy and Stability of Numerical Algorithms", eq. 5.3).
+ * Below -80 it returns e^-80 (EXP_CLAMP) instead of e^x. */
+#define EXP_REL (2 * gam(16) + 1.2 * U32)
+#define EXP_CLAMP 1.8048513878454153e-35 /* e^-80 */
+
 static inline float *fbuf(size_t n)
 {
     float *p = calloc(n ? n : 1, sizeof(float));

@@ -17,6 +17,9 @@ struct shape {
 static const struct shape fixed_shapes[] = {
     {1, 1, 4, 1},  {1, 1, 24, 8}, {2, 5, 13, 1}, {1, 7, 24, 8},
     {2, 9, 20, 4}, {1, 33, 20, 2}, {3, 16, 64, 4}, {2, 64, 96, 6},
+    /* Longer than one causal block (64 rows) and not a multiple of it: the
+     * blocked products and their partial last block. */
+    {1, 150, 16, 2}, {2, 129, 24, 3},
 };
 #define N_FIXED (sizeof(fixed_shapes) / sizeof(fixed_shapes[0]))
 #define N_SHAPES (N_FIXED + 2)
@@ -47,13 +50,16 @@ static const float *q_at(const float *qkv, struct shape s, size_t b, size_t t, s
  *   is two roundings off): E_j = gamma(HS + 3) scale sum_i |q_i k_ji|.
  * - A change e_j in the scores changes log p_j by e_j - sum_k p_k e_k, at
  *   most 2 max E. The softmax's own arithmetic adds to log p_j: u |s_j - m|
- *   from rounding s_j - m, 2u from expf (1 ulp), the same again averaged
- *   over k through the sum, gamma(t) for the sum of t + 1 positive terms,
- *   and 2u for 1/sum and the multiply. So |log(p^_j / p_j)| <= rho =
- *   2 max E + 2u max_j (m - s_j) + gamma(t + 6), and |p^_j - p_j| <=
- *   p_j (e^rho - 1).
+ *   from rounding s_j - m, EXP_REL from ops_expf (gradcheck.h), the same
+ *   again averaged over k through the sum, gamma(t) for the sum of t + 1
+ *   positive terms, and 2u for 1/sum and the multiply. So
+ *   |log(p^_j / p_j)| <= rho = 2 max E + 2u max_j (m - s_j) + gamma(t + 2)
+ *   + 2 EXP_REL, and |p^_j - p_j| <= p_j (e^rho - 1). A score more than 80
+ *   below the max gets weight e^-80 (1 + EXP_REL) / sum <= that, whatever
+ *   its true (smaller) weight: an absolute error of up to that much.
  * - out_i = sum_j p_j v_ji over all T keys (masked terms are exact zeros):
- *   |error| <= (e^rho - 1 + gamma(T) e^rho) sum_j p_j |v_ji|.
+ *   |error| <= (e^rho - 1 + gamma(T) e^rho) sum_j p_j |v_ji|, plus the
+ *   clamped weights' error times their |v_ji|.
  * - The twin rounds each p_j once (u p_j), and forms out from those floats
  *   (u sum_j p_j |v_ji| + u |out_i|). */
 static void forward_bounds(double *tol_out, double *tol_att, const float *qkv, const float *ref_out,
@@ -87,19 +93,22 @@ static void forward_bounds(double *tol_out, double *tol_att, const float *qkv, c
                     if (m - sc[j] > spread)
                         spread = m - sc[j];
                 }
-                double rho = 2 * max_err + 2 * U32 * spread + gam((double)t + 6);
-                double delta = expm1(rho);
+                double rho = 2 * max_err + 2 * U32 * spread + gam((double)t + 2) + 2 * EXP_REL;
+                double delta = expm1(rho), clamp = EXP_CLAMP * (1 + EXP_REL) * (1 + delta);
                 double *ta = tol_att + ((b * NH + h) * T + t) * T;
                 for (size_t j = 0; j < T; j++) {
                     double p = j <= t ? exp(sc[j] - m) / z : 0.0;
-                    ta[j] = p * (delta + U32);
+                    ta[j] = p * (delta + U32) + (j <= t && m - sc[j] > 79 ? clamp : 0.0);
                 }
                 for (size_t i = 0; i < HS; i++) {
-                    double mix = 0.0;
-                    for (size_t j = 0; j <= t; j++)
-                        mix += exp(sc[j] - m) / z * fabs(q_at(qkv, s, b, j, h)[2 * C + i]);
+                    double mix = 0.0, clamped = 0.0;
+                    for (size_t j = 0; j <= t; j++) {
+                        double vji = fabs(q_at(qkv, s, b, j, h)[2 * C + i]);
+                        mix += exp(sc[j] - m) / z * vji;
+                        clamped += m - sc[j] > 79 ? clamp * vji : 0.0;
+                    }
                     size_t o = (b * T + t) * C + h * HS + i;
-                    tol_out[o] = (delta + gam((double)T) * (1 + delta) + U32) * mix +
+                    tol_out[o] = (delta + gam((double)T) * (1 + delta) + U32) * mix + clamped +
                                  U32 * fabs(ref_out[o]);
                 }
             }

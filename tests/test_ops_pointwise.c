@@ -33,18 +33,12 @@ static void fill_gelu_inputs(float *x, size_t n, struct bg_rng *r)
  * - u has at most 7 roundings on terms of one sign: du = gamma(7) |u|; the
  *   exponent's argument -2u is then off by 2 gamma(7) |u|, which changes
  *   e by that much relatively.
- * - gelu_exp itself is within EXP_REL relatively: the argument split
- *   costs about 3 U32 of |r| <= ln2/2 (about U32), the Taylor truncation
- *   6e-9 (0.1 U32), and Horner's rule over 8 terms at most gamma(16)
- *   sum|a_i r^i| / p(r) <= gamma(16) e^{2|r|} <= 2 gamma(16) (Higham,
- *   "Accuracy and Stability of Numerical Algorithms", eq. 5.3).
+ * - ops_expf itself is within EXP_REL relatively (gradcheck.h).
  * - s = 1 / (1 + e): ds = s^2 (de + U32 (1 + e)) + U32 s.
  * - Beyond |2u| > 80 the exponent is clamped; s is then off by at most
  *   e^-80 absolutely (the sigmoid is within e^-80 of 0 or 1 there), as
  *   computed: times 1 + EXP_REL + 4 U32 for the exponential, the add, the
  *   division and the multiply by x that follow it. */
-#define EXP_REL (2 * gam(16) + 1.2 * U32)
-#define EXP_CLAMP 1.8048513878454153e-35 /* e^-80 */
 
 struct gelu_err {
     double e, s, rel_e, ds;
