@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# bytegpt beside PyTorch on this machine, side by side in one run.
+#
+#   scripts/bench.sh            speed: ms/step, tokens/s ratio, MFU at three sizes;
+#                               1 vs 2 threads; peak memory; three batch sizes
+#   scripts/bench.sh quality    time to quality: the default preset for 300 s on
+#                               moby-dick, bytegpt and PyTorch, held-out bits per byte
+#
+# PyTorch (Debian's python3-torch, run with /usr/bin/python3) is only a peer
+# here; without it the script says how to install it and measures bytegpt alone.
+# Timings alternate the two programs several times so that machine drift
+# hits both; each figure is the median over the rounds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${BENCH_ROUNDS:-3}
+THREADS=${BENCH_THREADS:-2}
+BUDGET=${BENCH_BUDGET:-300}
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j "$(nproc)" >/dev/null
+BG=build/release/bytegpt
+
+have_torch=1
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+    have_torch=0
+    echo "note: PyTorch not found; install Debian's python3-torch (apt-get install python3-torch) to compare. Measuring bytegpt alone."
+fi
+export OMP_NUM_THREADS=$THREADS
+
+# field LINE KEY: the value of key=value in a result line.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+bg_step() { # L C T B [threads]
+    "$BG" bench --layers "$1" --dim "$2" --heads $(( $2 / 32 > 0 ? $2 / 32 : 1 )) --ctx "$3" --batch "$4" \
+        --threads "${5:-$THREADS}" --steps 10 --no-peak | grep '^result:'
+}
+torch_step() { # L C T B [threads]
+    OMP_NUM_THREADS=${5:-$THREADS} /usr/bin/python3 scripts/bench_torch.py step --layers "$1" --dim "$2" \
+        --heads $(( $2 / 32 > 0 ? $2 / 32 : 1 )) --ctx "$3" --batch "$4" --threads "${5:-$THREADS}" --steps 10 \
+        | grep '^result:'
+}
+
+speed() {
+    peak=$("$BG" bench --preset tiny --threads "$THREADS" --steps 1 | sed -n 's/^result: .*peak_gflops=\([^ ]*\).*/\1/p')
+    echo "sgemm peak on $THREADS threads: $peak GFLOP/s (bytegpt bench)"
+    echo
+    printf '%-16s %12s %12s %12s %12s %8s %8s %8s\n' "L,C,T,B" "bytegpt ms" "torch ms" "bytegpt tok/s" "torch tok/s" "ratio" "MFU bg" "MFU pt"
+    for cfg in "2 64 64 8" "4 128 128 16" "6 384 256 8"; do
+        set -- $cfg
+        bms=() pms=() bgf=() pgf=()
+        for _ in $(seq 1 "$ROUNDS"); do
+            r=$(bg_step "$@"); bms+=("$(field "$r" ms_per_step)"); bgf+=("$(field "$r" gflops)")
+            if [ $have_torch -eq 1 ]; then
+                r=$(torch_step "$@"); pms+=("$(field "$r" ms_per_step)"); pgf+=("$(field "$r" gflops)")
+            fi
+        done
+        b=$(printf '%s\n' "${bms[@]}" | median); bg=$(printf '%s\n' "${bgf[@]}" | median)
+        tok=$(( $4 * $3 ))
+        if [ $have_torch -eq 1 ]; then
+            p=$(printf '%s\n' "${pms[@]}" | median); pg=$(printf '%s\n' "${pgf[@]}" | median)
+        else
+            p=nan pg=nan
+        fi
+        awk -v c="$1,$2,$3,$4" -v b="$b" -v p="$p" -v t="$tok" -v bg="$bg" -v pg="$pg" -v pk="$peak" 'BEGIN {
+            printf "%-16s %12.2f %12.2f %12.0f %12.0f %7.2fx %7.1f%% %7.1f%%\n", c, b, p, t*1000/b, t*1000/p, p/b, 100*bg/pk, 100*pg/pk }'
+    done
+    echo
+    echo "parallel efficiency at 4,128,128,16 (tokens/s):"
+    one=$(field "$(bg_step 4 128 128 16 1)" tokens_per_s); two=$(field "$(bg_step 4 128 128 16 2)" tokens_per_s)
+    awk -v a="$one" -v b="$two" 'BEGIN { printf "  1 thread %.0f, 2 threads %.0f: %.2fx\n", a, b, b/a }'
+    echo
+    echo "step time at three batch sizes (6,384,256):"
+    for b in 4 8 16; do
+        r=$(bg_step 6 384 256 $b)
+        printf '  batch %2d: %8.1f ms/step, %6.0f tokens/s\n' $b "$(field "$r" ms_per_step)" "$(field "$r" tokens_per_s)"
+    done
+    echo
+    memory
+}
+
+# Peak RSS of a short training run beside the arenas `bytegpt info` sizes.
+memory() {
+    local tmp; tmp=$(mktemp -d)
+    python3 -c "import random; random.seed(1); w='the whale sea ship'.split(); print(' '.join(random.choice(w) for _ in range(200000)))" >"$tmp/t.txt"
+    rss() { /usr/bin/time -v "$BG" train --corpus "$tmp/t.txt" --out "$tmp/$1" --steps 5 --sample-every 0 --eval-batches 1 "${@:2}" 2>&1 >/dev/null \
+        | sed -n 's/.*Maximum resident set size (kbytes): //p'; }
+    base=$(rss base --layers 1 --dim 8 --heads 1 --ctx 8 --batch 1)
+    big=$(rss big --layers 6 --dim 384 --heads 12 --ctx 256 --batch 8)
+    arena_mib=$("$BG" info --layers 6 --dim 384 --heads 12 --ctx 256 --batch 8 | sed -n 's/^ *arenas *\([0-9.]*\) MiB.*/\1/p')
+    corpus_kb=$(( $(stat -c %s "$tmp/t.txt") / 1024 ))
+    echo "memory (6,384,256,8): peak RSS ${big} KiB; base process (a 1-layer, dim-8 model) ${base} KiB;"
+    awk -v big="$big" -v base="$base" -v arena="$arena_mib" -v corp="$corpus_kb" 'BEGIN {
+        printf "  RSS - base = %.1f MiB vs arenas %.1f MiB + corpus buffer %.1f MiB: %.2fx\n", (big-base)/1024, arena, corp/1024, (big-base)/1024/(arena + corp/1024) }'
+    rm -rf "$tmp"
+}
+
+quality() {
+    bash scripts/get_corpus.sh moby-dick >/dev/null
+    local tmp; tmp=$(mktemp -d)
+    # The held-out text: moby-dick's last 10%, the validation part.
+    python3 -c "
+import gzip; t = gzip.open('corpus/moby-dick.txt.gz').read(); open('$tmp/val.txt', 'wb').write(t[len(t) - len(t)//10:])"
+    echo "time to quality: the default preset for ${BUDGET}s on moby-dick, $THREADS threads"
+    "$BG" train --corpus corpus/moby-dick.txt.gz --out "$tmp/run" --preset default --time-budget "${BUDGET}s" \
+        --threads "$THREADS" --sample-every 0 | tail -3
+    "$BG" eval --model "$tmp/run" --text "$tmp/val.txt" | tee "$tmp/eval.txt"
+    if [ $have_torch -eq 1 ]; then
+        # The same model and recipe, read from the run's config.txt.
+        conf() { sed -n "s/^$1 = //p" "$tmp/run/config.txt"; }
+        L=$(conf layers) C=$(conf dim) NH=$(conf heads) T=$(conf ctx) B=$(conf batch)
+        LR=$(conf lr) MIN=$(conf min_lr) WARM=$(conf warmup)
+        /usr/bin/python3 scripts/bench_torch.py quality --corpus corpus/moby-dick.txt.gz --budget "$BUDGET" \
+            --threads "$THREADS" --layers "$L" --dim "$C" --heads "$NH" --ctx "$T" --batch "$B" --lr "$LR" \
+            --min-lr "$MIN" --warmup "$WARM" | tee "$tmp/torch.txt"
+        bg=$(sed -n 's/^ *model *[0-9.]* *\([0-9.]*\)$/\1/p' "$tmp/eval.txt")
+        pt=$(sed -n 's/^result: .*val_bpb=\([^ ]*\).*/\1/p' "$tmp/torch.txt")
+        awk -v b="$bg" -v p="$pt" 'BEGIN { printf "held-out bits per byte after the same budget: bytegpt %.3f, PyTorch %.3f (bytegpt lower by %.3f)\n", b, p, p - b }'
+    fi
+    rm -rf "$tmp"
+}
+
+case "${1:-speed}" in
+    speed) speed ;;
+    quality) quality ;;
+    *) echo "usage: scripts/bench.sh [speed|quality]" >&2; exit 2 ;;
+esac
