@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bytegpt/cost.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/schedule.h"
@@ -145,16 +146,30 @@ static void print_progress(const struct train_run *r, const struct bg_log_row *r
 static void print_summary(const struct train_run *r, double elapsed, double last_train, double last_val)
 {
     const struct bg_train_config *c = &r->trainer.cfg;
-    double fpt = config_flops_per_token(&c->model), flops = fpt * (double)r->trainer.tokens;
+    double tokens = (double)r->trainer.tokens;
+    struct bg_cost bill;
+    /* The rate is this run's own, FLOPs over wall time, evaluations included. */
+    cost_bill(&c->model, c->batch, tokens, elapsed > 0 ? config_flops_per_token(&c->model) * tokens / elapsed : 1.0,
+              &bill);
     char el[32], fl[32], tk[32];
     printf("%s\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C)\n",
            r->interactive ? "" : "", (unsigned long long)r->trainer.step,
-           common_si(tk, sizeof tk, (double)r->trainer.tokens, ""), common_duration(el, sizeof el, elapsed),
-           common_si(fl, sizeof fl, flops, "FLOP"), fpt);
+           common_si(tk, sizeof tk, tokens, ""), common_duration(el, sizeof el, elapsed),
+           common_si(fl, sizeof fl, bill.flops, "FLOP"), bill.flops_per_token);
     printf("final train loss %.4f nats (%.3f bits per byte)", last_train, last_train / log(2.0));
     if (!isnan(last_val))
         printf(", validation %.4f nats (%.3f bits per byte)", last_val, last_val / log(2.0));
     printf("\n");
+    if (bill.flops <= 0)
+        return;
+    /* The same bill as `bytegpt info`, for the run just done. */
+    printf("compute: %.3g FLOP at %.1f GFLOP/s (this run's rate, evaluations included); pre-training at scale:\n",
+           bill.flops, bill.rate / 1e9);
+    for (int i = 0; i < BG_COST_N_REFS; i++) {
+        char t[32];
+        printf("  %-11s %.3g FLOP = %.3g x this run = %s at this rate\n", bill.refs[i].name, bill.refs[i].flops,
+               bill.refs[i].ratio, common_duration(t, sizeof t, bill.refs[i].seconds));
+    }
 }
 
 /* loss.svg beside the log, for a browser. A failure here costs the
