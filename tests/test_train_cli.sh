@@ -46,7 +46,6 @@ expect_error "zero layers" "--layers" "${C[@]}" --preset tiny --layers 0
 expect_error "zero batch" "--batch" "${C[@]}" --preset tiny --batch 0
 expect_error "zero accum" "--accum" "${C[@]}" --preset tiny --accum 0
 expect_error "negative steps" "--steps" "${C[@]}" --preset tiny --steps -5
-expect_error "zero steps" "--steps" "${C[@]}" --preset tiny --steps 0
 expect_error "NaN lr" "--lr" "${C[@]}" --preset tiny --lr nan
 expect_error "negative lr" "--lr" "${C[@]}" --preset tiny --lr -0.1
 expect_error "negative wd" "--wd" "${C[@]}" --preset tiny --wd -1
@@ -76,6 +75,16 @@ grep -q -- "--- step 15 " "$tmp/out/samples.txt" && ok || bad "no sample at step
 # Off a terminal: plain lines, no carriage returns or escape sequences.
 if LC_ALL=C grep -q $'[\r\033]' "$tmp/run.out"; then bad "control bytes in non-terminal output"; else ok; fi
 grep -q "^done: 30 steps" "$tmp/run.out" && ok || bad "no summary line"
+
+# info --first shows the corpus' first bytes as tokens with their values.
+"$BG" info --corpus "$tmp/words.txt" --first 4 >"$tmp/info.out" 2>&1
+first=$(head -c 4 "$tmp/words.txt" | od -An -tu1 | awk '{print $1}')
+grep -q "'$(head -c 1 "$tmp/words.txt")' $first" "$tmp/info.out" && ok || { bad "info --first"; cat "$tmp/info.out"; }
+
+# --steps 0 initialises only: a step-0 checkpoint and an empty log.
+"$BG" train --corpus "$tmp/words.txt" --out "$tmp/init" --preset tiny --steps 0 >"$tmp/init.out" 2>&1
+[ $? -eq 0 ] && [ -s "$tmp/init/ckpt.bin" ] && [ "$(wc -l <"$tmp/init/log.csv")" -eq 1 ] && grep -q "at step 0, untrained" "$tmp/init.out" \
+    && ok || { bad "--steps 0 did not initialise only"; cat "$tmp/init.out"; }
 
 # The same folder again without --resume is refused and left as it was.
 before=$(md5sum "$tmp/out/log.csv")

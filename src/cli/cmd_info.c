@@ -1,16 +1,21 @@
 /* info: what a corpus holds, and what a model costs. */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bytegpt/corpus.h"
+#include "bytegpt/evaluate.h"
+#include "bytegpt/tokenizer.h"
 #include "bytegpt/cost.h"
 #include "bytegpt/model.h"
 #include "cli.h"
 #include "common.h"
 
 static const char help[] =
-    "usage: bytegpt info [--corpus PATH] [--preset X | model flags] [--batch B] [--tokens N] [--gflops X]\n"
+    "usage: bytegpt info [--corpus PATH [--first N]] [--preset X | model flags] [--batch B] [--tokens N] [--gflops X]\n"
     "\n"
     "With --corpus: the corpus' size, shards, compressed size and ratio, and\n"
     "the train/validation split (the last 10% of a single file, or every\n"
@@ -21,11 +26,40 @@ static const char help[] =
     "\n"
     "flags:\n"
     "  --corpus PATH    a .gz or text file, or a folder of them\n"
+    "  --first N        with --corpus: also show its first N bytes as the tokens the model sees\n"
     "  --tokens N       training tokens to cost, e.g. 1e9 (default: the preset's\n"
     "                   steps x batch x ctx)\n"
     "  --gflops X       this machine's training rate in GFLOP/s, as bytegpt bench\n"
     "                   measures it (default: an assumed 60)\n"
     COMMON_MODEL_HELP;
+
+/* The file a corpus starts with: itself, or a folder's first shard in
+ * name order (skipping dotfiles and subfolders, as the corpus does). */
+static int first_file(const char *path, char *out, size_t n, struct bg_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(out, n, "%s", path);
+        return BG_OK;
+    }
+    DIR *d = opendir(path);
+    if (!d)
+        return bg_fail(err, BG_ERR_INPUT, "cannot read folder %s", path);
+    char best[256] = "";
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char full[4400];
+        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
+        if (e->d_name[0] != '.' && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+            (!best[0] || strcmp(e->d_name, best) < 0))
+            snprintf(best, sizeof best, "%s", e->d_name);
+    }
+    closedir(d);
+    if (!best[0])
+        return bg_fail(err, BG_ERR_INPUT, "folder %s has no shards", path);
+    snprintf(out, n, "%s/%s", path, best);
+    return BG_OK;
+}
 
 static int info_corpus(const char *path, const struct bg_train_config *cfg)
 {
@@ -149,6 +183,28 @@ static double percent(size_t part, size_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+/* The first n bytes of a corpus as the model sees them: one token per
+ * byte, shown with the tokenizer's rendering and its value. */
+static int info_first_bytes(const char *path, size_t n)
+{
+    char file[4096];
+    struct bg_error err = {0};
+    if (first_file(path, file, sizeof file, &err))
+        return cli_report(&err);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    if (evaluate_read_text(file, n, &text, &len, &err))
+        return cli_report(&err);
+    printf("\nthe first %zu bytes of %s, as tokens (rendering, then byte value):\n", len, file);
+    for (size_t i = 0; i < len; i++) {
+        char r[BG_TOKEN_RENDER_MAX], cell[24];
+        snprintf(cell, sizeof cell, "'%s' %d", tokenizer_render(r, text[i]), text[i]);
+        printf("%-10s%s", cell, (i + 1) % 8 == 0 || i + 1 == len ? "\n" : "");
+    }
+    free(text);
+    return 0;
+}
+
 static int info_model(const struct bg_train_config *cfg, const char *preset, double tokens, int from_preset,
                       double gflops)
 {
@@ -230,8 +286,10 @@ static int run(int argc, char **argv)
     struct common_model_flags mf = {0};
     const char *corpus = NULL;
     double tokens = 0, gflops = 0;
+    size_t first = 0;
     struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"corpus", ARG_STRING, &corpus, 0, 0},
-                               {"tokens", ARG_FLOAT, &tokens, 0, 0}, {"gflops", ARG_FLOAT, &gflops, 0, 0}};
+                               {"tokens", ARG_FLOAT, &tokens, 0, 0}, {"gflops", ARG_FLOAT, &gflops, 0, 0},
+                               {"first", ARG_SIZE, &first, 0, 0}};
     size_t n_specs = sizeof specs / sizeof specs[0], n_pos;
     struct bg_error err = {0};
     int rc = args_parse("info", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err);
@@ -244,8 +302,14 @@ static int run(int argc, char **argv)
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --gflops must be a rate above 0 (GFLOP/s, e.g. 45.2), got %g", gflops);
     if (rc)
         return cli_report(&err);
-    if (corpus)
-        return info_corpus(corpus, &cfg);
+    if (first && !corpus)
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --first needs --corpus");
+    if (rc)
+        return cli_report(&err);
+    if (corpus) {
+        int code = info_corpus(corpus, &cfg);
+        return code || !first ? code : info_first_bytes(corpus, first);
+    }
     /* Without --tokens, the run the preset describes. */
     int from_preset = !args_find(specs, n_specs, "tokens")->seen;
     if (from_preset)

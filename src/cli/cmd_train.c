@@ -33,7 +33,8 @@ static const char help[] =
     "  --corpus PATH      training text (required, except with --resume)\n"
     "  --out DIR          run folder (default runs/run-YYYYmmdd-HHMMSS)\n"
     "  --accum K          micro-batches summed per update (default 1)\n"
-    "  --steps N          updates (default: the preset's)\n"
+    "  --steps N          updates (default: the preset's); 0 only writes the freshly\n"
+    "                     initialised model (ckpt.bin at step 0), to look at it untrained\n"
     "  --time-budget T    stop after T of wall time (90s, 5m, 1h); the cosine follows the\n"
     "                     elapsed fraction; with --steps too, whichever ends first wins\n"
     "  --seed S           fixes init, batches and samples (default 1337)\n"
@@ -115,8 +116,10 @@ static int apply_run_flags(const struct train_flags *f, const struct arg_spec *s
     if (GIVEN("beta1")) cfg->beta1 = f->beta1;
     if (GIVEN("beta2")) cfg->beta2 = f->beta2;
     if (GIVEN("clip")) cfg->clip = f->clip;
-    if (GIVEN("steps") && f->steps == 0)
-        return bg_fail(err, BG_ERR_INPUT, "--steps must be at least 1");
+    if (GIVEN("steps") && f->steps == 0) {
+        cfg->steps = 1; /* --steps 0 (initialise only) stops before the loop */
+        cfg->warmup = 0;
+    }
 #undef GIVEN
     return train_config_validate(cfg, err);
 }
@@ -471,7 +474,12 @@ static int run(int argc, char **argv)
     run_paths(&r, f.out);
     if (start(&r, &f, specs, &err))
         return cli_report(&err);
-    int code = train_loop_run(&r);
+    int init_only = args_find(specs, N_TRAIN_SPECS, "steps")->seen && f.steps == 0 && !f.resume;
+    int code = 0;
+    if (init_only)
+        printf("initialised the model (--steps 0): %s holds it at step 0, untrained\n", r.ckpt_path);
+    else
+        code = train_loop_run(&r);
     if (trainlog_close(&r.log, &err) && code == 0)
         code = cli_report(&err);
     corpus_close(r.trainer.corpus);

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The lesson runs straight through in its quick form (tiny preset, seconds
+# of training), shows every step's heading, and prints the held-out bits
+# per byte of the fine-tuned model and the model trained from scratch.
+set -u
+BG=$1 SRC=$2
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+
+(cd "$SRC" && BYTEGPT=$BG bash scripts/lesson.sh --quick --no-pause) >"$out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok || { bad "lesson.sh --quick --no-pause exited $rc"; tail -20 "$out"; }
+n=0
+for title in "The data" "Before training" "Pre-training" "After training" "What it learned, measured" \
+    "What it cost" "Pre-training comes first" "The loss curves"; do
+    n=$((n + 1))
+    grep -q "^=== Step $n: $title ===" "$out" && ok || bad "no heading 'Step $n: $title'"
+done
+grep -Eq "^held-out bits per byte on sotu: pre-trained then fine-tuned [0-9.]+, from scratch [0-9.]+$" "$out" \
+    && ok || bad "no sotu bits-per-byte line"
+grep -q '^\$ bytegpt train --corpus corpus/moby-dick.txt.gz' "$out" && ok || bad "commands are not shown as typed"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
