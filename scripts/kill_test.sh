@@ -10,7 +10,7 @@
 set -u
 BG=${1:-build/release/bytegpt}
 KILLS=${2:-300}
-STEPS=$(( KILLS * 10 + 100 ))
+STEPS=$(( KILLS * 100 + 100 ))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
