@@ -5,6 +5,7 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bytegpt/tokenizer.h"
 
@@ -107,6 +108,11 @@ int train_config_validate(const struct bg_train_config *c, struct bg_error *err)
 
 void train_set_threads(int n)
 {
+    /* 0 (the default) means every core the system has online. */
+    if (n <= 0)
+        n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0)
+        n = 1;
     openblas_set_num_threads(n);
     omp_set_num_threads(n);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <omp.h>
 #include <unistd.h>
 
 #include "bytegpt/corpus.h"
@@ -167,6 +168,16 @@ static void test_bad_settings(void)
     CHECK(train_config_validate(&bad, &err) == BG_ERR_INPUT);
 }
 
+/* --threads 0, the default, means every core: a 0 passed on to OpenMP
+ * would leave the run on one thread. */
+static void test_default_threads_are_all_cores(void)
+{
+    train_set_threads(0);
+    CHECK(omp_get_max_threads() == (int)sysconf(_SC_NPROCESSORS_ONLN));
+    train_set_threads(1);
+    CHECK(omp_get_max_threads() == 1);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -177,6 +188,7 @@ int main(void)
     RUN_TEST(test_seed_fixes_the_run);
     RUN_TEST(test_accumulation_equals_batch);
     RUN_TEST(test_bad_settings);
+    RUN_TEST(test_default_threads_are_all_cores);
     remove(text_path);
     rmdir(dir);
     return TEST_EXIT();

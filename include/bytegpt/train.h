@@ -45,7 +45,7 @@ extern const char *const bg_preset_names[];
  * config_validate): finite, positive where they must be, betas in [0,1). */
 int train_config_validate(const struct bg_train_config *cfg, struct bg_error *err);
 
-/* Sets the threads OpenBLAS and OpenMP use (n >= 1). */
+/* Sets the threads OpenBLAS and OpenMP use; n <= 0 means all cores. */
 void train_set_threads(int n);
 
 /* The trainer: a model, its optimizer, and batch buffers, all allocated

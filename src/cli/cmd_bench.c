@@ -175,8 +175,7 @@ static int run(int argc, char **argv)
         common_apply_model(&mf, specs, n_specs, &cfg, &err) || common_check_memory(&cfg.model, cfg.batch, &err))
         return cli_report(&err);
     cfg.threads = (int)threads;
-    if (threads)
-        train_set_threads((int)threads);
+    train_set_threads((int)threads);
     int n_threads = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     printf("bench: %zu layers, %zu heads, dim %zu, ctx %zu, batch %zu, %d thread%s\n", cfg.model.L, cfg.model.NH,
            cfg.model.C, cfg.model.ctx, cfg.batch, n_threads, n_threads == 1 ? "" : "s");
