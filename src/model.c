@@ -280,7 +280,7 @@ static void block_forward(struct bg_model *m, size_t l, const float *x_in, size_
     /* The attention half: x = x + attn(ln_1(x)). The projection is written
      * straight into residual2 and the input added in place. */
     TIMED(BG_PH_LAYERNORM, layernorm_forward(ln1, LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), x_in,
-                      p->ln1w + l * C, p->ln1b + l * C, BT, C));
+                                             p->ln1w + l * C, p->ln1b + l * C, BT, C));
     TIMED(BG_PH_MATMUL_FWD, matmul_forward(qkv, ln1, p->qkvw + l * 3 * C * C, p->qkvb + l * 3 * C, BT, C, 3 * C));
     TIMED(BG_PH_ATTN_FWD, attention_forward(atty, att, qkv, B, T, C, NH));
     TIMED(BG_PH_MATMUL_FWD, matmul_forward(res2, atty, p->attprojw + l * C * C, p->attprojb + l * C, BT, C, C));
@@ -288,7 +288,7 @@ static void block_forward(struct bg_model *m, size_t l, const float *x_in, size_
 
     /* The MLP half: x = x + c_proj(gelu(c_fc(ln_2(x)))). */
     TIMED(BG_PH_LAYERNORM, layernorm_forward(ln2, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), res2,
-                      p->ln2w + l * C, p->ln2b + l * C, BT, C));
+                                             p->ln2w + l * C, p->ln2b + l * C, BT, C));
     TIMED(BG_PH_MATMUL_FWD, matmul_forward(fch, ln2, p->fcw + l * 4 * C * C, p->fcb + l * 4 * C, BT, C, 4 * C));
     TIMED(BG_PH_GELU, gelu_forward(fch_gelu, fch, BT * 4 * C));
     TIMED(BG_PH_MATMUL_FWD, matmul_forward(res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C));
@@ -309,7 +309,7 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
     for (size_t l = 0; l < L; l++)
         block_forward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
     TIMED(BG_PH_LAYERNORM, layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, LAYER(a->residual3, L - 1, C),
-                      m->p.lnfw, m->p.lnfb, BT, C));
+                                             m->p.lnfw, m->p.lnfb, BT, C));
     /* The LM head is the token embedding: logits = lnf . wte^T, no bias.
      * The logits are turned into probabilities in place. */
     TIMED(BG_PH_MATMUL_FWD, matmul_forward(a->probs, a->lnf, m->p.wte, NULL, BT, C, V));
@@ -350,27 +350,27 @@ static void block_backward(struct bg_model *m, size_t l, const float *x_in, size
      * it) and is also the gradient of the MLP's output. */
     memset(d->fch_gelu, 0, BT * 4 * C * sizeof(float));
     TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->fch_gelu, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
-                    LAYER(a->fch_gelu, l, 4 * C), p->fcprojw + l * 4 * C * C, BT, 4 * C, C));
+                                            LAYER(a->fch_gelu, l, 4 * C), p->fcprojw + l * 4 * C * C, BT, 4 * C, C));
     memset(d->fch, 0, BT * 4 * C * sizeof(float));
     TIMED(BG_PH_GELU, gelu_backward(d->fch, LAYER(a->fch, l, 4 * C), d->fch_gelu, BT * 4 * C));
     memset(d->ln, 0, BT * C * sizeof(float));
     TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, g->fcw + l * 4 * C * C, g->fcb + l * 4 * C, d->fch,
-                    LAYER(a->ln2, l, C), p->fcw + l * 4 * C * C, BT, C, 4 * C));
+                                            LAYER(a->ln2, l, C), p->fcw + l * 4 * C * C, BT, C, 4 * C));
     TIMED(BG_PH_LAYERNORM, layernorm_backward(dres, g->ln2w + l * C, g->ln2b + l * C, d->ln, LAYER(a->residual2, l, C),
-                       p->ln2w + l * C, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), BT, C));
+                                              p->ln2w + l * C, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), BT, C));
 
     /* The attention half: now dres is the gradient of residual2. */
     memset(d->atty, 0, BT * C * sizeof(float));
     TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->atty, g->attprojw + l * C * C, g->attprojb + l * C, dres,
-                    LAYER(a->atty, l, C), p->attprojw + l * C * C, BT, C, C));
+                                            LAYER(a->atty, l, C), p->attprojw + l * C * C, BT, C, C));
     memset(d->qkv, 0, BT * 3 * C * sizeof(float));
     TIMED(BG_PH_ATTN_BWD, attention_backward(d->qkv, d->att, d->atty, LAYER(a->qkv, l, 3 * C),
-                       LAYER(a->att, l, NH * m->cfg.ctx), B, T, C, NH));
+                                             LAYER(a->att, l, NH * m->cfg.ctx), B, T, C, NH));
     memset(d->ln, 0, BT * C * sizeof(float));
     TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, g->qkvw + l * 3 * C * C, g->qkvb + l * 3 * C, d->qkv,
-                    LAYER(a->ln1, l, C), p->qkvw + l * 3 * C * C, BT, C, 3 * C));
+                                            LAYER(a->ln1, l, C), p->qkvw + l * 3 * C * C, BT, C, 3 * C));
     TIMED(BG_PH_LAYERNORM, layernorm_backward(dres, g->ln1w + l * C, g->ln1b + l * C, d->ln, x_in, p->ln1w + l * C,
-                       LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), BT, C));
+                                              LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), BT, C));
 }
 
 void model_backward(struct bg_model *m, float loss_scale)
@@ -387,7 +387,7 @@ void model_backward(struct bg_model *m, float loss_scale)
     TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, m->g.wte, NULL, d->logits, a->lnf, m->p.wte, BT, C, V));
     memset(d->residual, 0, BT * C * sizeof(float));
     TIMED(BG_PH_LAYERNORM, layernorm_backward(d->residual, m->g.lnfw, m->g.lnfb, d->ln, LAYER(a->residual3, L - 1, C),
-                       m->p.lnfw, a->lnf_mean, a->lnf_rstd, BT, C));
+                                              m->p.lnfw, a->lnf_mean, a->lnf_rstd, BT, C));
     for (size_t l = L; l-- > 0;)
         block_backward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
     TIMED(BG_PH_EMBED, encoder_backward(m->g.wte, m->g.wpe, d->residual, m->inputs, B, T, C));
