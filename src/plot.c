@@ -247,8 +247,12 @@ static void run_name(const char *path, char *out, size_t n)
             *slash = '\0';
         last_component(cwd, out, n);
     }
-    if (out[0] == '\0' || strcmp(out, "/") == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
-        snprintf(out, n, "%s", parent);
+    if (out[0] == '\0' || strcmp(out, "/") == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0) {
+        /* The whole folder path, cut to fit (names are for display). */
+        size_t len = strlen(parent) < n ? strlen(parent) : n - 1;
+        memcpy(out, parent, len);
+        out[len] = '\0';
+    }
     text_sanitize(out);
 }
 
