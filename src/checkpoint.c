@@ -1,5 +1,6 @@
 /* checkpoint: see checkpoint.h for the layout and the guarantees. */
 #include "bytegpt/checkpoint.h"
+#include "bytegpt/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,26 +110,6 @@ static uint64_t file_size(size_t n_params)
 
 /* ---- Saving ---- */
 
-/* fsyncs the folder holding path, so that a rename in it is durable. */
-static int sync_parent(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 static int write_all(FILE *f, const void *p, size_t n)
 {
     return fwrite(p, 1, n, f) == n ? 0 : -1;
@@ -184,7 +165,7 @@ int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struc
         return bg_fail(err, BG_ERR_RUNTIME, "cannot write checkpoint %s: %s (the previous checkpoint is intact)",
                        path, strerror(saved_errno));
     }
-    sync_parent(path);
+    fsutil_sync_parent(path);
     return BG_OK;
 }
 

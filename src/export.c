@@ -1,5 +1,6 @@
 /* export: see export.h for the format and the guarantees. */
 #include "bytegpt/export.h"
+#include "bytegpt/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -138,25 +139,6 @@ static int host_is_little_endian(void)
     return *(const unsigned char *)&one == 1;
 }
 
-/* fsyncs the folder holding path, so that the rename in it is durable. */
-static void sync_parent(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 /* Whether a failure to create a file is the user's path (2) or the
  * machine (1): a missing folder, a folder, a path through a file or a
  * folder we may not write are all things the user can fix by naming
@@ -244,7 +226,7 @@ int export_safetensors(const struct bg_model *m, const char *path, struct bg_err
         goto out;
     }
     made_tmp = 0;
-    sync_parent(path);
+    fsutil_sync_parent(path);
 
 out:
     if (f)

@@ -7,6 +7,7 @@
 #include "bytegpt/error.h"
 #include "bytegpt/arena.h"
 #include "bytegpt/rng.h"
+#include "bytegpt/fsutil.h"
 
 /* Data, beside the model. */
 #include "bytegpt/tokenizer.h"
