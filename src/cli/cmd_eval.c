@@ -45,17 +45,10 @@ static const char help[] =
 static size_t eval_batch(const char *path)
 {
     char used[4200];
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(used, sizeof used, "%s/best.bin", path);
-        if (stat(used, &st) != 0)
-            snprintf(used, sizeof used, "%s/ckpt.bin", path);
-    } else {
-        snprintf(used, sizeof used, "%s", path);
-    }
     struct bg_ckpt_state s;
     struct bg_error err;
-    if (checkpoint_peek(used, &s, &err) != BG_OK || s.cfg.model.ctx == 0)
+    if (common_model_path(path, used, sizeof used, &err) != BG_OK || checkpoint_peek(used, &s, &err) != BG_OK ||
+        s.cfg.model.ctx == 0)
         return 1;
     size_t B = EVAL_BATCH_BYTES / s.cfg.model.ctx;
     return B > 0 ? B : 1;

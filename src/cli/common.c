@@ -89,26 +89,33 @@ int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_err
     return BG_OK;
 }
 
-int common_load_model(const char *path, size_t max_B, struct bg_model *m, struct bg_ckpt_state *state,
-                      char *used_path, size_t used_n, struct bg_error *err)
+int common_model_path(const char *path, char *used_path, size_t used_n, struct bg_error *err)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return bg_fail(err, BG_ERR_INPUT, "--model %s: %s; give a run folder or a checkpoint file", path,
                        strerror(errno));
-    if (S_ISDIR(st.st_mode)) {
-        /* A run folder: the best validation checkpoint if there is one. */
-        snprintf(used_path, used_n, "%s/best.bin", path);
-        if (stat(used_path, &st) != 0)
-            snprintf(used_path, used_n, "%s/ckpt.bin", path);
-        if (stat(used_path, &st) != 0)
-            return bg_fail(err, BG_ERR_INPUT, "--model %s is a folder without best.bin or ckpt.bin; is it a run folder?",
-                           path);
-    } else {
+    if (!S_ISDIR(st.st_mode)) {
         snprintf(used_path, used_n, "%s", path);
+        return BG_OK;
     }
+    /* A run folder: the best validation checkpoint if there is one. */
+    snprintf(used_path, used_n, "%s/best.bin", path);
+    if (stat(used_path, &st) != 0)
+        snprintf(used_path, used_n, "%s/ckpt.bin", path);
+    if (stat(used_path, &st) != 0)
+        return bg_fail(err, BG_ERR_INPUT, "--model %s is a folder without best.bin or ckpt.bin; is it a run folder?",
+                       path);
+    return BG_OK;
+}
+
+int common_load_model(const char *path, size_t max_B, struct bg_model *m, struct bg_ckpt_state *state,
+                      char *used_path, size_t used_n, struct bg_error *err)
+{
     struct bg_ckpt_state s;
-    int rc = checkpoint_peek(used_path, &s, err);
+    int rc = common_model_path(path, used_path, used_n, err);
+    if (!rc)
+        rc = checkpoint_peek(used_path, &s, err);
     if (!rc)
         rc = model_init(m, &s.cfg.model, max_B, err);
     if (!rc && (rc = checkpoint_load(used_path, &s, m, err)))

@@ -48,6 +48,11 @@ uint64_t common_machine_memory(void);
  * before anything is allocated, with the estimate and the limit. */
 int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_error *err);
 
+/* The checkpoint file --model PATH names: PATH itself, or a run folder's
+ * best.bin, else its ckpt.bin. Fails when PATH is missing or a folder
+ * without either. */
+int common_model_path(const char *path, char *used_path, size_t used_n, struct bg_error *err);
+
 /* Loads the model of --model PATH: a run folder (its best.bin, else its
  * ckpt.bin) or a checkpoint file, into m (built here for batch max_B).
  * The checkpoint's state goes to *state when not NULL. */
