@@ -152,8 +152,9 @@ static void print_summary(const struct train_run *r, double elapsed, double last
     cost_bill(&c->model, c->batch, tokens, elapsed > 0 ? config_flops_per_token(&c->model) * tokens / elapsed : 1.0,
               &bill);
     char el[32], fl[32], tk[32];
-    printf("%s\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C)\n",
-           r->interactive ? "" : "", (unsigned long long)r->trainer.step,
+    /* The newline ends the progress line, which a terminal leaves open. */
+    printf("\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C)\n",
+           (unsigned long long)r->trainer.step,
            common_si(tk, sizeof tk, tokens, ""), common_duration(el, sizeof el, elapsed),
            common_si(fl, sizeof fl, bill.flops, "FLOP"), bill.flops_per_token);
     printf("final train loss %.4f nats (%.3f bits per byte)", last_train, last_train / log(2.0));
