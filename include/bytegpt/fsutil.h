@@ -1,8 +1,53 @@
-/* fsutil: what every atomic file write shares (checkpoints, exports,
- * plots): write PATH.tmp, flush and fsync it, rename it over PATH, then
- * fsync the folder so that the rename itself survives a power cut. */
+/* fsutil: the one way bytegpt writes a whole file (checkpoints, exports,
+ * plots, the shortened log of a resumed run, config.txt).
+ *
+ * A file is written to PATH.tmp, flushed and fsynced, renamed over PATH,
+ * and then the folder is fsynced so that the rename itself survives a
+ * power cut. A reader (a browser reloading loss.svg, a resume after a
+ * kill) therefore sees the old file or the new one, never half of one,
+ * and a failure at any point leaves PATH as it was and no PATH.tmp.
+ *
+ * Use:   struct bg_atomic_file a;
+ *        if (fsutil_atomic_open(&a, path, "checkpoint", err)) return ...;
+ *        ... fwrite(..., a.f) ...  (errors are caught by commit)
+ *        return fsutil_atomic_commit(&a, err);   // or fsutil_atomic_abort(&a)
+ */
 #ifndef BYTEGPT_FSUTIL_H
 #define BYTEGPT_FSUTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "bytegpt/error.h"
+
+struct bg_atomic_file {
+    FILE *f;             /* write here, in binary mode */
+    const char *what;    /* names the file in messages: "checkpoint", "plot" */
+    char path[4096];     /* the file being replaced */
+    char tmp[4104];      /* path + ".tmp" */
+};
+
+/* Opens PATH.tmp for writing. A path that is too long or whose folder is
+ * missing, read-only or not a folder is BG_ERR_INPUT. */
+int fsutil_atomic_open(struct bg_atomic_file *a, const char *path, const char *what, struct bg_error *err);
+
+/* Flushes, fsyncs, closes and renames the temporary file over the path,
+ * then fsyncs the folder. Any failure on the way (a write that failed
+ * earlier included: a full disk) removes the temporary file, leaves the
+ * old file untouched and says so. */
+int fsutil_atomic_commit(struct bg_atomic_file *a, struct bg_error *err);
+
+/* Closes and removes the temporary file; the old file stays. */
+void fsutil_atomic_abort(struct bg_atomic_file *a);
+
+/* The whole of data written to path atomically. */
+int fsutil_write_file(const char *path, const void *data, size_t n, const char *what, struct bg_error *err);
+
+/* The one mapping from a failed file operation's errno to a status: the
+ * user's mistake (a path that cannot be, no permission, a folder where a
+ * file should be) is BG_ERR_INPUT; anything else (a full or failing
+ * disk) is the machine's, BG_ERR_RUNTIME. */
+int fsutil_errno_status(int errnum);
 
 /* fsyncs the folder that holds path; returns 0, or -1 with errno set. */
 int fsutil_sync_parent(const char *path);
