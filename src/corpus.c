@@ -58,6 +58,7 @@ struct corpus_file {
     char *path;
     uint64_t bytes; /* text bytes, after decompression */
     uint64_t disk;  /* bytes on disk */
+    uint32_t crc;   /* CRC32 of the text, for the corpus fingerprint */
 };
 
 /* One document of a stream: len bytes of a file's text from start. */
@@ -222,11 +223,13 @@ static int list_files(struct bg_corpus *c, struct bg_error *err)
 /* ---- Scanning: every file read once, completely ---- */
 
 /* Reads gz to its end: n = the text bytes read, nul_at = the offset of
- * the first NUL byte (UINT64_MAX when there is none). */
-static void scan_stream(gzFile gz, uint64_t *n, uint64_t *nul_at)
+ * the first NUL byte (UINT64_MAX when there is none), crc = the CRC32 of
+ * the text (free here, since every byte passes through anyway). */
+static void scan_stream(gzFile gz, uint64_t *n, uint64_t *nul_at, uint32_t *crc)
 {
     unsigned char buf[1 << 16];
     int got;
+    uLong sum = crc32(0L, Z_NULL, 0);
     *n = 0;
     *nul_at = UINT64_MAX;
     while ((got = gzread(gz, buf, sizeof buf)) > 0) {
@@ -234,7 +237,9 @@ static void scan_stream(gzFile gz, uint64_t *n, uint64_t *nul_at)
         if (z)
             *nul_at = *n + (uint64_t)(z - buf);
         *n += (uint64_t)got;
+        sum = crc32(sum, buf, (uInt)got);
     }
+    *crc = (uint32_t)sum;
 }
 
 /* zlib's message without the "path: " it starts with, since our message
@@ -262,7 +267,7 @@ static int scan_file(struct corpus_file *f, struct bg_error *err)
                        f->path, errno ? strerror(errno) : "out of memory");
     gzbuffer(gz, GZ_BUFFER);
     uint64_t n, nul_at;
-    scan_stream(gz, &n, &nul_at);
+    scan_stream(gz, &n, &nul_at, &f->crc);
     int zerr = Z_OK, rc = BG_OK;
     const char *zmsg = gzerror(gz, &zerr);
     if (zerr != Z_OK)
@@ -603,10 +608,21 @@ void corpus_get_info(const struct bg_corpus *c, struct bg_corpus_info *info)
         .buffer_bytes = c->buf_len,
         .val_kept_bytes = c->val_len,
     };
+    /* The fingerprint chains every file's text CRC and length in shard
+     * order: what the data position depends on, and nothing else (a
+     * recompressed or moved corpus keeps it). */
+    uLong fp = crc32(0L, Z_NULL, 0);
     for (size_t i = 0; i < c->n_files; i++) {
+        unsigned char rec[12];
+        for (int k = 0; k < 4; k++)
+            rec[k] = (unsigned char)(c->files[i].crc >> (8 * k));
+        for (int k = 0; k < 8; k++)
+            rec[4 + k] = (unsigned char)(c->files[i].bytes >> (8 * k));
+        fp = crc32(fp, rec, sizeof rec);
         info->compressed_bytes += c->files[i].disk;
         info->total_bytes += c->files[i].bytes;
     }
+    info->fingerprint = (uint32_t)fp;
 }
 
 /* ---- Batches ---- */

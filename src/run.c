@@ -1,0 +1,358 @@
+/* run: opening and closing a run folder (see run.h); the loop itself is
+ * in run_loop.c. */
+#include "bytegpt/run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bytegpt/fsutil.h"
+#include "bytegpt/rng.h"
+#include "run_loop.h"
+
+/* ---- The run folder ---- */
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* mkdir -p: creates dir and its missing parents. */
+static int make_dirs(const char *dir, struct bg_error *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", dir);
+    return BG_OK;
+}
+
+static int set_paths(struct bg_run *r, const char *out, struct bg_error *err)
+{
+    if (strlen(out) + 16 > sizeof r->out)
+        return bg_fail(err, BG_ERR_INPUT, "--out path is too long (%zu bytes)", strlen(out));
+    snprintf(r->out, sizeof r->out, "%s", out);
+    snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/ckpt.bin", out);
+    snprintf(r->best_path, sizeof r->best_path, "%s/best.bin", out);
+    snprintf(r->samples_path, sizeof r->samples_path, "%s/samples.txt", out);
+    snprintf(r->log_path, sizeof r->log_path, "%s/log.csv", out);
+    snprintf(r->config_path, sizeof r->config_path, "%s/config.txt", out);
+    return BG_OK;
+}
+
+/* Refuses to start a new run in a folder that holds one, and a resume in
+ * a folder that holds none. */
+static int check_folder(const struct bg_run *r, int resume, struct bg_error *err)
+{
+    int has_ckpt = file_exists(r->ckpt_path), has_log = file_exists(r->log_path);
+    if (!resume && (has_ckpt || has_log))
+        return bg_fail(err, BG_ERR_INPUT, "%s already holds a run; continue it with --resume or pick a new --out",
+                       r->out);
+    if (resume && !has_ckpt)
+        return bg_fail(err, BG_ERR_INPUT, "%s holds %s; nothing to resume (start a new run without --resume)", r->out,
+                       has_log ? "a log but no checkpoint" : "neither a checkpoint nor a log");
+    return BG_OK;
+}
+
+/* config.txt: the run in words, for people (nothing reads it back). */
+static int write_config(const struct bg_run *r, const char *preset, struct bg_error *err)
+{
+    const struct bg_train_config *c = &r->trainer.cfg;
+    const struct bg_corpus_info *in = &r->corpus_info;
+    struct bg_atomic_file a;
+    int rc = fsutil_atomic_open(&a, r->config_path, "config", err);
+    if (rc)
+        return rc;
+    FILE *f = a.f;
+    fprintf(f, "# bytegpt run configuration (written at the start of the run)\n");
+    fprintf(f, "corpus = %s\n", r->state.corpus);
+    fprintf(f, "corpus_bytes = %llu\ntrain_bytes = %llu\nval_bytes = %llu\nshards = %zu\n",
+            (unsigned long long)in->total_bytes, (unsigned long long)in->train_bytes,
+            (unsigned long long)in->val_bytes, in->n_shards);
+    fprintf(f, "preset = %s\nlayers = %zu\nheads = %zu\ndim = %zu\nctx = %zu\nvocab = %zu\nparameters = %zu\n",
+            preset, c->model.L, c->model.NH, c->model.C, c->model.ctx, c->model.V, config_num_params(&c->model));
+    fprintf(f, "batch = %zu\naccum = %zu\nsteps = %llu\ntime_budget_s = %g\n", c->batch, c->accum,
+            (unsigned long long)c->steps, c->time_budget);
+    fprintf(f, "lr = %g\nmin_lr = %g\nwarmup = %llu\nweight_decay = %g\nbeta1 = %g\nbeta2 = %g\nclip = %g\n", c->lr,
+            c->min_lr, (unsigned long long)c->warmup, c->weight_decay, c->beta1, c->beta2, c->clip);
+    fprintf(f, "eval_every = %llu\neval_batches = %llu\nsample_every = %llu\nckpt_every = %llu\n",
+            (unsigned long long)c->eval_every, (unsigned long long)c->eval_batches,
+            (unsigned long long)c->sample_every, (unsigned long long)c->ckpt_every);
+    fprintf(f, "seed = %llu\nthreads = %d\n", (unsigned long long)c->seed, c->threads);
+    return fsutil_atomic_commit(&a, err);
+}
+
+/* ---- Resolving the configuration ---- */
+
+/* On resume, settings that would change the model, the data order or the
+ * schedule must agree with the checkpoint: the run would not be the same
+ * run otherwise. Threads and the every-N settings may change. */
+static int check_resume_settings(const struct bg_settings *s, const struct bg_train_config *have,
+                                 struct bg_train_config *cfg, struct bg_error *err)
+{
+    struct bg_train_config want;
+    int rc = settings_resolve_over(s, have, &want, err);
+    if (rc)
+        return rc;
+    const enum bg_setting fixed[] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH,
+                                     BG_SET_ACCUM, BG_SET_SEED, BG_SET_STEPS, BG_SET_TIME_BUDGET, BG_SET_LR,
+                                     BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD, BG_SET_BETA1, BG_SET_BETA2,
+                                     BG_SET_CLIP};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (!settings_same(&want, have, fixed[i]))
+            return bg_fail(err, BG_ERR_INPUT,
+                           "--%s%s differs from the checkpoint's run; a resumed run keeps its settings "
+                           "(start a new run with --init-from to change them)",
+                           settings_name(fixed[i]), fixed[i] <= BG_SET_CTX ? " (or --preset)" : "");
+    /* What may change takes the new value: threads, and how often to
+     * evaluate, sample and checkpoint. */
+    *cfg = *have;
+    for (enum bg_setting i = BG_SET_EVAL_EVERY; i <= BG_SET_THREADS; i++)
+        if (settings_given(s, i) && i != BG_SET_SEED)
+            settings_copy(cfg, &want, i);
+    return BG_OK;
+}
+
+/* With --init-from, the checkpoint's weights fix the model's shape: the
+ * model settings given must match it, and the rest come from the
+ * settings as for a new run. */
+static int resolve_init(const struct bg_settings *s, const char *init_from, struct bg_train_config *cfg,
+                        struct bg_error *err)
+{
+    struct bg_ckpt_state *ck = malloc(sizeof *ck);
+    if (!ck)
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+    int rc = checkpoint_peek(init_from, ck, err);
+    const enum bg_setting shape[4] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX};
+    for (int i = 0; i < 4 && !rc; i++)
+        if (settings_given(s, shape[i]) && !settings_same(&s->value, &ck->cfg, shape[i])) {
+            char a[32], b[32];
+            settings_format(&s->value, shape[i], a, sizeof a);
+            settings_format(&ck->cfg, shape[i], b, sizeof b);
+            rc = bg_fail(err, BG_ERR_INPUT, "--%s %s differs from the --init-from checkpoint's %s",
+                         settings_name(shape[i]), a, b);
+        }
+    if (!rc) {
+        /* The checkpoint's shape becomes the base the settings resolve over. */
+        struct bg_settings over = *s;
+        for (int i = 0; i < 4; i++) {
+            settings_copy(&over.value, &ck->cfg, shape[i]);
+            over.given |= 1u << shape[i];
+        }
+        rc = settings_resolve(&over, cfg, err);
+    }
+    free(ck);
+    return rc;
+}
+
+/* The configuration of the run and the corpus it reads. */
+static int resolve(struct bg_run *r, const struct bg_run_options *o, struct bg_train_config *cfg,
+                   struct bg_error *err)
+{
+    if (o->resume) {
+        int rc = checkpoint_peek(r->ckpt_path, &r->state, err);
+        if (!rc)
+            rc = check_resume_settings(o->settings, &r->state.cfg, cfg, err);
+        if (!rc && o->corpus && strcmp(o->corpus, r->state.corpus) != 0)
+            rc = bg_fail(err, BG_ERR_INPUT, "--corpus %s differs from the run's corpus %s", o->corpus,
+                         r->state.corpus);
+        return rc;
+    }
+    if (!o->corpus)
+        return bg_fail(err, BG_ERR_INPUT,
+                       "train needs --corpus PATH (try scripts/get_corpus.sh, then --corpus corpus/moby-dick.txt.gz)");
+    if (strlen(o->corpus) >= sizeof r->state.corpus)
+        return bg_fail(err, BG_ERR_INPUT, "--corpus path is too long");
+    snprintf(r->state.corpus, sizeof r->state.corpus, "%s", o->corpus);
+    if (o->init_from)
+        return resolve_init(o->settings, o->init_from, cfg, err);
+    return settings_resolve(o->settings, cfg, err);
+}
+
+/* ---- The model's starting state ---- */
+
+/* A resumed run continues exactly where its checkpoint left off, on the
+ * same corpus: a changed corpus would silently change the batches. */
+static int start_resumed(struct bg_run *r, struct bg_error *err)
+{
+    struct bg_trainer *t = &r->trainer;
+    int rc = checkpoint_load(r->ckpt_path, &r->state, &t->model, err);
+    if (rc)
+        return rc;
+    if (r->state.corpus_fingerprint != r->corpus_info.fingerprint || r->state.corpus_bytes != r->corpus_info.total_bytes)
+        return bg_fail(err, BG_ERR_INPUT,
+                       "the corpus %s has changed since the run began (now %llu bytes, fingerprint %08x; the "
+                       "checkpoint's: %llu bytes, %08x); a resumed run must read the same text",
+                       r->state.corpus, (unsigned long long)r->corpus_info.total_bytes, r->corpus_info.fingerprint,
+                       (unsigned long long)r->state.corpus_bytes, (unsigned)r->state.corpus_fingerprint);
+    t->step = r->state.step;
+    t->tokens = r->state.tokens;
+    return corpus_set_pos(t->corpus, &r->state.pos, err);
+}
+
+/* Fresh weights, or with --init-from a checkpoint's weights (its
+ * optimiser moments start from zero, as a new run's do). */
+static int start_new(struct bg_run *r, const char *init_from, struct bg_error *err)
+{
+    struct bg_trainer *t = &r->trainer;
+    r->state.cfg = t->cfg;
+    r->state.best_val = NAN;
+    r->state.corpus_bytes = r->corpus_info.total_bytes;
+    r->state.corpus_fingerprint = r->corpus_info.fingerprint;
+    r->state.ranks = 1;
+    rng_seed(&r->state.sample_rng, t->cfg.seed, 3); /* MERGE: BG_STREAM_SAMPLE */
+    if (init_from) {
+        struct bg_ckpt_state *init = malloc(sizeof *init);
+        if (!init)
+            return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+        int rc = checkpoint_load(init_from, init, &t->model, err);
+        free(init);
+        memset(t->model.m, 0, t->model.num_params * sizeof(float));
+        memset(t->model.v, 0, t->model.num_params * sizeof(float));
+        return rc;
+    }
+    struct bg_rng init_rng;
+    rng_seed(&init_rng, t->cfg.seed, 1); /* MERGE: BG_STREAM_INIT */
+    model_init_weights(&t->model, &init_rng);
+    return BG_OK;
+}
+
+/* ---- Files that continue across a resume ---- */
+
+/* samples.txt after a kill may hold samples from steps after the
+ * checkpoint, which the resumed run will write again: cut it back to the
+ * last sample at or before the checkpoint's step. Each sample starts with
+ * a line "--- step N ...". */
+static int cut_samples(const char *path, uint64_t keep_through, struct bg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return BG_OK; /* no samples yet */
+    struct bg_atomic_file out;
+    int rc = fsutil_atomic_open(&out, path, "samples", err);
+    char line[1024];
+    int at_line_start = 1;
+    while (!rc && fgets(line, sizeof line, f)) {
+        unsigned long long step;
+        if (at_line_start && sscanf(line, "--- step %llu ", &step) == 1 && step > keep_through)
+            break;
+        at_line_start = strchr(line, '\n') != NULL;
+        fputs(line, out.f);
+    }
+    fclose(f);
+    return rc ? rc : fsutil_atomic_commit(&out, err);
+}
+
+/* The log: a new one, or the old one cut back to the checkpoint. */
+static int open_files(struct bg_run *r, struct bg_error *err)
+{
+    if (!r->resumed)
+        return trainlog_create(&r->log, r->log_path, err);
+    int rc = cut_samples(r->samples_path, r->state.step, err);
+    if (!rc && file_exists(r->log_path))
+        return trainlog_resume(&r->log, r->log_path, r->state.step, err);
+    return rc ? rc : trainlog_create(&r->log, r->log_path, err);
+}
+
+/* ---- Open and close ---- */
+
+int run_check_memory(const struct bg_config *cfg, size_t batch, struct bg_error *err)
+{
+    struct bg_memory mem;
+    model_memory(cfg, batch, &mem);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    if (have > 0 && (double)mem.total > 0.9 * have)
+        return bg_fail(err, BG_ERR_INPUT,
+                       "the model needs %.1f GiB of memory (parameters, gradients, AdamW moments and activations for "
+                       "batch %zu) but this machine has %.1f GiB; use a smaller --dim, --layers, --ctx or --batch",
+                       (double)mem.total / gib, batch, have / gib);
+    return BG_OK;
+}
+
+/* Builds the trainer on an open corpus and gives it its starting state. */
+static int build(struct bg_run *r, const struct bg_run_options *o, const struct bg_train_config *cfg,
+                 struct bg_corpus *corpus, struct bg_error *err)
+{
+    train_set_threads(cfg->threads);
+    int rc = trainer_init(&r->trainer, cfg, corpus, err);
+    if (rc)
+        return rc;
+    rc = o->resume ? start_resumed(r, err) : start_new(r, o->init_from, err);
+    if (!rc && !(r->window = malloc(cfg->model.ctx)))
+        rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+    return rc;
+}
+
+int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->stop = o->stop;
+    r->resumed = o->resume;
+    r->last_train = r->last_val = NAN;
+    struct bg_train_config cfg;
+    struct bg_corpus *corpus = NULL;
+    int rc = set_paths(r, o->out, err);
+    if (!rc)
+        rc = check_folder(r, o->resume, err);
+    if (!rc)
+        rc = resolve(r, o, &cfg, err);
+    if (!rc)
+        rc = run_check_memory(&cfg.model, cfg.batch, err);
+    if (rc)
+        return rc;
+    struct bg_corpus_options copt = {.ctx = cfg.model.ctx, .seed = cfg.seed};
+    if ((rc = corpus_open(&corpus, r->state.corpus, &copt, err)))
+        return rc;
+    corpus_get_info(corpus, &r->corpus_info);
+    if ((rc = build(r, o, &cfg, corpus, err)) || (rc = make_dirs(r->out, err)))
+        goto fail;
+    r->init_only = settings_init_only(&cfg) && !o->resume;
+    /* A new run writes its step-0 checkpoint first, so that a run folder
+     * with a log always has a checkpoint to resume from. */
+    if (!o->resume) {
+        corpus_get_pos(corpus, &r->state.pos);
+        const char *preset = o->settings->preset[0] ? o->settings->preset : "default";
+        if ((rc = checkpoint_save(r->ckpt_path, &r->state, &r->trainer.model, err)) ||
+            (rc = write_config(r, preset, err)))
+            goto fail;
+    }
+    if ((rc = open_files(r, err)))
+        goto fail;
+    run_loop_prepare(r);
+    return BG_OK;
+fail:
+    trainer_free(&r->trainer);
+    corpus_close(corpus);
+    free(r->window);
+    memset(r, 0, sizeof *r);
+    return rc;
+}
+
+int run_close(struct bg_run *r, struct bg_error *err)
+{
+    int rc = r->log.f ? trainlog_close(&r->log, err) : BG_OK;
+    corpus_close(r->trainer.corpus);
+    trainer_free(&r->trainer);
+    free(r->window);
+    r->trainer.corpus = NULL;
+    r->window = NULL;
+    return rc;
+}
