@@ -3,11 +3,9 @@
 #include "bytegpt/fsutil.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 /* ---- The state record: fixed-width fields, one after another ---- */
@@ -110,11 +108,6 @@ static uint64_t file_size(size_t n_params)
 
 /* ---- Saving ---- */
 
-static int write_all(FILE *f, const void *p, size_t n)
-{
-    return fwrite(p, 1, n, f) == n ? 0 : -1;
-}
-
 int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struct bg_model *m,
                     struct bg_error *err)
 {
@@ -139,34 +132,21 @@ int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struc
         head[12 + i] = (unsigned char)(crc32v >> (8 * i));
     }
 
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write checkpoint %s: %s", tmp, strerror(errno));
-    int bad = write_all(f, head, sizeof head);
-    for (int a = 0; a < 3 && !bad; a++)
-        bad = write_all(f, arrays[a], bytes);
-    /* Every byte must be on the disk before the rename makes it the
-     * checkpoint; otherwise a power cut could leave a renamed empty file. */
-    if (!bad)
-        bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int saved_errno = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved_errno = errno;
+    struct bg_atomic_file f;
+    int rc = fsutil_atomic_open(&f, path, "checkpoint", err);
+    if (!rc) {
+        fsutil_atomic_write(&f, head, sizeof head);
+        for (int a = 0; a < 3; a++)
+            fsutil_atomic_write(&f, arrays[a], bytes);
+        rc = fsutil_atomic_commit(&f, err);
     }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        saved_errno = errno;
-    }
-    if (bad) {
-        remove(tmp);
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write checkpoint %s: %s (the previous checkpoint is intact)",
-                       path, strerror(saved_errno));
-    }
-    fsutil_sync_parent(path);
-    return BG_OK;
+    /* A checkpoint goes into a run folder this program made and checked
+     * when the run began, so a save that fails later (a full disk, a
+     * folder removed under a running training) is the machine's failure,
+     * never a flag the user could fix: exit 1, whatever the errno. */
+    if (rc && err)
+        err->code = BG_ERR_RUNTIME;
+    return rc ? BG_ERR_RUNTIME : BG_OK;
 }
 
 /* ---- Loading ---- */
