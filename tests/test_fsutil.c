@@ -15,18 +15,6 @@
 
 static char dir[] = "/tmp/bg_fsutil_XXXXXX";
 
-/* Reads a whole small file into buf (NUL-terminated); -1 if it is not there. */
-static long slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    long n = (long)fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return n;
-}
-
 static int exists(const char *path)
 {
     return access(path, F_OK) == 0;
@@ -60,16 +48,16 @@ static void test_commit_replaces_atomically(void)
     CHECK(fsutil_atomic_write(&a, "content, longer", 15) == 0);
     fflush(a.f);
     /* Until the commit a reader sees the old file, whole. */
-    CHECK(slurp(path, buf, sizeof buf) == 11 && strcmp(buf, "old content") == 0);
+    CHECK(test_read_file(path, buf, sizeof buf) == 11 && strcmp(buf, "old content") == 0);
     CHECK(exists(tmp_of(path)));
     CHECK(fsutil_atomic_commit(&a, &err) == BG_OK);
-    CHECK(slurp(path, buf, sizeof buf) == 19 && strcmp(buf, "new content, longer") == 0);
+    CHECK(test_read_file(path, buf, sizeof buf) == 19 && strcmp(buf, "new content, longer") == 0);
     CHECK(!exists(tmp_of(path)));
     CHECK(a.f == NULL);
 
     /* fsutil_write_file is the same in one call. */
     CHECK(fsutil_write_file(path, "short", 5, "test file", &err) == BG_OK);
-    CHECK(slurp(path, buf, sizeof buf) == 5 && strcmp(buf, "short") == 0);
+    CHECK(test_read_file(path, buf, sizeof buf) == 5 && strcmp(buf, "short") == 0);
     CHECK(!exists(tmp_of(path)));
     remove(path);
 }
@@ -84,7 +72,7 @@ static void test_abort_keeps_old(void)
     CHECK(fsutil_atomic_open(&a, path, "test file", &err) == BG_OK);
     fsutil_atomic_write(&a, "never committed", 15);
     fsutil_atomic_abort(&a);
-    CHECK(slurp(path, buf, sizeof buf) == 11 && strcmp(buf, "old content") == 0);
+    CHECK(test_read_file(path, buf, sizeof buf) == 11 && strcmp(buf, "old content") == 0);
     CHECK(!exists(tmp_of(path)));
     fsutil_atomic_abort(&a); /* a second abort is harmless */
     remove(path);
@@ -152,7 +140,7 @@ static void test_full_disk_keeps_old(void)
     CHECK(data != NULL && fsutil_write_file(path, data, big, "test file", &err) == BG_ERR_RUNTIME);
     CHECK(strstr(err.msg, path) != NULL && strstr(err.msg, strerror(ENOSPC)) != NULL);
     CHECK(strstr(err.msg, "(the previous test file is intact)") != NULL);
-    CHECK(slurp(path, buf, sizeof buf) == 11 && strcmp(buf, "old content") == 0);
+    CHECK(test_read_file(path, buf, sizeof buf) == 11 && strcmp(buf, "old content") == 0);
     CHECK(!exists(tmp_of(path)));
 
     /* A new file: no "previous" to speak of, and nothing left behind. */

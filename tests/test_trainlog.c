@@ -110,18 +110,6 @@ static void test_resume_drops_rows_after_checkpoint(void)
     free(rows);
 }
 
-/* Reads a whole small file into buf; returns its length or -1. */
-static long slurp(const char *p, char *buf, size_t cap)
-{
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return -1;
-    long n = (long)fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return n;
-}
-
 /* The shortened log is, byte for byte, the start of the old one (the
  * rewrite formats rows as appending did), replaces it atomically over a
  * stale temporary file left by an earlier crash, and leaves none. */
@@ -131,7 +119,7 @@ static void test_resume_rewrite_is_exact_and_atomic(void)
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     write_log(20);
-    CHECK(slurp(path, before, sizeof before) > 0);
+    CHECK(test_read_file(path, before, sizeof before) > 0);
     FILE *f = fopen(tmp, "w");
     fputs("half a log from a crash", f);
     fclose(f);
@@ -140,7 +128,7 @@ static void test_resume_rewrite_is_exact_and_atomic(void)
     CHECK(trainlog_resume(&log, path, 12, &err) == BG_OK);
     trainlog_close(&log, &err);
     CHECK(access(tmp, F_OK) != 0);
-    long n = slurp(path, after, sizeof after);
+    long n = test_read_file(path, after, sizeof after);
     const char *row13 = strstr(before, "\n13,");
     CHECK(row13 != NULL && n == row13 + 1 - before);
     CHECK(n > 0 && memcmp(before, after, (size_t)n) == 0);
