@@ -3,12 +3,10 @@
 #include "bytegpt/fsutil.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 /* ---- The state record: fixed-width fields, one after another ---- */
@@ -147,18 +145,19 @@ int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struc
         head[12 + i] = (unsigned char)(crc32v >> (8 * i));
     }
 
-    /* A checkpoint goes where the run keeps it, so a failure to write one
-     * is the machine's (a full or failing disk), never the user's input:
-     * BG_ERR_RUNTIME, whatever the errno. */
-    struct bg_atomic_file out;
-    int rc = fsutil_atomic_open(&out, path, "checkpoint", err);
+    struct bg_atomic_file f;
+    int rc = fsutil_atomic_open(&f, path, "checkpoint", err);
     if (!rc) {
-        fwrite(head, 1, sizeof head, out.f);
-        fwrite(s->corpus, 1, path_len, out.f);
+        fsutil_atomic_write(&f, head, sizeof head);
+        fsutil_atomic_write(&f, s->corpus, path_len);
         for (int a = 0; a < 3; a++)
-            fwrite(arrays[a], 1, bytes, out.f);
-        rc = fsutil_atomic_commit(&out, err);
+            fsutil_atomic_write(&f, arrays[a], bytes);
+        rc = fsutil_atomic_commit(&f, err);
     }
+    /* A checkpoint goes into a run folder this program made and checked
+     * when the run began, so a save that fails later (a full disk, a
+     * folder removed under a running training) is the machine's failure,
+     * never a flag the user could fix: exit 1, whatever the errno. */
     if (rc && err)
         err->code = BG_ERR_RUNTIME;
     return rc ? BG_ERR_RUNTIME : BG_OK;

@@ -75,11 +75,13 @@ static int write_config(const struct bg_run *r, const char *preset, struct bg_er
 {
     const struct bg_train_config *c = &r->trainer.cfg;
     const struct bg_corpus_info *in = &r->corpus_info;
-    struct bg_atomic_file a;
-    int rc = fsutil_atomic_open(&a, r->config_path, "config", err);
-    if (rc)
-        return rc;
-    FILE *f = a.f;
+    /* Composed in memory, then written whole, so that a full disk is
+     * reported as such by fsutil. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     fprintf(f, "# bytegpt run configuration (written at the start of the run)\n");
     fprintf(f, "corpus = %s\n", r->state.corpus);
     fprintf(f, "corpus_bytes = %llu\ntrain_bytes = %llu\nval_bytes = %llu\nshards = %zu\n",
@@ -95,7 +97,10 @@ static int write_config(const struct bg_run *r, const char *preset, struct bg_er
             (unsigned long long)c->eval_every, (unsigned long long)c->eval_batches,
             (unsigned long long)c->sample_every, (unsigned long long)c->ckpt_every);
     fprintf(f, "seed = %llu\nthreads = %d\n", (unsigned long long)c->seed, c->threads);
-    return fsutil_atomic_commit(&a, err);
+    int rc = fclose(f) != 0 ? bg_fail(err, BG_ERR_RUNTIME, "out of memory")
+                            : fsutil_write_file(r->config_path, text, len, "config", err);
+    free(text);
+    return rc;
 }
 
 /* ---- Resolving the configuration ---- */
@@ -253,7 +258,7 @@ static int cut_samples(const char *path, uint64_t keep_through, struct bg_error 
         if (at_line_start && sscanf(line, "--- step %llu ", &step) == 1 && step > keep_through)
             break;
         at_line_start = strchr(line, '\n') != NULL;
-        fputs(line, out.f);
+        fsutil_atomic_write(&out, line, strlen(line));
     }
     fclose(f);
     return rc ? rc : fsutil_atomic_commit(&out, err);

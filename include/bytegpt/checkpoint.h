@@ -49,8 +49,9 @@ struct bg_ckpt_state {
 };
 
 /* Writes state and the model's parameters and AdamW moments to path,
- * atomically. On failure (disk full, read-only folder) the file at path
- * is untouched and no temporary file is left. */
+ * atomically (fsutil). On failure (disk full, read-only folder) the file
+ * at path is untouched, no temporary file is left, and the status is
+ * BG_ERR_RUNTIME: the run folder was checked when the run began. */
 int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struct bg_model *m,
                     struct bg_error *err);
 
