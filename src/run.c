@@ -3,10 +3,12 @@
 #include "bytegpt/run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +56,41 @@ static int set_paths(struct bg_run *r, const char *out, struct bg_error *err)
     snprintf(r->log_path, sizeof r->log_path, "%s/log.csv", out);
     snprintf(r->config_path, sizeof r->config_path, "%s/config.txt", out);
     return BG_OK;
+}
+
+/* ---- One process per run folder ---- */
+
+/* An flock on DIR/lock: the kernel drops it when its holder exits, kill
+ * -9 included, so there is never a stale lock to clean by hand. The file
+ * holds the holder's PID, for the message the next process gives. */
+static int lock_folder(struct bg_run *r, struct bg_error *err)
+{
+    char path[4200], pid[32] = "";
+    snprintf(path, sizeof path, "%s/lock", r->out);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return bg_fail(err, fsutil_errno_status(errno), "cannot lock run folder %s: %s", r->out, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(fd, pid, sizeof pid - 1);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        return bg_fail(err, BG_ERR_INPUT, "run folder %s is in use by process %s", r->out, pid[0] ? pid : "(unknown)");
+    }
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        close(fd);
+        return bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(errno));
+    }
+    r->lock_fd = fd;
+    return BG_OK;
+}
+
+static void unlock_folder(struct bg_run *r)
+{
+    if (r->lock_fd > 0)
+        close(r->lock_fd); /* closing drops the lock; the file stays, harmless */
+    r->lock_fd = -1;
 }
 
 /* Refuses to start a new run in a folder that holds one, and a resume in
@@ -264,11 +301,25 @@ static int cut_samples(const char *path, uint64_t keep_through, struct bg_error 
     return rc ? rc : fsutil_atomic_commit(&out, err);
 }
 
+/* best.bin written after the checkpoint (by a process killed before its
+ * next checkpoint) belongs to steps the resumed run will take again, and
+ * rewrite identically: remove it, so that nothing in the folder is from
+ * after the checkpoint. */
+static void cut_best(const struct bg_run *r)
+{
+    struct bg_ckpt_state *b = malloc(sizeof *b);
+    struct bg_error ignore;
+    if (b && checkpoint_peek(r->best_path, b, &ignore) == BG_OK && b->step > r->state.step)
+        remove(r->best_path);
+    free(b);
+}
+
 /* The log: a new one, or the old one cut back to the checkpoint. */
 static int open_files(struct bg_run *r, struct bg_error *err)
 {
     if (!r->resumed)
         return trainlog_create(&r->log, r->log_path, err);
+    cut_best(r);
     int rc = cut_samples(r->samples_path, r->state.step, err);
     if (!rc && file_exists(r->log_path))
         return trainlog_resume(&r->log, r->log_path, r->state.step, err);
@@ -314,20 +365,32 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
     r->last_train = r->last_val = NAN;
     struct bg_train_config cfg;
     struct bg_corpus *corpus = NULL;
+    r->lock_fd = -1;
     int rc = set_paths(r, o->out, err);
+    /* A folder that exists is locked before anything in it is read; a new
+     * one is locked when it is made (below), so that a refused run leaves
+     * no folder behind. */
+    if (!rc && file_exists(r->out))
+        rc = lock_folder(r, err);
     if (!rc)
         rc = check_folder(r, o->resume, err);
     if (!rc)
         rc = resolve(r, o, &cfg, err);
     if (!rc)
         rc = run_check_memory(&cfg.model, cfg.batch, err);
-    if (rc)
+    if (rc) {
+        unlock_folder(r);
         return rc;
+    }
     struct bg_corpus_options copt = {.ctx = cfg.model.ctx, .seed = cfg.seed};
     if ((rc = corpus_open(&corpus, r->state.corpus, &copt, err)))
-        return rc;
+        goto fail;
     corpus_get_info(corpus, &r->corpus_info);
     if ((rc = build(r, o, &cfg, corpus, err)) || (rc = make_dirs(r->out, err)))
+        goto fail;
+    /* Two new runs may have raced to the same new folder: the one that
+     * gets the lock second finds the other's run there. */
+    if (r->lock_fd < 0 && ((rc = lock_folder(r, err)) || (rc = check_folder(r, o->resume, err))))
         goto fail;
     r->init_only = settings_init_only(&cfg) && !o->resume;
     /* A new run writes its step-0 checkpoint first, so that a run folder
@@ -344,6 +407,7 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
     run_loop_prepare(r);
     return BG_OK;
 fail:
+    unlock_folder(r);
     trainer_free(&r->trainer);
     corpus_close(corpus);
     free(r->window);
@@ -359,5 +423,6 @@ int run_close(struct bg_run *r, struct bg_error *err)
     free(r->window);
     r->trainer.corpus = NULL;
     r->window = NULL;
+    unlock_folder(r);
     return rc;
 }

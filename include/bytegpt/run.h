@@ -62,6 +62,7 @@ struct bg_run {
     volatile sig_atomic_t *stop;
     int init_only;              /* --steps 0: the step-0 checkpoint is the run */
     int resumed;
+    int lock_fd;                /* holds the folder's flock; -1 when none */
     /* The loop's own state. */
     double t0;                  /* the monotonic clock minus the seconds trained before */
     double last_train, last_val;
