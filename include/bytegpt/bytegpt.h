@@ -8,6 +8,7 @@
 #include "bytegpt/arena.h"
 #include "bytegpt/rng.h"
 #include "bytegpt/fsutil.h"
+#include "bytegpt/format.h"
 
 /* Data, beside the model. */
 #include "bytegpt/tokenizer.h"
