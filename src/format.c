@@ -112,16 +112,26 @@ static int thousands(double *v, int max)
     return p;
 }
 
+static const char *const si_prefix[] = {"", "k", "M", "G", "T", "P", "E", "Z", "Y"};
+#define SI_MAX_PREFIX 8
+
 const char *format_si(char *buf, size_t n, double v, const char *unit)
 {
-    static const char *const prefix[] = {"", "k", "M", "G", "T", "P", "E", "Z", "Y"};
     if (!isfinite(v))
         return dash(buf, n);
-    int p = thousands(&v, 8);
+    int p = thousands(&v, SI_MAX_PREFIX);
     if (p == 0)
         v = round(v) + 0.0; /* whole units, and no "-0" */
-    snprintf(buf, n, p == 0 ? "%.0f %s%s" : "%.3g %s%s", v, prefix[p], unit);
+    snprintf(buf, n, p == 0 ? "%.0f %s%s" : "%.3g %s%s", v, si_prefix[p], unit);
     return buf;
+}
+
+const char *format_si_prefix(double largest, double *scale)
+{
+    double v = isfinite(largest) ? largest : 0.0;
+    int p = thousands(&v, SI_MAX_PREFIX);
+    *scale = pow(1000.0, p);
+    return si_prefix[p];
 }
 
 static const char *const count_suffix[] = {"", "k", "M", "B", "T"};

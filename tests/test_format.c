@@ -125,6 +125,10 @@ static void test_count(void)
     CHECK(strcmp(format_count_suffix(999.7e6, &scale), "B") == 0 && scale == 1e9);
     CHECK(strcmp(format_count_suffix(1e18, &scale), "T") == 0 && scale == 1e12);
     CHECK(strcmp(format_count_suffix(NAN, &scale), "") == 0 && scale == 1);
+    /* The same for quantities: SI prefixes, G for giga. */
+    CHECK(strcmp(format_si_prefix(999.7e6, &scale), "G") == 0 && scale == 1e9);
+    CHECK(strcmp(format_si_prefix(8e16, &scale), "P") == 0 && scale == 1e15);
+    CHECK(strcmp(format_si_prefix(0, &scale), "") == 0 && scale == 1);
 }
 
 static void test_numbers(void)

@@ -44,6 +44,11 @@ const char *format_bytes(char *buf, size_t n, double bytes);
  * "999 FLOP", "5.45 MFLOP". For a bare count use format_count. */
 const char *format_si(char *buf, size_t n, double value, const char *unit);
 
+/* The prefix ("", "k", "M", "G", ...) and its scale (1, 1e3, ...) that
+ * format_si would give the largest of several quantities, for labels
+ * that share one prefix (a chart's FLOPs axis: "0 5P 10P"). */
+const char *format_si_prefix(double largest, double *scale);
+
 /* A count: "842", "842k", "10.2M", "124M", "300B", "1.5T". */
 const char *format_count(char *buf, size_t n, double value);
 
