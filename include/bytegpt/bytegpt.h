@@ -9,6 +9,7 @@
 #include "bytegpt/rng.h"
 #include "bytegpt/fsutil.h"
 #include "bytegpt/format.h"
+#include "bytegpt/strbuf.h"
 
 /* Data, beside the model. */
 #include "bytegpt/tokenizer.h"
