@@ -35,6 +35,7 @@
 #include "bytegpt/evaluate.h"
 #include "bytegpt/export.h"
 #include "bytegpt/plot.h"
+#include "bytegpt/plot_chart.h"
 #include "bytegpt/cost.h"
 
 #endif
