@@ -136,7 +136,7 @@ static size_t chart_extent(struct plot_chart *ch)
 }
 
 int plot_chart_build(struct plot_chart *ch, const struct bg_plot *p, const struct bg_plot_options *opt,
-                       struct bg_error *err)
+                     struct bg_error *err)
 {
     int rc = BG_OK;
     if (p->n_runs == 0)

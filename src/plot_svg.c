@@ -83,7 +83,7 @@ static void svg_labels(struct bg_strbuf *b, const struct plot_axis *ax, const st
     }
     strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", (SVG_LEFT + SVG_RIGHT) / 2, SVG_BOTTOM + 45, xname);
     strbuf_printf(b, "<text transform=\"translate(22 %.1f) rotate(-90)\">loss (nats per byte)</text>\n",
-              (SVG_TOP + SVG_BOTTOM) / 2);
+                  (SVG_TOP + SVG_BOTTOM) / 2);
     strbuf_puts(b, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
     for (size_t t = 0; t < ay->n_ticks; t++) {
         plot_axis_label(ay, ay->ticks[t], label, sizeof label);
@@ -98,7 +98,8 @@ static void svg_labels(struct bg_strbuf *b, const struct plot_axis *ax, const st
 
 /* One polyline per series with as many points as it has: train solid,
  * val dashed with a dot on each point. */
-static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const struct plot_axis *ax, const struct plot_axis *ay)
+static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const struct plot_axis *ax,
+                       const struct plot_axis *ay)
 {
     strbuf_puts(b, "<g fill=\"none\" stroke-width=\"1.6\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n");
     for (size_t i = 0; i < ch->n; i++) {
@@ -106,7 +107,7 @@ static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const s
         if (s->n == 0)
             continue;
         strbuf_printf(b, "<polyline class=\"%s\" stroke=\"%s\"%s points=\"", s->val ? "val" : "train",
-                  svg_colors[s->run % N_SVG_COLORS], s->val ? " stroke-dasharray=\"6 4\"" : "");
+                      svg_colors[s->run % N_SVG_COLORS], s->val ? " stroke-dasharray=\"6 4\"" : "");
         for (size_t j = 0; j < s->n; j++)
             strbuf_printf(b, "%s%.1f,%.1f", j ? " " : "", svg_x(ax, s->x[j]), svg_y(ay, s->y[j]));
         strbuf_puts(b, "\"/>\n");
@@ -137,15 +138,16 @@ static void svg_legend(struct bg_strbuf *b, const struct bg_plot *p, const struc
     double w = 56.0 + 7.0 * (double)chars, h = 12.0 + 18.0 * (double)(keys + p->n_runs);
     double x = SVG_RIGHT - 10 - w, y = SVG_TOP + 10;
     strbuf_printf(b, "<g class=\"legend\">\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
-                 "fill-opacity=\"0.9\" stroke=\"#cccccc\"/>\n", x, y, w, h);
-    strbuf_printf(b, "<g stroke=\"#555555\" stroke-width=\"1.6\">\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-              x + 10, y + 15, x + 34, y + 15);
+                     "fill-opacity=\"0.9\" stroke=\"#cccccc\"/>\n", x, y, w, h);
+    strbuf_printf(b, "<g stroke=\"#555555\" stroke-width=\"1.6\">\n"
+                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+                  x + 10, y + 15, x + 34, y + 15);
     if (keys == 2)
         strbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke-dasharray=\"6 4\"/>\n"
-                     "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#555555\" stroke=\"none\"/>\n",
-                  x + 10, y + 33, x + 34, y + 33, x + 22, y + 33);
+                         "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#555555\" stroke=\"none\"/>\n",
+                      x + 10, y + 33, x + 34, y + 33, x + 22, y + 33);
     strbuf_printf(b, "</g>\n<g fill=\"#555555\">\n<text x=\"%.1f\" y=\"%.1f\">train%s</text>\n", x + 40, y + 19,
-              o->smooth > 0 ? " (smoothed)" : "");
+                  o->smooth > 0 ? " (smoothed)" : "");
     if (keys == 2)
         strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">val</text>\n", x + 40, y + 37);
     strbuf_puts(b, "</g>\n");
@@ -153,15 +155,17 @@ static void svg_legend(struct bg_strbuf *b, const struct bg_plot *p, const struc
         char name[160];
         double ry = y + 15 + 18.0 * (double)(keys + r);
         strbuf_fit(name, sizeof name, p->runs[r].name, chars);
-        strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"8\" fill=\"%s\"/>\n<text x=\"%.1f\" y=\"%.1f\">",
-                  x + 10, ry - 4, svg_colors[r % N_SVG_COLORS], x + 40, ry + 4);
+        strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"8\" fill=\"%s\"/>\n"
+                         "<text x=\"%.1f\" y=\"%.1f\">",
+                      x + 10, ry - 4, svg_colors[r % N_SVG_COLORS], x + 40, ry + 4);
         svg_escape(b, name);
         strbuf_puts(b, "</text>\n");
     }
     strbuf_puts(b, "</g>\n");
 }
 
-static void svg_draw(struct bg_strbuf *b, const struct bg_plot *p, const struct plot_chart *ch, const struct bg_plot_options *o)
+static void svg_draw(struct bg_strbuf *b, const struct bg_plot *p, const struct plot_chart *ch,
+                     const struct bg_plot_options *o)
 {
     struct plot_axis ax, ay;
     plot_axis_init(&ax, plot_x_kind(o->x), ch->xlo, ch->xhi, 8, 1);
@@ -170,11 +174,11 @@ static void svg_draw(struct bg_strbuf *b, const struct bg_plot *p, const struct 
     plot_x_title(o->x, &ax, xname, sizeof xname);
     plot_chart_title(o, xname, title, sizeof title);
     strbuf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                 "font-family=\"sans-serif\" font-size=\"13\">\n<title>bytegpt: %s</title>\n"
-                 "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
-                 "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"16\" fill=\"#222222\">%s</text>\n",
-              SVG_W, SVG_H, SVG_W, SVG_H, title, SVG_W, SVG_H, SVG_W / 2, title);
+                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                     "font-family=\"sans-serif\" font-size=\"13\">\n<title>bytegpt: %s</title>\n"
+                     "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
+                     "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"16\" fill=\"#222222\">%s</text>\n",
+                  SVG_W, SVG_H, SVG_W, SVG_H, title, SVG_W, SVG_H, SVG_W / 2, title);
     svg_grid(b, &ax, &ay);
     svg_labels(b, &ax, &ay, xname);
     svg_series(b, ch, &ax, &ay);

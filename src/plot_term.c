@@ -64,7 +64,8 @@ static void canvas_line(struct canvas *c, long x0, long y0, long x1, long y1, sh
 
 /* Draws every train curve as braille lines, then every val point as its
  * run's symbol on top, so that no line hides a validation point. */
-static void canvas_draw(struct canvas *c, const struct plot_chart *ch, const struct plot_axis *ax, const struct plot_axis *ay)
+static void canvas_draw(struct canvas *c, const struct plot_chart *ch, const struct plot_axis *ax,
+                        const struct plot_axis *ay)
 {
     long w = (long)c->cols * 2, h = (long)c->rows * 4;
     for (size_t i = 0; i < ch->n; i++) {
@@ -118,7 +119,8 @@ static void term_cell(struct bg_strbuf *b, const struct cell *c, int color, int 
 
 /* The plot rows, each behind its y label (where a tick falls on the row)
  * and the axis line. */
-static void term_rows(struct bg_strbuf *b, const struct canvas *c, const struct plot_axis *ay, size_t label_w, int color)
+static void term_rows(struct bg_strbuf *b, const struct canvas *c, const struct plot_axis *ay, size_t label_w,
+                      int color)
 {
     long h = (long)c->rows * 4;
     for (size_t r = 0; r < c->rows; r++) {
