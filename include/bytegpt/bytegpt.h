@@ -5,11 +5,11 @@
 
 /* The base. */
 #include "bytegpt/error.h"
+#include "bytegpt/format.h"
+#include "bytegpt/strbuf.h"
 #include "bytegpt/arena.h"
 #include "bytegpt/rng.h"
 #include "bytegpt/fsutil.h"
-#include "bytegpt/format.h"
-#include "bytegpt/strbuf.h"
 
 /* Data, beside the model. */
 #include "bytegpt/tokenizer.h"
