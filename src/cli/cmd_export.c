@@ -4,6 +4,7 @@
 
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/export.h"
+#include "bytegpt/format.h"
 #include "cli.h"
 #include "common.h"
 
@@ -57,11 +58,11 @@ static int run(int argc, char **argv)
     if (!rc) {
         struct bg_export_info info;
         export_plan(&m.cfg, &info);
-        char size[32];
+        char size[FORMAT_LEN];
         printf("model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu, %zu parameters\n", used,
                (unsigned long long)state.step, m.cfg.L, m.cfg.NH, m.cfg.C, m.cfg.ctx, m.num_params);
         printf("wrote        %s: %zu tensors, F32, %llu bytes (%s; header %llu bytes)\n", out, info.n_tensors,
-               (unsigned long long)info.file_bytes, common_bytes(size, sizeof size, (double)info.file_bytes),
+               (unsigned long long)info.file_bytes, format_bytes(size, sizeof size, (double)info.file_bytes),
                (unsigned long long)info.header_bytes);
         printf("names        nanoGPT's (lm_head.weight is a copy of the tied transformer.wte.weight)\n");
         printf("check        /usr/bin/python3 scripts/check_export.py %s TEXTFILE\n", out);

@@ -1,7 +1,6 @@
 /* common: see common.h. */
 #include "common.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <errno.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <unistd.h>
 
 #include "bytegpt/checkpoint.h"
+#include "bytegpt/format.h"
 
 int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
                        struct bg_train_config *cfg, struct bg_error *err)
@@ -30,43 +30,25 @@ int common_apply_model(const struct common_model_flags *f, const struct arg_spec
     return config_validate(&cfg->model, err);
 }
 
+/* ---- Compatibility: cmd_train.c and train_loop.c still call these ----
+ *
+ * Thin forwards to format.h, kept only until those two files call
+ * format_* themselves; nothing else may use them. common_si with no unit
+ * was a count ("5.08M tokens"), so it forwards to format_count. */
+
 const char *common_bytes(char *buf, size_t n, double bytes)
 {
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024.0 && u < 4) {
-        bytes /= 1024.0;
-        u++;
-    }
-    snprintf(buf, n, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-    return buf;
+    return format_bytes(buf, n, bytes);
 }
 
 const char *common_si(char *buf, size_t n, double value, const char *unit)
 {
-    const char *prefix[] = {"", "k", "M", "G", "T", "P", "E", "Z", "Y"};
-    int p = 0;
-    while (fabs(value) >= 1000.0 && p < 8) {
-        value /= 1000.0;
-        p++;
-    }
-    snprintf(buf, n, p == 0 ? "%.0f %s%s" : "%.3g %s%s", value, prefix[p], unit);
-    return buf;
+    return unit[0] ? format_si(buf, n, value, unit) : format_count(buf, n, value);
 }
 
 const char *common_duration(char *buf, size_t n, double s)
 {
-    if (s < 60)
-        snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600)
-        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else if (s < 86400 * 2)
-        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else if (s < 86400 * 365.25 * 2)
-        snprintf(buf, n, "%.1f days", s / 86400);
-    else
-        snprintf(buf, n, "%.3g years", s / (86400 * 365.25));
-    return buf;
+    return format_duration(buf, n, s);
 }
 
 uint64_t common_machine_memory(void)
@@ -80,12 +62,12 @@ int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_err
     struct bg_memory mem;
     model_memory(cfg, batch, &mem);
     uint64_t have = common_machine_memory();
-    char a[32], b[32];
+    char a[FORMAT_LEN], b[FORMAT_LEN];
     if (have > 0 && (double)mem.total > 0.9 * (double)have)
         return bg_fail(err, BG_ERR_INPUT,
                        "the model needs %s of memory (parameters, gradients, AdamW moments and activations for batch %zu) "
                        "but this machine has %s; use a smaller --dim, --layers, --ctx or --batch",
-                       common_bytes(a, sizeof a, (double)mem.total), batch, common_bytes(b, sizeof b, (double)have));
+                       format_bytes(a, sizeof a, (double)mem.total), batch, format_bytes(b, sizeof b, (double)have));
     return BG_OK;
 }
 

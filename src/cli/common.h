@@ -1,5 +1,6 @@
 /* common: what several commands share: the model and run flags with
- * their presets, and human-readable numbers. */
+ * their presets, the machine's memory, and finding and loading --model.
+ * Numbers, sizes and durations are formatted by bytegpt/format.h. */
 #ifndef BYTEGPT_CLI_COMMON_H
 #define BYTEGPT_CLI_COMMON_H
 
@@ -35,10 +36,11 @@ struct common_model_flags {
 int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
                        struct bg_train_config *cfg, struct bg_error *err);
 
-/* "1.23 MiB", "4.5 GFLOP", "12.3k": writes into buf and returns it. */
+/* Deprecated forwards to bytegpt/format.h, kept only for cmd_train.c and
+ * train_loop.c until they call format_bytes, format_si (format_count
+ * where the unit is "") and format_duration directly. */
 const char *common_bytes(char *buf, size_t n, double bytes);
 const char *common_si(char *buf, size_t n, double value, const char *unit);
-/* Seconds as "42s", "3m05s", "2h10m", "3.2 days", "41 years". */
 const char *common_duration(char *buf, size_t n, double seconds);
 
 /* The memory this machine has (physical RAM), or 0 when unknown. */
