@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytegpt/format.h"
 #include "bytegpt/fsutil.h"
 #include "bytegpt/rng.h"
 #include "run_loop.h"
@@ -334,12 +335,12 @@ int run_check_memory(const struct bg_config *cfg, size_t batch, struct bg_error 
     model_memory(cfg, batch, &mem);
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     double have = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
-    const double gib = 1024.0 * 1024.0 * 1024.0;
+    char a[32], b[32];
     if (have > 0 && (double)mem.total > 0.9 * have)
         return bg_fail(err, BG_ERR_INPUT,
-                       "the model needs %.1f GiB of memory (parameters, gradients, AdamW moments and activations for "
-                       "batch %zu) but this machine has %.1f GiB; use a smaller --dim, --layers, --ctx or --batch",
-                       (double)mem.total / gib, batch, have / gib);
+                       "the model needs %s of memory (parameters, gradients, AdamW moments and activations for "
+                       "batch %zu) but this machine has %s; use a smaller --dim, --layers, --ctx or --batch",
+                       format_bytes(a, sizeof a, (double)mem.total), batch, format_bytes(b, sizeof b, have));
     return BG_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bytegpt/cost.h"
+#include "bytegpt/format.h"
 #include "bytegpt/run.h"
 #include "cli.h"
 #include "common.h"
@@ -126,15 +127,15 @@ static void print_start(const struct bg_run *r)
     const struct bg_train_config *c = &r->trainer.cfg;
     char a[32], b[32], v[32], fl[32];
     printf("corpus: %s, %s of text in %zu shard%s; train %s, validation %s (%s)\n", r->state.corpus,
-           common_bytes(a, sizeof a, (double)in->total_bytes), in->n_shards, in->n_shards == 1 ? "" : "s",
-           common_bytes(b, sizeof b, (double)in->train_bytes), common_bytes(v, sizeof v, (double)in->val_bytes),
+           format_bytes(a, sizeof a, (double)in->total_bytes), in->n_shards, in->n_shards == 1 ? "" : "s",
+           format_bytes(b, sizeof b, (double)in->train_bytes), format_bytes(v, sizeof v, (double)in->val_bytes),
            in->is_folder ? "every tenth shard" : "the last 10%");
     struct bg_memory mem;
     model_memory(&c->model, c->batch, &mem);
     printf("model: %zu layers, %zu heads, dim %zu, ctx %zu: %zu parameters, %s of memory, %s per token\n",
            c->model.L, c->model.NH, c->model.C, c->model.ctx, config_num_params(&c->model),
-           common_bytes(a, sizeof a, (double)mem.total),
-           common_si(fl, sizeof fl, config_flops_per_token(&c->model), "FLOP"));
+           format_bytes(a, sizeof a, (double)mem.total),
+           format_si(fl, sizeof fl, config_flops_per_token(&c->model), "FLOP"));
     printf("training: batch %zu x accum %zu x ctx %zu = %zu tokens per step, lr %g -> %g, warmup %llu, seed %llu\n",
            c->batch, c->accum, c->model.ctx, c->batch * c->accum * c->model.ctx, c->lr, c->min_lr,
            (unsigned long long)c->warmup, (unsigned long long)c->seed);
@@ -149,19 +150,19 @@ static void print_progress(const struct bg_run *r, const struct bg_run_report *r
     const struct bg_log_row *row = &rep->row;
     char fl[32], el[32], eta[32], pos[48], bpb[32] = "-";
     double p = rep->progress, elapsed = row->elapsed_s;
-    common_duration(el, sizeof el, elapsed);
-    common_duration(eta, sizeof eta, p > 0 ? elapsed * (1 - p) / p : 0);
+    format_duration(el, sizeof el, elapsed);
+    format_duration(eta, sizeof eta, p > 0 ? elapsed * (1 - p) / p : 0);
     if (c->time_budget > 0) {
         char b[32];
         snprintf(pos, sizeof pos, "step %llu, %s/%s", (unsigned long long)row->step, el,
-                 common_duration(b, sizeof b, c->time_budget));
+                 format_duration(b, sizeof b, c->time_budget));
     } else {
         snprintf(pos, sizeof pos, "step %llu/%llu", (unsigned long long)row->step, (unsigned long long)c->steps);
     }
     if (!isnan(last_bpb))
         snprintf(bpb, sizeof bpb, "%.3f", last_bpb);
     printf("%s%s | loss %.4f | val bpb %s | %.0f tok/s | %s | %s elapsed | ETA %s%s", tty ? "\r\033[K" : "", pos,
-           row->train_loss, bpb, row->tokens_per_s, common_si(fl, sizeof fl, row->flops, "FLOP"), el, eta,
+           row->train_loss, bpb, row->tokens_per_s, format_si(fl, sizeof fl, row->flops, "FLOP"), el, eta,
            tty ? "" : "\n");
     fflush(stdout);
 }
@@ -177,8 +178,8 @@ static void print_summary(const struct bg_run *r, double elapsed)
     char el[32], fl[32], tk[32];
     /* The newline ends the progress line, which a terminal leaves open. */
     printf("\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C)\n",
-           (unsigned long long)r->trainer.step, common_si(tk, sizeof tk, tokens, ""),
-           common_duration(el, sizeof el, elapsed), common_si(fl, sizeof fl, bill.flops, "FLOP"),
+           (unsigned long long)r->trainer.step, format_count(tk, sizeof tk, tokens),
+           format_duration(el, sizeof el, elapsed), format_si(fl, sizeof fl, bill.flops, "FLOP"),
            bill.flops_per_token);
     printf("final train loss %.4f nats (%.3f bits per byte)", r->last_train, r->last_train / log(2.0));
     if (!isnan(r->last_val))
@@ -192,7 +193,7 @@ static void print_summary(const struct bg_run *r, double elapsed)
     for (int i = 0; i < BG_COST_N_REFS; i++) {
         char t[32];
         printf("  %-11s %.3g FLOP = %.3g x this run = %s at this rate\n", bill.refs[i].name, bill.refs[i].flops,
-               bill.refs[i].ratio, common_duration(t, sizeof t, bill.refs[i].seconds));
+               bill.refs[i].ratio, format_duration(t, sizeof t, bill.refs[i].seconds));
     }
 }
 
