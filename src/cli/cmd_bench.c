@@ -78,7 +78,7 @@ static int write_text(const char *path, size_t bytes)
         return -1;
     static const char *words[] = {"the", "whale", "sea", "ship", "and", "of", "white", "captain", "a", "to"};
     struct bg_rng r;
-    rng_seed(&r, 1, 0);
+    rng_seed(&r, 1, BG_STREAM_BENCH_TEXT);
     for (size_t n = 0; n < bytes;)
         n += (size_t)fprintf(f, "%s ", words[rng_range(&r, 10)]);
     return fclose(f);
@@ -118,7 +118,7 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
         rc = corpus_open(&c, path, &opt, err);
     if (!rc && !(rc = trainer_init(&t, cfg, c, err))) {
         struct bg_rng r;
-        rng_seed(&r, 1, 1);
+        rng_seed(&r, 1, BG_STREAM_INIT);
         model_init_weights(&t.model, &r);
         struct bg_step_result res;
         for (size_t i = 0; i < warmup + n_steps && !rc; i++) {

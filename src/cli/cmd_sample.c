@@ -87,8 +87,9 @@ static int generate(struct bg_model *m, const struct sample_flags *f, struct bg_
         return bg_fail(err, BG_ERR_RUNTIME, "sample: out of memory");
     struct bg_sample_options opt = {.temperature = f->temperature, .top_k = f->top_k};
     struct bg_rng rng;
-    /* Stream 3, the stream training uses for its samples. */
-    rng_seed(&rng, f->seed, 3);
+    /* The stream training draws its samples from, so that a seed means
+     * the same here as in samples.txt. */
+    rng_seed(&rng, f->seed, BG_STREAM_SAMPLE);
     struct sample_out o = {.last = '\n'};
     if (n_prompt > 0) {
         fwrite(f->prompt, 1, n_prompt, stdout);
