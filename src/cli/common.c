@@ -3,12 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <errno.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include "bytegpt/checkpoint.h"
 
 int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
                        struct bg_train_config *cfg, struct bg_error *err)
@@ -89,38 +84,26 @@ int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_err
     return BG_OK;
 }
 
-int common_model_path(const char *path, char *used_path, size_t used_n, struct bg_error *err)
+int common_open_model(const char *cmd, const char *model, size_t batch_bytes, struct bg_modelfile *mf,
+                      struct bg_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return bg_fail(err, BG_ERR_INPUT, "--model %s: %s; give a run folder or a checkpoint file", path,
-                       strerror(errno));
-    if (!S_ISDIR(st.st_mode)) {
-        snprintf(used_path, used_n, "%s", path);
-        return BG_OK;
-    }
-    /* A run folder: the best validation checkpoint if there is one. */
-    snprintf(used_path, used_n, "%s/best.bin", path);
-    if (stat(used_path, &st) != 0)
-        snprintf(used_path, used_n, "%s/ckpt.bin", path);
-    if (stat(used_path, &st) != 0)
-        return bg_fail(err, BG_ERR_INPUT, "--model %s is a folder without best.bin or ckpt.bin; is it a run folder?",
-                       path);
-    return BG_OK;
+    if (!model)
+        return bg_fail(err, BG_ERR_INPUT, "%s: --model RUN|CKPT is required (see bytegpt %s --help)", cmd, cmd);
+    int rc = modelfile_open(mf, model, err);
+    if (rc)
+        return rc;
+    /* The header passed config_validate, so ctx is at least 1. */
+    size_t rows = batch_bytes / mf->state.cfg.model.ctx;
+    return modelfile_load(mf, rows > 0 ? rows : 1, err);
 }
 
-int common_load_model(const char *path, size_t max_B, struct bg_model *m, struct bg_ckpt_state *state,
-                      char *used_path, size_t used_n, struct bg_error *err)
+void common_print_model(const struct bg_modelfile *mf)
 {
-    struct bg_ckpt_state s;
-    int rc = common_model_path(path, used_path, used_n, err);
-    if (!rc)
-        rc = checkpoint_peek(used_path, &s, err);
-    if (!rc)
-        rc = model_init(m, &s.cfg.model, max_B, err);
-    if (!rc && (rc = checkpoint_load(used_path, &s, m, err)))
-        model_free(m);
-    if (!rc && state)
-        *state = s;
-    return rc;
+    /* Standard error, for every command, so that standard output carries
+     * only what the command makes: sample's text, predict's chart, eval's
+     * table, export's report. A pipe or a file then gets the data alone,
+     * while a terminal shows the banner above it as before. */
+    const struct bg_config *c = &mf->model.cfg;
+    fprintf(stderr, "model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu\n", mf->path,
+            (unsigned long long)mf->state.step, c->L, c->NH, c->C, c->ctx);
 }
