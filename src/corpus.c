@@ -44,11 +44,6 @@
 
 #include "bytegpt/arena.h"
 
-/* rng streams: the batch windows and the shard orders each draw from their
- * own sequence, so changing one never shifts the other. */
-#define STREAM_WINDOWS 0x636f72707573ULL /* "corpus" */
-#define STREAM_ORDER 0x6f72646572ULL     /* "order" */
-
 /* zlib's own read buffer, larger than its 8 KiB default: fewer system calls. */
 #define GZ_BUFFER ((unsigned)1 << 17)
 
@@ -368,7 +363,7 @@ static void reader_shuffle(struct reader *r)
     if (!r->order)
         return;
     struct bg_rng g;
-    rng_seed(&g, r->seed ^ (r->at.epoch * 0x9E3779B97F4A7C15ULL), STREAM_ORDER);
+    rng_seed(&g, r->seed ^ (r->at.epoch * 0x9E3779B97F4A7C15ULL), BG_STREAM_ORDER);
     for (size_t i = 0; i < r->n_segs; i++)
         r->order[i] = i;
     for (size_t i = r->n_segs; i > 1; i--) {
@@ -513,7 +508,7 @@ static int load(struct bg_corpus *c, struct bg_error *err)
         return rc;
     c->buf = arena_carve(&c->arena, c->buf_len);
     c->val_buf = arena_carve(&c->arena, c->val_len);
-    rng_seed(&c->rng, c->seed, STREAM_WINDOWS);
+    rng_seed(&c->rng, c->seed, BG_STREAM_WINDOWS);
     rc = read_prefix(c, c->val, c->n_val, c->val_buf, c->val_len, err);
     if (rc)
         return rc;

@@ -14,6 +14,7 @@
 
 #include "bytegpt/format.h"
 #include "bytegpt/fsutil.h"
+#include "bytegpt/modelfile.h"
 #include "bytegpt/rng.h"
 #include "run_loop.h"
 
@@ -223,8 +224,11 @@ static int resolve(struct bg_run *r, const struct bg_run_options *o, struct bg_t
     if (strlen(o->corpus) >= sizeof r->state.corpus)
         return bg_fail(err, BG_ERR_INPUT, "--corpus path is too long");
     snprintf(r->state.corpus, sizeof r->state.corpus, "%s", o->corpus);
-    if (o->init_from)
-        return resolve_init(o->settings, o->init_from, cfg, err);
+    /* --init-from names a checkpoint or a run folder, as --model does. */
+    if (o->init_from) {
+        int rc = modelfile_resolve(o->init_from, r->init_path, sizeof r->init_path, err);
+        return rc ? rc : resolve_init(o->settings, r->init_path, cfg, err);
+    }
     return settings_resolve(o->settings, cfg, err);
 }
 
@@ -259,7 +263,7 @@ static int start_new(struct bg_run *r, const char *init_from, struct bg_error *e
     r->state.corpus_bytes = r->corpus_info.total_bytes;
     r->state.corpus_fingerprint = r->corpus_info.fingerprint;
     r->state.ranks = 1;
-    rng_seed(&r->state.sample_rng, t->cfg.seed, 3); /* MERGE: BG_STREAM_SAMPLE */
+    rng_seed(&r->state.sample_rng, t->cfg.seed, BG_STREAM_SAMPLE);
     if (init_from) {
         struct bg_ckpt_state *init = malloc(sizeof *init);
         if (!init)
@@ -271,7 +275,7 @@ static int start_new(struct bg_run *r, const char *init_from, struct bg_error *e
         return rc;
     }
     struct bg_rng init_rng;
-    rng_seed(&init_rng, t->cfg.seed, 1); /* MERGE: BG_STREAM_INIT */
+    rng_seed(&init_rng, t->cfg.seed, BG_STREAM_INIT);
     model_init_weights(&t->model, &init_rng);
     return BG_OK;
 }
@@ -352,7 +356,7 @@ static int build(struct bg_run *r, const struct bg_run_options *o, const struct 
     int rc = trainer_init(&r->trainer, cfg, corpus, err);
     if (rc)
         return rc;
-    rc = o->resume ? start_resumed(r, err) : start_new(r, o->init_from, err);
+    rc = o->resume ? start_resumed(r, err) : start_new(r, o->init_from ? r->init_path : NULL, err);
     if (!rc && !(r->window = malloc(cfg->model.ctx)))
         rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     return rc;

@@ -31,6 +31,7 @@
 #include "bytegpt/train.h"
 #include "bytegpt/trainlog.h"
 #include "bytegpt/checkpoint.h"
+#include "bytegpt/modelfile.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/evaluate.h"
 #include "bytegpt/export.h"

@@ -55,6 +55,7 @@ struct bg_run_report {
 struct bg_run {
     char out[4096];
     char ckpt_path[4200], best_path[4200], samples_path[4200], log_path[4200], config_path[4200];
+    char init_path[4200];       /* the checkpoint --init-from resolved to */
     struct bg_corpus_info corpus_info;
     struct bg_trainer trainer;  /* model, optimiser, batches */
     struct bg_ckpt_state state; /* everything a checkpoint saves besides tensors */
