@@ -150,6 +150,24 @@ void trainer_free(struct bg_trainer *t)
     arena_free(&t->io);
 }
 
+/* The error of a step whose loss or gradient norm is not finite. It blames
+ * the loss when the loss went wrong (a bad loss makes a bad gradient, so the
+ * loss is the cause), else the gradient norm, and says whether the value
+ * became NaN or infinite. */
+static int step_diverged(uint64_t step, double loss, double norm, struct bg_error *err)
+{
+    const char *what = "loss";
+    double bad = loss;
+    if (isfinite(loss)) {
+        what = "gradient norm";
+        bad = norm;
+    }
+    return bg_fail(err, BG_ERR_RUNTIME,
+                   "step %llu: the %s became %s (loss %g, gradient norm %g); the parameters were not updated. "
+                   "Try a lower --lr or a smaller --clip",
+                   (unsigned long long)step, what, isnan(bad) ? "NaN" : "infinite", loss, norm);
+}
+
 int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err)
 {
     struct bg_model *m = &t->model;
@@ -170,11 +188,7 @@ int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, stru
     double t0 = m->profile ? model_seconds() : 0.0;
     double norm = adamw_clip(m->grads, m->num_params, t->cfg.clip);
     if (!isfinite(loss) || !isfinite(norm))
-        return bg_fail(err, BG_ERR_RUNTIME,
-                       "step %llu: the %s became %s (loss %g, gradient norm %g); the parameters were not updated. "
-                       "Try a lower --lr or a smaller --clip",
-                       (unsigned long long)t->step + 1, isfinite(loss) ? "gradient norm" : "loss",
-                       isnan(isfinite(loss) ? norm : loss) ? "NaN" : "infinite", loss, norm);
+        return step_diverged(t->step + 1, loss, norm, err);
     adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     if (m->profile)
         m->profile[BG_PH_OPTIM] += model_seconds() - t0;
