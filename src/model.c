@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_layernorm.h"
@@ -22,8 +21,9 @@ int config_validate(const struct bg_config *cfg, struct bg_error *err)
     if (cfg->V != BG_VOCAB)
         return bg_fail(err, BG_ERR_INPUT, "vocabulary must be %d bytes, got %zu", BG_VOCAB, cfg->V);
     if (cfg->C % cfg->NH != 0)
-        return bg_fail(err, BG_ERR_INPUT, "--dim %zu is not divisible by --heads %zu; pick a dim that is a multiple of heads",
-                       cfg->C, cfg->NH);
+        return bg_fail(err, BG_ERR_INPUT,
+                       "--dim %zu is not divisible by --heads %zu; pick a dim that is a multiple of heads", cfg->C,
+                       cfg->NH);
     /* Bounds that keep every size product far from overflow while leaving
      * room for any model a CPU could train (C 65536, 1024 layers). */
     if (cfg->L > 1024 || cfg->C > 65536 || cfg->ctx > 65536 || cfg->NH > cfg->C)
@@ -236,29 +236,6 @@ void model_init_weights(struct bg_model *m, struct bg_rng *rng)
     }
 }
 
-/* ---- Timing, for the benchmark's breakdown ---- */
-
-const char *const bg_phase_names[BG_N_PHASES] = {
-    "matmul forward", "matmul backward", "attention forward", "attention backward", "layernorm",
-    "gelu", "softmax + loss", "embedding", "residual", "clip + AdamW", "data loading",
-};
-
-double model_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Runs one kernel call, adding its time to a phase when profiling. */
-#define TIMED(phase, call)                                   \
-    do {                                                     \
-        double t0_ = m->profile ? model_seconds() : 0.0;           \
-        call;                                                \
-        if (m->profile)                                      \
-            m->profile[phase] += model_seconds() - t0_;            \
-    } while (0)
-
 /* ---- Forward ---- */
 
 /* The activations of layer l for the current B,T: each per-layer tensor
@@ -279,20 +256,20 @@ static void block_forward(struct bg_model *m, size_t l, const float *x_in, size_
 
     /* The attention half: x = x + attn(ln_1(x)). The projection is written
      * straight into residual2 and the input added in place. */
-    TIMED(BG_PH_LAYERNORM, layernorm_forward(ln1, LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), x_in,
-                                             p->ln1w + l * C, p->ln1b + l * C, BT, C));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(qkv, ln1, p->qkvw + l * 3 * C * C, p->qkvb + l * 3 * C, BT, C, 3 * C));
-    TIMED(BG_PH_ATTN_FWD, attention_forward(atty, att, qkv, B, T, C, NH));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(res2, atty, p->attprojw + l * C * C, p->attprojb + l * C, BT, C, C));
-    TIMED(BG_PH_RESIDUAL, residual_forward(res2, res2, x_in, BT * C));
+    layernorm_forward(ln1, LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), x_in,
+                      p->ln1w + l * C, p->ln1b + l * C, BT, C);
+    matmul_forward(qkv, ln1, p->qkvw + l * 3 * C * C, p->qkvb + l * 3 * C, BT, C, 3 * C);
+    attention_forward(atty, att, qkv, B, T, C, NH);
+    matmul_forward(res2, atty, p->attprojw + l * C * C, p->attprojb + l * C, BT, C, C);
+    residual_forward(res2, res2, x_in, BT * C);
 
     /* The MLP half: x = x + c_proj(gelu(c_fc(ln_2(x)))). */
-    TIMED(BG_PH_LAYERNORM, layernorm_forward(ln2, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), res2,
-                                             p->ln2w + l * C, p->ln2b + l * C, BT, C));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(fch, ln2, p->fcw + l * 4 * C * C, p->fcb + l * 4 * C, BT, C, 4 * C));
-    TIMED(BG_PH_GELU, gelu_forward(fch_gelu, fch, BT * 4 * C));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C));
-    TIMED(BG_PH_RESIDUAL, residual_forward(res3, res3, res2, BT * C));
+    layernorm_forward(ln2, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), res2,
+                      p->ln2w + l * C, p->ln2b + l * C, BT, C);
+    matmul_forward(fch, ln2, p->fcw + l * 4 * C * C, p->fcb + l * 4 * C, BT, C, 4 * C);
+    gelu_forward(fch_gelu, fch, BT * 4 * C);
+    matmul_forward(res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C);
+    residual_forward(res3, res3, res2, BT * C);
 }
 
 double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *targets,
@@ -305,20 +282,20 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
     m->inputs = inputs;
     m->targets = targets;
 
-    TIMED(BG_PH_EMBED, encoder_forward(a->encoded, inputs, m->p.wte, m->p.wpe, B, T, C));
+    encoder_forward(a->encoded, inputs, m->p.wte, m->p.wpe, B, T, C);
     for (size_t l = 0; l < L; l++)
         block_forward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
-    TIMED(BG_PH_LAYERNORM, layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, LAYER(a->residual3, L - 1, C),
-                                             m->p.lnfw, m->p.lnfb, BT, C));
+    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, LAYER(a->residual3, L - 1, C),
+                      m->p.lnfw, m->p.lnfb, BT, C);
     /* The LM head is the token embedding: logits = lnf . wte^T, no bias.
      * The logits are turned into probabilities in place. */
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(a->probs, a->lnf, m->p.wte, NULL, BT, C, V));
+    matmul_forward(a->probs, a->lnf, m->p.wte, NULL, BT, C, V);
     if (!targets) {
-        TIMED(BG_PH_LOSS, crossentropy_forward(a->probs, NULL, a->probs, NULL, BT, V));
+        crossentropy_forward(a->probs, NULL, a->probs, NULL, BT, V);
         m->loss = 0.0;
         return 0.0;
     }
-    TIMED(BG_PH_LOSS, m->loss = crossentropy_forward(a->probs, a->losses, a->probs, targets, BT, V));
+    m->loss = crossentropy_forward(a->probs, a->losses, a->probs, targets, BT, V);
     return m->loss;
 }
 
@@ -349,28 +326,28 @@ static void block_backward(struct bg_model *m, size_t l, const float *x_in, size
      * the residual stream's gradient passes through unchanged (dres keeps
      * it) and is also the gradient of the MLP's output. */
     memset(d->fch_gelu, 0, BT * 4 * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->fch_gelu, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
-                                            LAYER(a->fch_gelu, l, 4 * C), p->fcprojw + l * 4 * C * C, BT, 4 * C, C));
+    matmul_backward(d->fch_gelu, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
+                    LAYER(a->fch_gelu, l, 4 * C), p->fcprojw + l * 4 * C * C, BT, 4 * C, C);
     memset(d->fch, 0, BT * 4 * C * sizeof(float));
-    TIMED(BG_PH_GELU, gelu_backward(d->fch, LAYER(a->fch, l, 4 * C), d->fch_gelu, BT * 4 * C));
+    gelu_backward(d->fch, LAYER(a->fch, l, 4 * C), d->fch_gelu, BT * 4 * C);
     memset(d->ln, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, g->fcw + l * 4 * C * C, g->fcb + l * 4 * C, d->fch,
-                                            LAYER(a->ln2, l, C), p->fcw + l * 4 * C * C, BT, C, 4 * C));
-    TIMED(BG_PH_LAYERNORM, layernorm_backward(dres, g->ln2w + l * C, g->ln2b + l * C, d->ln, LAYER(a->residual2, l, C),
-                                              p->ln2w + l * C, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), BT, C));
+    matmul_backward(d->ln, g->fcw + l * 4 * C * C, g->fcb + l * 4 * C, d->fch,
+                    LAYER(a->ln2, l, C), p->fcw + l * 4 * C * C, BT, C, 4 * C);
+    layernorm_backward(dres, g->ln2w + l * C, g->ln2b + l * C, d->ln, LAYER(a->residual2, l, C),
+                       p->ln2w + l * C, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), BT, C);
 
     /* The attention half: now dres is the gradient of residual2. */
     memset(d->atty, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->atty, g->attprojw + l * C * C, g->attprojb + l * C, dres,
-                                            LAYER(a->atty, l, C), p->attprojw + l * C * C, BT, C, C));
+    matmul_backward(d->atty, g->attprojw + l * C * C, g->attprojb + l * C, dres,
+                    LAYER(a->atty, l, C), p->attprojw + l * C * C, BT, C, C);
     memset(d->qkv, 0, BT * 3 * C * sizeof(float));
-    TIMED(BG_PH_ATTN_BWD, attention_backward(d->qkv, d->att, d->atty, LAYER(a->qkv, l, 3 * C),
-                                             LAYER(a->att, l, NH * m->cfg.ctx), B, T, C, NH));
+    attention_backward(d->qkv, d->att, d->atty, LAYER(a->qkv, l, 3 * C),
+                       LAYER(a->att, l, NH * m->cfg.ctx), B, T, C, NH);
     memset(d->ln, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, g->qkvw + l * 3 * C * C, g->qkvb + l * 3 * C, d->qkv,
-                                            LAYER(a->ln1, l, C), p->qkvw + l * 3 * C * C, BT, C, 3 * C));
-    TIMED(BG_PH_LAYERNORM, layernorm_backward(dres, g->ln1w + l * C, g->ln1b + l * C, d->ln, x_in, p->ln1w + l * C,
-                                              LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), BT, C));
+    matmul_backward(d->ln, g->qkvw + l * 3 * C * C, g->qkvb + l * 3 * C, d->qkv,
+                    LAYER(a->ln1, l, C), p->qkvw + l * 3 * C * C, BT, C, 3 * C);
+    layernorm_backward(dres, g->ln1w + l * C, g->ln1b + l * C, d->ln, x_in, p->ln1w + l * C,
+                       LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), BT, C);
 }
 
 void model_backward(struct bg_model *m, float loss_scale)
@@ -382,13 +359,13 @@ void model_backward(struct bg_model *m, float loss_scale)
     /* The loss is the mean over BT positions, so each position's loss has
      * gradient loss_scale / BT. */
     memset(d->logits, 0, BT * V * sizeof(float));
-    TIMED(BG_PH_LOSS, crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT));
+    crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT);
     memset(d->ln, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, m->g.wte, NULL, d->logits, a->lnf, m->p.wte, BT, C, V));
+    matmul_backward(d->ln, m->g.wte, NULL, d->logits, a->lnf, m->p.wte, BT, C, V);
     memset(d->residual, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_LAYERNORM, layernorm_backward(d->residual, m->g.lnfw, m->g.lnfb, d->ln, LAYER(a->residual3, L - 1, C),
-                                              m->p.lnfw, a->lnf_mean, a->lnf_rstd, BT, C));
+    layernorm_backward(d->residual, m->g.lnfw, m->g.lnfb, d->ln, LAYER(a->residual3, L - 1, C),
+                       m->p.lnfw, a->lnf_mean, a->lnf_rstd, BT, C);
     for (size_t l = L; l-- > 0;)
         block_backward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
-    TIMED(BG_PH_EMBED, encoder_backward(m->g.wte, m->g.wpe, d->residual, m->inputs, B, T, C));
+    encoder_backward(m->g.wte, m->g.wpe, d->residual, m->inputs, B, T, C);
 }
