@@ -3,7 +3,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_layernorm.h"
@@ -22,8 +21,9 @@ int config_validate(const struct bg_config *cfg, struct bg_error *err)
     if (cfg->V != BG_VOCAB)
         return bg_fail(err, BG_ERR_INPUT, "vocabulary must be %d bytes, got %zu", BG_VOCAB, cfg->V);
     if (cfg->C % cfg->NH != 0)
-        return bg_fail(err, BG_ERR_INPUT, "--dim %zu is not divisible by --heads %zu; pick a dim that is a multiple of heads",
-                       cfg->C, cfg->NH);
+        return bg_fail(err, BG_ERR_INPUT,
+                       "--dim %zu is not divisible by --heads %zu; pick a dim that is a multiple of heads", cfg->C,
+                       cfg->NH);
     /* Bounds that keep every size product far from overflow while leaving
      * room for any model a CPU could train (C 65536, 1024 layers). */
     if (cfg->L > 1024 || cfg->C > 65536 || cfg->ctx > 65536 || cfg->NH > cfg->C)
@@ -125,15 +125,23 @@ void model_memory(const struct bg_config *cfg, size_t B, struct bg_memory *mem)
 
 /* ---- Allocation ---- */
 
+/* The fields of p, in the order of the tensor layout. */
+static void param_fields(struct bg_params *p, float **fields[BG_N_TENSORS])
+{
+    float **f[BG_N_TENSORS] = {
+        &p->wte,  &p->wpe,  &p->ln1w, &p->ln1b,    &p->qkvw,    &p->qkvb,    &p->attprojw, &p->attprojb,
+        &p->ln2w, &p->ln2b, &p->fcw,  &p->fcb,     &p->fcprojw, &p->fcprojb, &p->lnfw,     &p->lnfb,
+    };
+    memcpy(fields, f, sizeof f);
+}
+
 /* Points each field of p at its tensor inside block. */
 static void point_params(struct bg_params *p, float *block, const struct bg_config *cfg)
 {
     struct bg_tensor t[BG_N_TENSORS];
     model_tensors(cfg, t);
-    float **fields[BG_N_TENSORS] = {
-        &p->wte,  &p->wpe,  &p->ln1w, &p->ln1b,    &p->qkvw,    &p->qkvb,    &p->attprojw, &p->attprojb,
-        &p->ln2w, &p->ln2b, &p->fcw,  &p->fcb,     &p->fcprojw, &p->fcprojb, &p->lnfw,     &p->lnfb,
-    };
+    float **fields[BG_N_TENSORS];
+    param_fields(p, fields);
     for (int i = 0; i < BG_N_TENSORS; i++)
         *fields[i] = block + t[i].offset;
 }
@@ -236,63 +244,80 @@ void model_init_weights(struct bg_model *m, struct bg_rng *rng)
     }
 }
 
-/* ---- Timing, for the benchmark's breakdown ---- */
+/* ---- One layer's view ---- */
 
-const char *const bg_phase_names[BG_N_PHASES] = {
-    "matmul forward", "matmul backward", "attention forward", "attention backward", "layernorm",
-    "gelu", "softmax + loss", "embedding", "residual", "clip + AdamW", "data loading",
-};
-
-double model_seconds(void)
+/* A per-layer tensor holds all L layers one after another; these return
+ * copies of the parameter, gradient and activation structs whose fields
+ * point at layer l's slice, so that a block's code names its tensors
+ * plainly (w.qkvw, a.fch) instead of working out offsets. The tensors
+ * that are not per layer (wte, wpe, lnf, encoded, probs...) stay as they
+ * are. */
+static struct bg_params layer_params(const struct bg_model *m, const struct bg_params *all, size_t l)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(&m->cfg, t);
+    struct bg_params p = *all;
+    float **fields[BG_N_TENSORS];
+    param_fields(&p, fields);
+    for (int i = 0; i < BG_N_TENSORS; i++)
+        if (t[i].layers > 1)
+            *fields[i] += l * t[i].rows * t[i].cols;
+    return p;
 }
 
-/* Runs one kernel call, adding its time to a phase when profiling. */
-#define TIMED(phase, call)                                   \
-    do {                                                     \
-        double t0_ = m->profile ? model_seconds() : 0.0;           \
-        call;                                                \
-        if (m->profile)                                      \
-            m->profile[phase] += model_seconds() - t0_;            \
-    } while (0)
+/* Activations are laid out for max_B, so layer l of a tensor of the given
+ * width per position starts at l * (max_B * ctx * width); the first B*T
+ * rows of it are used. */
+static struct bg_acts layer_acts(const struct bg_model *m, size_t l)
+{
+    size_t C = m->cfg.C, rows = l * m->max_B * m->cfg.ctx;
+    struct bg_acts a = m->a;
+    a.ln1 += rows * C;
+    a.ln1_mean += rows;
+    a.ln1_rstd += rows;
+    a.qkv += rows * 3 * C;
+    a.atty += rows * C;
+    a.att += rows * m->cfg.NH * m->cfg.ctx;
+    a.residual2 += rows * C;
+    a.ln2 += rows * C;
+    a.ln2_mean += rows;
+    a.ln2_rstd += rows;
+    a.fch += rows * 4 * C;
+    a.fch_gelu += rows * 4 * C;
+    a.residual3 += rows * C;
+    return a;
+}
+
+/* The input of block l (B,T,C): the embeddings, or the previous block's output. */
+static const float *block_input(const struct bg_model *m, size_t l)
+{
+    return l == 0 ? m->a.encoded : layer_acts(m, l - 1).residual3;
+}
 
 /* ---- Forward ---- */
 
-/* The activations of layer l for the current B,T: each per-layer tensor
- * is laid out for max_B, so layer l starts at l * (max_B*ctx*width)
- * and the first B*T rows of it are used. */
-#define LAYER(ptr, l, width) ((ptr) + (l) * m->max_B * m->cfg.ctx * (width))
-
-/* One transformer block: x_out (B,T,C) = block l applied to x_in (B,T,C). */
-static void block_forward(struct bg_model *m, size_t l, const float *x_in, size_t B, size_t T)
+/* One transformer block: a.residual3 (B,T,C) = block l applied to x (B,T,C),
+ * keeping in a what backward needs. */
+static void block_forward(struct bg_model *m, size_t l, const float *x, size_t B, size_t T)
 {
     size_t C = m->cfg.C, NH = m->cfg.NH, BT = B * T;
-    struct bg_acts *a = &m->a;
-    const struct bg_params *p = &m->p;
-    float *ln1 = LAYER(a->ln1, l, C), *qkv = LAYER(a->qkv, l, 3 * C), *atty = LAYER(a->atty, l, C);
-    float *att = LAYER(a->att, l, NH * m->cfg.ctx), *res2 = LAYER(a->residual2, l, C);
-    float *ln2 = LAYER(a->ln2, l, C), *fch = LAYER(a->fch, l, 4 * C);
-    float *fch_gelu = LAYER(a->fch_gelu, l, 4 * C), *res3 = LAYER(a->residual3, l, C);
+    struct bg_params w = layer_params(m, &m->p, l);
+    struct bg_acts a = layer_acts(m, l);
 
-    /* The attention half: x = x + attn(ln_1(x)). The projection is written
-     * straight into residual2 and the input added in place. */
-    TIMED(BG_PH_LAYERNORM, layernorm_forward(ln1, LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), x_in,
-                                             p->ln1w + l * C, p->ln1b + l * C, BT, C));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(qkv, ln1, p->qkvw + l * 3 * C * C, p->qkvb + l * 3 * C, BT, C, 3 * C));
-    TIMED(BG_PH_ATTN_FWD, attention_forward(atty, att, qkv, B, T, C, NH));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(res2, atty, p->attprojw + l * C * C, p->attprojb + l * C, BT, C, C));
-    TIMED(BG_PH_RESIDUAL, residual_forward(res2, res2, x_in, BT * C));
+    /* The attention half: x = x + attn(ln_1(x)). The projection writes
+     * straight into residual2 and the block's input is added in place. */
+    layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1w, w.ln1b, BT, C);  /* ln1 (B,T,C) */
+    matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);                  /* qkv (B,T,3C) */
+    attention_forward(a.atty, a.att, a.qkv, B, T, C, NH);                        /* atty (B,T,C), att (B,NH,T,T) */
+    matmul_forward(a.residual2, a.atty, w.attprojw, w.attprojb, BT, C, C);       /* residual2 (B,T,C) */
+    residual_forward(a.residual2, a.residual2, x, BT * C);                       /* residual2 += x */
 
     /* The MLP half: x = x + c_proj(gelu(c_fc(ln_2(x)))). */
-    TIMED(BG_PH_LAYERNORM, layernorm_forward(ln2, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), res2,
-                                             p->ln2w + l * C, p->ln2b + l * C, BT, C));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(fch, ln2, p->fcw + l * 4 * C * C, p->fcb + l * 4 * C, BT, C, 4 * C));
-    TIMED(BG_PH_GELU, gelu_forward(fch_gelu, fch, BT * 4 * C));
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(res3, fch_gelu, p->fcprojw + l * 4 * C * C, p->fcprojb + l * C, BT, 4 * C, C));
-    TIMED(BG_PH_RESIDUAL, residual_forward(res3, res3, res2, BT * C));
+    layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, BT, C); /* ln2 (B,T,C) */
+    matmul_forward(a.fch, a.ln2, w.fcw, w.fcb, BT, C, 4 * C);                    /* fch (B,T,4C) */
+    gelu_forward(a.fch_gelu, a.fch, BT * 4 * C);                                 /* fch_gelu (B,T,4C) */
+    matmul_forward(a.residual3, a.fch_gelu, w.fcprojw, w.fcprojb, BT, 4 * C, C); /* residual3 (B,T,C) */
+    residual_forward(a.residual3, a.residual3, a.residual2, BT * C);             /* residual3 += residual2 */
 }
 
 double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *targets,
@@ -300,25 +325,21 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
 {
     size_t C = m->cfg.C, V = m->cfg.V, L = m->cfg.L, BT = B * T;
     struct bg_acts *a = &m->a;
+    const struct bg_params *p = &m->p;
     m->B = B;
     m->T = T;
     m->inputs = inputs;
     m->targets = targets;
 
-    TIMED(BG_PH_EMBED, encoder_forward(a->encoded, inputs, m->p.wte, m->p.wpe, B, T, C));
+    encoder_forward(a->encoded, inputs, p->wte, p->wpe, B, T, C);                /* encoded (B,T,C) */
     for (size_t l = 0; l < L; l++)
-        block_forward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
-    TIMED(BG_PH_LAYERNORM, layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, LAYER(a->residual3, L - 1, C),
-                                             m->p.lnfw, m->p.lnfb, BT, C));
+        block_forward(m, l, block_input(m, l), B, T);                            /* residual3[l] (B,T,C) */
+    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, block_input(m, L), p->lnfw, p->lnfb, BT, C); /* lnf */
     /* The LM head is the token embedding: logits = lnf . wte^T, no bias.
-     * The logits are turned into probabilities in place. */
-    TIMED(BG_PH_MATMUL_FWD, matmul_forward(a->probs, a->lnf, m->p.wte, NULL, BT, C, V));
-    if (!targets) {
-        TIMED(BG_PH_LOSS, crossentropy_forward(a->probs, NULL, a->probs, NULL, BT, V));
-        m->loss = 0.0;
-        return 0.0;
-    }
-    TIMED(BG_PH_LOSS, m->loss = crossentropy_forward(a->probs, a->losses, a->probs, targets, BT, V));
+     * The logits are turned into probabilities in place; without targets
+     * the loss is 0 and only the probabilities are computed. */
+    matmul_forward(a->probs, a->lnf, p->wte, NULL, BT, C, V);                    /* logits (B,T,V) */
+    m->loss = crossentropy_forward(a->probs, a->losses, a->probs, targets, BT, V); /* probs (B,T,V) */
     return m->loss;
 }
 
@@ -334,61 +355,59 @@ void model_zero_grad(struct bg_model *m)
     memset(m->grads, 0, m->num_params * sizeof(float));
 }
 
-/* The gradient of block l. On entry d->residual holds the gradient of the
- * block's output (residual3[l]); on exit, of its input x_in. */
-static void block_backward(struct bg_model *m, size_t l, const float *x_in, size_t B, size_t T)
+/* The gradient of block l, last operation first. On entry d->residual
+ * holds the gradient of the block's output (residual3); on exit, of its
+ * input x. Each kernel adds (+=) into the gradient it computes, so that
+ * buffer is zeroed just before it. Comments name the gradient computed. */
+static void block_backward(struct bg_model *m, size_t l, const float *x, size_t B, size_t T)
 {
     size_t C = m->cfg.C, NH = m->cfg.NH, BT = B * T;
-    const struct bg_acts *a = &m->a;
-    const struct bg_params *p = &m->p;
-    const struct bg_params *g = &m->g;
+    struct bg_params w = layer_params(m, &m->p, l), g = layer_params(m, &m->g, l);
+    struct bg_acts a = layer_acts(m, l);
     struct bg_act_grads *d = &m->d;
     float *dres = d->residual;
 
-    /* The MLP half, last operation first. residual3 = residual2 + mlp, so
-     * the residual stream's gradient passes through unchanged (dres keeps
-     * it) and is also the gradient of the MLP's output. */
+    /* The MLP half. residual3 = residual2 + mlp, so the residual stream's
+     * gradient passes through unchanged (dres keeps it) and is also the
+     * gradient of the MLP's output. */
     memset(d->fch_gelu, 0, BT * 4 * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->fch_gelu, g->fcprojw + l * 4 * C * C, g->fcprojb + l * C, dres,
-                                            LAYER(a->fch_gelu, l, 4 * C), p->fcprojw + l * 4 * C * C, BT, 4 * C, C));
+    matmul_backward(d->fch_gelu, g.fcprojw, g.fcprojb, dres, a.fch_gelu, w.fcprojw, BT, 4 * C, C); /* fch_gelu */
     memset(d->fch, 0, BT * 4 * C * sizeof(float));
-    TIMED(BG_PH_GELU, gelu_backward(d->fch, LAYER(a->fch, l, 4 * C), d->fch_gelu, BT * 4 * C));
+    gelu_backward(d->fch, a.fch, d->fch_gelu, BT * 4 * C);                       /* fch (B,T,4C) */
     memset(d->ln, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, g->fcw + l * 4 * C * C, g->fcb + l * 4 * C, d->fch,
-                                            LAYER(a->ln2, l, C), p->fcw + l * 4 * C * C, BT, C, 4 * C));
-    TIMED(BG_PH_LAYERNORM, layernorm_backward(dres, g->ln2w + l * C, g->ln2b + l * C, d->ln, LAYER(a->residual2, l, C),
-                                              p->ln2w + l * C, LAYER(a->ln2_mean, l, 1), LAYER(a->ln2_rstd, l, 1), BT, C));
+    matmul_backward(d->ln, g.fcw, g.fcb, d->fch, a.ln2, w.fcw, BT, C, 4 * C);    /* ln2 (B,T,C) */
+    /* dres (B,T,C) += the gradient through ln_2 */
+    layernorm_backward(dres, g.ln2w, g.ln2b, d->ln, a.residual2, w.ln2w, a.ln2_mean, a.ln2_rstd, BT, C);
 
     /* The attention half: now dres is the gradient of residual2. */
     memset(d->atty, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->atty, g->attprojw + l * C * C, g->attprojb + l * C, dres,
-                                            LAYER(a->atty, l, C), p->attprojw + l * C * C, BT, C, C));
+    matmul_backward(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
     memset(d->qkv, 0, BT * 3 * C * sizeof(float));
-    TIMED(BG_PH_ATTN_BWD, attention_backward(d->qkv, d->att, d->atty, LAYER(a->qkv, l, 3 * C),
-                                             LAYER(a->att, l, NH * m->cfg.ctx), B, T, C, NH));
+    attention_backward(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH);      /* qkv (B,T,3C) */
     memset(d->ln, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, g->qkvw + l * 3 * C * C, g->qkvb + l * 3 * C, d->qkv,
-                                            LAYER(a->ln1, l, C), p->qkvw + l * 3 * C * C, BT, C, 3 * C));
-    TIMED(BG_PH_LAYERNORM, layernorm_backward(dres, g->ln1w + l * C, g->ln1b + l * C, d->ln, x_in, p->ln1w + l * C,
-                                              LAYER(a->ln1_mean, l, 1), LAYER(a->ln1_rstd, l, 1), BT, C));
+    matmul_backward(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
+    /* dres (B,T,C) += the gradient through ln_1: now that of x */
+    layernorm_backward(dres, g.ln1w, g.ln1b, d->ln, x, w.ln1w, a.ln1_mean, a.ln1_rstd, BT, C);
 }
 
 void model_backward(struct bg_model *m, float loss_scale)
 {
     size_t B = m->B, T = m->T, C = m->cfg.C, V = m->cfg.V, L = m->cfg.L, BT = B * T;
     const struct bg_acts *a = &m->a;
+    const struct bg_params *p = &m->p, *g = &m->g;
     struct bg_act_grads *d = &m->d;
 
     /* The loss is the mean over BT positions, so each position's loss has
      * gradient loss_scale / BT. */
     memset(d->logits, 0, BT * V * sizeof(float));
-    TIMED(BG_PH_LOSS, crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT));
+    crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT); /* logits (B,T,V) */
     memset(d->ln, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_MATMUL_BWD, matmul_backward(d->ln, m->g.wte, NULL, d->logits, a->lnf, m->p.wte, BT, C, V));
+    matmul_backward(d->ln, g->wte, NULL, d->logits, a->lnf, p->wte, BT, C, V);   /* lnf (B,T,C), wte */
     memset(d->residual, 0, BT * C * sizeof(float));
-    TIMED(BG_PH_LAYERNORM, layernorm_backward(d->residual, m->g.lnfw, m->g.lnfb, d->ln, LAYER(a->residual3, L - 1, C),
-                                              m->p.lnfw, a->lnf_mean, a->lnf_rstd, BT, C));
+    /* d->residual (B,T,C) = the gradient of the last block's output, through ln_f */
+    layernorm_backward(d->residual, g->lnfw, g->lnfb, d->ln, block_input(m, L), p->lnfw, a->lnf_mean, a->lnf_rstd,
+                       BT, C);
     for (size_t l = L; l-- > 0;)
-        block_backward(m, l, l == 0 ? a->encoded : LAYER(a->residual3, l - 1, C), B, T);
-    TIMED(BG_PH_EMBED, encoder_backward(m->g.wte, m->g.wpe, d->residual, m->inputs, B, T, C));
+        block_backward(m, l, block_input(m, l), B, T);                           /* of block l's input */
+    encoder_backward(g->wte, g->wpe, d->residual, m->inputs, B, T, C);           /* wte, wpe */
 }

@@ -149,34 +149,46 @@ void trainer_free(struct bg_trainer *t)
     arena_free(&t->io);
 }
 
+/* The error of a step whose loss or gradient norm is not finite. It blames
+ * the loss when the loss went wrong (a bad loss makes a bad gradient, so the
+ * loss is the cause), else the gradient norm, and says whether the value
+ * became NaN or infinite. */
+static int step_diverged(uint64_t step, double loss, double norm, struct bg_error *err)
+{
+    const char *what = "loss";
+    double bad = loss;
+    if (isfinite(loss)) {
+        what = "gradient norm";
+        bad = norm;
+    }
+    return bg_fail(err, BG_ERR_RUNTIME,
+                   "step %llu: the %s became %s (loss %g, gradient norm %g); the parameters were not updated. "
+                   "Try a lower --lr or a smaller --clip",
+                   (unsigned long long)step, what, isnan(bad) ? "NaN" : "infinite", loss, norm);
+}
+
 int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err)
 {
     struct bg_model *m = &t->model;
     size_t B = t->cfg.batch, T = t->cfg.model.ctx, k = t->cfg.accum;
     double loss = 0.0;
 
+    /* The gradients of --accum micro-batches are summed, so they are
+     * zeroed once, before the first. Each micro-batch's loss is the mean
+     * over its positions; scaling by 1/k makes the sum the mean over the
+     * whole batch. */
     model_zero_grad(m);
     for (size_t micro = 0; micro < k; micro++) {
-        double t0 = m->profile ? model_seconds() : 0.0;
         int rc = corpus_next_batch(t->corpus, t->inputs, t->targets, B, T, err);
         if (rc)
             return rc;
-        if (m->profile)
-            m->profile[BG_PH_DATA] += model_seconds() - t0;
         loss += model_forward(m, t->inputs, t->targets, B, T) / (double)k;
         model_backward(m, 1.0f / (float)k);
     }
-    double t0 = m->profile ? model_seconds() : 0.0;
     double norm = adamw_clip(m->grads, m->num_params, t->cfg.clip);
     if (!isfinite(loss) || !isfinite(norm))
-        return bg_fail(err, BG_ERR_RUNTIME,
-                       "step %llu: the %s became %s (loss %g, gradient norm %g); the parameters were not updated. "
-                       "Try a lower --lr or a smaller --clip",
-                       (unsigned long long)t->step + 1, isfinite(loss) ? "gradient norm" : "loss",
-                       isnan(isfinite(loss) ? norm : loss) ? "NaN" : "infinite", loss, norm);
+        return step_diverged(t->step + 1, loss, norm, err);
     adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
-    if (m->profile)
-        m->profile[BG_PH_OPTIM] += model_seconds() - t0;
 
     t->step++;
     t->tokens += (uint64_t)(B * T * k);

@@ -29,6 +29,7 @@
 /* What the CLI assembles into commands. */
 #include "bytegpt/schedule.h"
 #include "bytegpt/train.h"
+#include "bytegpt/profile.h"
 #include "bytegpt/trainlog.h"
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/modelfile.h"

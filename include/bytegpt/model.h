@@ -122,18 +122,6 @@ struct bg_act_grads {
     float *logits;      /* (B,T,V) */
 };
 
-/* Where a step's time goes, for `bytegpt bench`: when a model's profile
- * pointer is set, forward and backward add each kernel's wall time to the
- * phase it belongs to (and the trainer adds clip + AdamW and data loading). */
-enum bg_phase {
-    BG_PH_MATMUL_FWD, BG_PH_MATMUL_BWD, BG_PH_ATTN_FWD, BG_PH_ATTN_BWD, BG_PH_LAYERNORM,
-    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_RESIDUAL, BG_PH_OPTIM, BG_PH_DATA, BG_N_PHASES
-};
-extern const char *const bg_phase_names[BG_N_PHASES];
-
-/* A monotonic clock in seconds, for the timings. */
-double model_seconds(void);
-
 struct bg_model {
     struct bg_config cfg;
     size_t max_B;          /* activations are sized for this batch */
@@ -147,7 +135,6 @@ struct bg_model {
     size_t B, T;
     const uint8_t *inputs, *targets;
     double loss;
-    double *profile; /* seconds per enum bg_phase, or NULL (no timing) */
 };
 
 /* Allocates a model for cfg and batches of up to max_B rows (parameters

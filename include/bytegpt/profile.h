@@ -1,0 +1,84 @@
+/* profile: where a training step's time goes, for `bytegpt bench`.
+ *
+ * The step itself (trainer_step, model_forward, model_backward) carries no
+ * timers, so that it reads like the algorithm it is. This module measures
+ * it from outside instead, one phase at a time:
+ *
+ *   data loading   the --accum micro-batches a step draws from the corpus;
+ *   clip + AdamW   clipping a real gradient and one AdamW update at the
+ *                  model's size (on copies of the parameters and moments);
+ *   the kernels    every kernel a step's forward and backward run, at the
+ *                  same shapes, grouped by kind (all the matmul forwards,
+ *                  then all the attention forwards, ...), one clock around
+ *                  each group.
+ *
+ * What no phase covers (zeroing the gradients, the calls between kernels)
+ * is the rest of a step, which bench shows as the difference between a
+ * whole step's time and the phases'. Kernels run back to back on the same
+ * scratch find a little more of their data in cache than inside a step,
+ * so that rest also takes up what the phases gain from it. */
+#ifndef BYTEGPT_PROFILE_H
+#define BYTEGPT_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytegpt/arena.h"
+#include "bytegpt/error.h"
+#include "bytegpt/model.h"
+#include "bytegpt/train.h"
+
+/* The phases, in the order bench prints them. The kernels' come first. */
+enum bg_phase {
+    BG_PH_MATMUL_FWD, BG_PH_MATMUL_BWD, BG_PH_ATTN_FWD, BG_PH_ATTN_BWD, BG_PH_LAYERNORM,
+    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_RESIDUAL, BG_PH_OPTIM, BG_PH_DATA, BG_N_PHASES
+};
+extern const char *const bg_phase_names[BG_N_PHASES];
+
+/* A monotonic clock in seconds. */
+double profile_seconds(void);
+
+/* The matrix products of one micro-batch: count products of (B*T, C)
+ * activations with an (OC, C) weight, with a bias of OC or without. */
+struct bg_matmul_shape {
+    size_t count, C, OC;
+    int bias;
+};
+#define BG_PROFILE_N_MATMULS 5
+
+/* Per block qkv (C -> 3C), the attention's projection (C -> C), the MLP's
+ * two layers (C -> 4C -> C), each L times; the LM head (C -> V) once. */
+void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PROFILE_N_MATMULS]);
+
+/* Scratch for the measurements, sized for one trainer: the kernels read
+ * and write it instead of the model, so that measuring never changes the
+ * model's parameters or moments. */
+struct bg_profile {
+    double seconds[BG_N_PHASES]; /* summed over the steps measured */
+    size_t steps;                /* steps measured */
+    struct bg_config cfg;
+    size_t B, T, accum;
+    struct bg_matmul_shape mm[BG_PROFILE_N_MATMULS];
+    struct bg_arena arena;
+    float *x, *y, *dx;           /* (B,T,max(4C,V)): inputs, outputs, input gradients */
+    float *w, *dw;               /* a weight (or wte | wpe) and its gradient */
+    float *vec, *dvec;           /* a bias or LayerNorm weight | bias, and gradients */
+    float *mean, *rstd, *losses; /* (B,T) */
+    float *att, *datt;           /* (B,NH,T,T) */
+    uint8_t *inputs, *targets;   /* (B,T) */
+    float *params, *m, *v;       /* copies for AdamW, num_params each */
+};
+
+/* Sizes and allocates the scratch for trainer t (zeroed: every phase adds
+ * to seconds). */
+int profile_init(struct bg_profile *p, const struct bg_trainer *t, struct bg_error *err);
+void profile_free(struct bg_profile *p);
+
+/* Measures one step of t at learning rate lr, adding each phase's seconds
+ * to p->seconds. It draws a step's batches from t's corpus (which moves on,
+ * as after a step) and runs one forward and backward on the model, untimed,
+ * so that clipping sees a real gradient; the model's parameters and AdamW
+ * moments stay as they were. */
+int profile_step(struct bg_profile *p, struct bg_trainer *t, double lr, struct bg_error *err);
+
+#endif
