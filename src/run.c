@@ -3,12 +3,10 @@
 #include "bytegpt/run.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,37 +60,14 @@ static int set_paths(struct bg_run *r, const char *out, struct bg_error *err)
 
 /* ---- One process per run folder ---- */
 
-/* An flock on DIR/lock: the kernel drops it when its holder exits, kill
- * -9 included, so there is never a stale lock to clean by hand. The file
- * holds the holder's PID, for the message the next process gives. */
 static int lock_folder(struct bg_run *r, struct bg_error *err)
 {
-    char path[4200], pid[32] = "";
-    snprintf(path, sizeof path, "%s/lock", r->out);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return bg_fail(err, fsutil_errno_status(errno), "cannot lock run folder %s: %s", r->out, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ssize_t n = read(fd, pid, sizeof pid - 1);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        close(fd);
-        return bg_fail(err, BG_ERR_INPUT, "run folder %s is in use by process %s", r->out, pid[0] ? pid : "(unknown)");
-    }
-    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
-        close(fd);
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(errno));
-    }
-    r->lock_fd = fd;
-    return BG_OK;
+    return fsutil_lock_folder(r->out, "run folder", &r->lock_fd, err);
 }
 
 static void unlock_folder(struct bg_run *r)
 {
-    if (r->lock_fd > 0)
-        close(r->lock_fd); /* closing drops the lock; the file stays, harmless */
-    r->lock_fd = -1;
+    fsutil_unlock_folder(&r->lock_fd);
 }
 
 /* Refuses to start a new run in a folder that holds one, and a resume in
