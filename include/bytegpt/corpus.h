@@ -104,6 +104,11 @@ int corpus_next_batch(struct bg_corpus *c, uint8_t *inputs, uint8_t *targets,
 void corpus_val_batch(const struct bg_corpus *c, uint8_t *inputs, uint8_t *targets,
                       size_t index, size_t n_batches, size_t B, size_t T);
 
+/* The validation bytes kept (the first val_kept_bytes of the validation
+ * stream, NUL joins included), *n of them: the held-out text a sweep
+ * scores every trial on. Valid until the corpus is closed. */
+const uint8_t *corpus_val_bytes(const struct bg_corpus *c, size_t *n);
+
 void corpus_get_pos(const struct bg_corpus *c, struct bg_corpus_pos *pos);
 
 /* Restores a position saved by corpus_get_pos on a corpus opened with the
