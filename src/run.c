@@ -395,6 +395,11 @@ fail:
     return rc;
 }
 
+void run_set_eval_every(struct bg_run *r, uint64_t every)
+{
+    r->trainer.cfg.eval_every = every;
+}
+
 int run_close(struct bg_run *r, struct bg_error *err)
 {
     int rc = r->log.f ? trainlog_close(&r->log, err) : BG_OK;

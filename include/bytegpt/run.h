@@ -94,6 +94,11 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err);
  * leaves a message in *warning (when not NULL). */
 int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err);
 
+/* Evaluates every `every` steps from now on (0: only at the end). A
+ * sweep sets it once the first steps show how many its time budget
+ * holds, to see each trial's curve about as often. */
+void run_set_eval_every(struct bg_run *r, uint64_t every);
+
 /* Seconds trained, over all sessions of the run. */
 double run_elapsed(const struct bg_run *r);
 
