@@ -16,6 +16,26 @@ int fsutil_errno_status(int e)
                : BG_ERR_RUNTIME;
 }
 
+int fsutil_make_dirs(const char *dir, struct bg_error *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", dir);
+    return BG_OK;
+}
+
 int fsutil_sync_parent(const char *path)
 {
     char dir[4096];

@@ -2,7 +2,6 @@
  * in run_loop.c. */
 #include "bytegpt/run.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,27 +21,6 @@ static int file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-/* mkdir -p: creates dir and its missing parents. */
-static int make_dirs(const char *dir, struct bg_error *err)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", dir);
-    return BG_OK;
 }
 
 static int set_paths(struct bg_run *r, const char *out, struct bg_error *err)
@@ -366,7 +344,7 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
     if ((rc = corpus_open(&corpus, r->state.corpus, &copt, err)))
         goto fail;
     corpus_get_info(corpus, &r->corpus_info);
-    if ((rc = build(r, o, &cfg, corpus, err)) || (rc = make_dirs(r->out, err)))
+    if ((rc = build(r, o, &cfg, corpus, err)) || (rc = fsutil_make_dirs(r->out, err)))
         goto fail;
     /* Two new runs may have raced to the same new folder: the one that
      * gets the lock second finds the other's run there. */

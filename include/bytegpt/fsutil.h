@@ -58,6 +58,11 @@ int fsutil_write_file(const char *path, const void *data, size_t n, const char *
  * disk) is the machine's, BG_ERR_RUNTIME. */
 int fsutil_errno_status(int errnum);
 
+/* mkdir -p: creates the folder dir and its missing parents. A path
+ * that cannot be a folder is BG_ERR_INPUT: "--out DIR exists and is not
+ * a folder" when dir is a file. */
+int fsutil_make_dirs(const char *dir, struct bg_error *err);
+
 /* fsyncs the folder that holds path; returns 0, or -1 with errno set. */
 int fsutil_sync_parent(const char *path);
 
