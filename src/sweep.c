@@ -190,7 +190,9 @@ static int folder_empty(const char *dir)
 }
 
 /* A new sweep in a missing or empty folder writes sweep.txt; a folder
- * holding a sweep continues it if the definition is the same. */
+ * holding a sweep continues it if the definition is the same. A refusal
+ * writes nothing: the definition is compared before the lock is taken
+ * (sweep.txt is written once, whole, so it can be read unlocked). */
 static int open_folder(struct bg_sweep *s, struct bg_error *err)
 {
     char path[4200];
@@ -201,19 +203,17 @@ static int open_folder(struct bg_sweep *s, struct bg_error *err)
         return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", s->dir);
     char *now = sweep_def_text(&s->def), *was = NULL;
     int rc = now ? BG_OK : bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+    int has_sweep = !rc && read_text(path, &was);
+    if (has_sweep)
+        rc = sweep_def_compare(was, now, s->dir, err);
+    else if (!rc && exists && !folder_empty(s->dir))
+        rc = bg_fail(err, BG_ERR_INPUT, "%s is not empty and holds no sweep (no sweep.txt); pick a new --out", s->dir);
     if (!rc && !exists)
         rc = fsutil_make_dirs(s->dir, err);
     if (!rc)
         rc = fsutil_lock_folder(s->dir, "sweep folder", &s->lock_fd, err);
-    if (!rc && read_text(path, &was)) {
-        rc = sweep_def_compare(was, now, s->dir, err);
-    } else if (!rc) {
-        if (!folder_empty(s->dir))
-            rc = bg_fail(err, BG_ERR_INPUT, "%s is not empty and holds no sweep (no sweep.txt); pick a new --out",
-                         s->dir);
-        else
-            rc = fsutil_write_file(path, now, strlen(now), "sweep definition", err);
-    }
+    if (!rc && !has_sweep)
+        rc = fsutil_write_file(path, now, strlen(now), "sweep definition", err);
     free(now);
     free(was);
     return rc;

@@ -201,11 +201,13 @@ static int plan_more(struct bg_sweep *s, int *done, struct bg_error *err)
         if (end) {
             s->propose_done = 1;
         } else {
-            if (!(rc = sweep_add_trial(s, &f, "sweep --propose", &dup, err)) && dup)
+            if (!(rc = sweep_add_trial(s, &f, "sweep --propose", &dup, err)) && dup) {
+                char text[512];
+                sweep_flags_format(&f, text, sizeof text);
                 rc = bg_fail(err, BG_ERR_INPUT,
                              "--propose command '%.60s' proposed %.80s, the same run as trial %zu; propose something "
-                             "new, or print nothing to end the sweep", s->def.propose, s->trials[dup - 1].flags_text,
-                             dup);
+                             "new, or print nothing to end the sweep", s->def.propose, text, dup);
+            }
             return rc;
         }
     }

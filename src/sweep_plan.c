@@ -192,6 +192,11 @@ static int parse_range(struct bg_sweep_axis *a, const char *name, const char *te
     if (a->kind == BG_SWEEP_LOG_RANGE && a->lo <= 0)
         return bg_fail(err, BG_ERR_INPUT, "%s: %s=%s is on a log scale, so both bounds must be above 0", what,
                        name, text);
+    if (settings_whole(a->setting) && a->hi > 9007199254740992.0)
+        return bg_fail(err, BG_ERR_INPUT, "%s: %s=%s goes above 2^53, past the whole numbers a draw can hit", what,
+                       name, text);
+    memcpy(a->lo_text, lo, sizeof lo);
+    memcpy(a->hi_text, hi, sizeof hi);
     return BG_OK;
 }
 
@@ -310,7 +315,7 @@ void sweep_space_format(const struct bg_sweep_space *s, char *buf, size_t n)
         const struct bg_sweep_axis *a = &s->axis[k];
         strbuf_printf(&b, "%s%s=", k ? " " : "", settings_name(a->setting));
         if (a->kind != BG_SWEEP_LIST)
-            strbuf_printf(&b, "%.10g..%.10g%s", a->lo, a->hi, a->kind == BG_SWEEP_LOG_RANGE ? ":log" : "");
+            strbuf_printf(&b, "%s..%s%s", a->lo_text, a->hi_text, a->kind == BG_SWEEP_LOG_RANGE ? ":log" : "");
         for (size_t v = 0; a->kind == BG_SWEEP_LIST && v < a->n; v++)
             strbuf_printf(&b, "%s%s", v ? "," : "", a->values[v]);
     }

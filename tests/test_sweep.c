@@ -126,7 +126,7 @@ static void test_space_draws(void)
     CHECK(batches[0] + batches[1] + batches[2] == N && batches[0] > 500 && batches[1] > 500 && batches[2] > 500);
     char text[256];
     sweep_space_format(&space, text, sizeof text);
-    CHECK(strcmp(text, "lr=0.0001..0.01:log batch=8,16,32 wd=0..0.2 dim=16..64") == 0);
+    CHECK(strcmp(text, "lr=1e-4..1e-2:log batch=8,16,32 wd=0..0.2 dim=16..64") == 0);
 }
 
 static void test_space_refusals(void)
@@ -139,6 +139,7 @@ static void test_space_refusals(void)
         {"lr=..1e-2", "is not a range of two numbers"},
         {"lr=1e-4..1e-2..1", "is not a range of two numbers"},
         {"dim=0..8", "--dim must be at least 1"},
+        {"seed=0..18446744073709551615", "goes above 2^53"},
         {"batch=", "batch= has no values"},
         {"", "is empty"},
     };

@@ -92,6 +92,7 @@ struct bg_sweep_axis {
     size_t n;                                              /* values in a list */
     char values[BG_SWEEP_MAX_VALUES][BG_SWEEP_VALUE_LEN];
     double lo, hi;                                         /* a range's bounds */
+    char lo_text[BG_SWEEP_VALUE_LEN], hi_text[BG_SWEEP_VALUE_LEN]; /* ... as given */
 };
 
 struct bg_sweep_space {
@@ -106,8 +107,9 @@ struct bg_sweep_space {
 int sweep_parse_grid(const char *text, struct bg_sweep_space *g, struct bg_error *err);
 
 /* --space 'lr=1e-4..1e-2:log batch=8,16,32': as a grid, and ranges
- * lo..hi (lo <= hi, both values train accepts) with an optional :log
- * (then lo > 0). */
+ * lo..hi (lo <= hi, both values train accepts, below 2^53 for a
+ * whole-number setting so that every draw is exact) with an optional
+ * :log (then lo > 0). */
 int sweep_parse_space(const char *text, struct bg_sweep_space *s, struct bg_error *err);
 
 /* The number of combinations of a grid (the product of the list sizes). */
