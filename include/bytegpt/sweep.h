@@ -166,7 +166,8 @@ int sweep_def_load(struct bg_sweep_def *d, const char *dir, struct bg_error *err
 
 enum bg_sweep_status { BG_SWEEP_BASELINE, BG_SWEEP_KEEP, BG_SWEEP_DISCARD, BG_SWEEP_CRASH };
 
-#define BG_SWEEP_HEADER "trial\tstatus\tval_bpb\tspread\tsteps\ttokens\tseconds\tparams\tflops\tseeds\tflags\ttarget_share\tnote"
+#define BG_SWEEP_HEADER                                                                                     \
+    "trial\tstatus\tval_bpb\tspread\tsteps\ttokens\tseconds\tparams\tflops\tseeds\tflags\ttarget_share\tnote"
 
 /* Columns that depend on the clock, and so differ between two sweeps
  * that are otherwise the same: seconds and target_share (and with a

@@ -175,26 +175,6 @@ static void passive_openmp(int argc, char **argv, size_t jobs, size_t threads)
     free(args); /* no /proc: go on with OpenMP's default */
 }
 
-/* ---- Signals: stop every run after its step ---- */
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 /* ---- What the user sees as it goes ---- */
 
 struct view {
@@ -336,9 +316,9 @@ static int run(int argc, char **argv)
         f.out = default_out;
     }
     struct view view = {isatty(STDOUT_FILENO), 0};
-    struct bg_sweep_options opt = {f.out, f.jobs, (int)f.threads, &stop_signal, on_event, &view};
+    struct bg_sweep_options opt = {f.out, f.jobs, (int)f.threads, &common_stop_signal, on_event, &view};
     struct bg_sweep *s;
-    install_signals();
+    common_catch_stop();
     if (sweep_open(&s, &def, &opt, &err))
         return cli_report(&err);
     struct bg_sweep_info in;
@@ -363,5 +343,5 @@ static int run(int argc, char **argv)
     return code;
 }
 
-const struct cli_command cli_cmd_sweep = {"sweep", "the experiment loop: fixed-budget trials, scored, kept or discarded",
+const struct cli_command cli_cmd_sweep = {"sweep", "the experiment loop: short runs scored alike, kept or discarded",
                                           help, run};
