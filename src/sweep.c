@@ -81,6 +81,21 @@ void sweep_run_folder(const struct bg_sweep *s, const struct sweep_trial *t, siz
         snprintf(buf, n, "%s/trial-%03zu-seed%llu", s->dir, t->id, (unsigned long long)sweep_run_seed(t, k));
 }
 
+/* True when the sweep sets how often trial t evaluates: the base and the
+ * trial's flags leave --eval-every to it. */
+static int sweep_sets_evals(const struct bg_sweep *s, const struct sweep_trial *t)
+{
+    for (size_t k = 0; k < t->flags.n; k++)
+        if (t->flags.c[k].setting == BG_SET_EVAL_EVERY)
+            return 0;
+    return !settings_given(&s->def.base, BG_SET_EVAL_EVERY);
+}
+
+int sweep_paced(const struct bg_sweep *s, const struct sweep_trial *t)
+{
+    return sweep_sets_evals(s, t) && t->cfg.time_budget > 0;
+}
+
 /* What the sweep fixes in every run: its seed, its share of the threads,
  * and evaluations often enough to draw its curve: BG_SWEEP_EVALS of them
  * on one batch each (the curve; the score is the eval rule's), unless
@@ -98,7 +113,7 @@ int sweep_run_settings(const struct bg_sweep *s, const struct sweep_trial *t, si
     snprintf(v, sizeof v, "%d", s->threads);
     if (!rc)
         rc = settings_set(out, "threads", v, "sweep", err);
-    if (!rc && !settings_given(out, BG_SET_EVAL_EVERY)) {
+    if (!rc && sweep_sets_evals(s, t)) {
         uint64_t every = t->cfg.time_budget > 0 ? 0 : t->cfg.steps / BG_SWEEP_EVALS;
         snprintf(v, sizeof v, "%llu", (unsigned long long)(t->cfg.time_budget > 0 || every > 0 ? every : 1));
         rc = settings_set(out, "eval-every", v, "sweep", err);

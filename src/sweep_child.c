@@ -141,9 +141,9 @@ static void pace(struct bg_run *r, struct pacing *p)
 
 /* Trains to the end, telling the parent how it goes (at most a few
  * times a second, and at each evaluation). */
-static int train(struct bg_run *r, const struct bg_sweep *s, int fd, struct bg_error *err)
+static int train(struct bg_run *r, int paced, int fd, struct bg_error *err)
 {
-    struct pacing p = {!settings_given(&s->def.base, BG_SET_EVAL_EVERY) && r->trainer.cfg.time_budget > 0, 0, 0};
+    struct pacing p = {paced, 0, 0};
     double last_sent = 0;
     struct child_msg m = {.kind = MSG_PROGRESS, .val_bpb = NAN};
     while (!run_finished(r)) {
@@ -169,9 +169,10 @@ static int train(struct bg_run *r, const struct bg_sweep *s, int fd, struct bg_e
 static int score(struct bg_run *r, const struct bg_sweep *s, struct sweep_result *res, struct bg_error *err)
 {
     struct bg_eval_result ev;
-    int rc = evaluate_text(&r->trainer.model, s->heldout, s->heldout_n, 0, &ev, err);
+    struct bg_error e;
+    int rc = evaluate_text(&r->trainer.model, s->heldout, s->heldout_n, 0, &ev, &e);
     if (rc)
-        return rc;
+        return bg_fail(err, rc, "scoring on the held-out bytes: %s", e.msg);
     const struct bg_config *m = &r->trainer.cfg.model;
     *res = (struct sweep_result){.bpb = ev.nats / log(2.0),
                                  .steps = (double)r->trainer.step,
@@ -195,7 +196,7 @@ static int child_run(struct bg_sweep *s, struct sweep_trial *t, size_t k, int fd
     int rc = sweep_run_settings(s, t, k, &set, err);
     struct bg_run_options o = {folder, s->def.corpus, NULL, file_exists(ckpt), &set, s->opt.stop};
     if (!rc && !(rc = run_open(r, &o, err))) {
-        rc = train(r, s, fd, err);
+        rc = train(r, sweep_paced(s, t), fd, err);
         struct sweep_result res;
         if (!rc && s->opt.stop && *s->opt.stop)
             rc = 128 + *s->opt.stop; /* stopped: the checkpoint is saved, there is nothing to score */

@@ -97,6 +97,10 @@ int sweep_add_trial(struct bg_sweep *s, const struct bg_sweep_flags *f, const ch
 int sweep_run_settings(const struct bg_sweep *s, const struct sweep_trial *t, size_t k, struct bg_settings *out,
                        struct bg_error *err);
 
+/* True when trial t's runs evaluate as their child paces them: under a
+ * time budget, with --eval-every left to the sweep. */
+int sweep_paced(const struct bg_sweep *s, const struct sweep_trial *t);
+
 /* The run folder of run k of trial t, into buf (n bytes). */
 void sweep_run_folder(const struct bg_sweep *s, const struct sweep_trial *t, size_t k, char *buf, size_t n);
 uint64_t sweep_run_seed(const struct sweep_trial *t, size_t k);

@@ -136,6 +136,13 @@ PY
 [ "$(tail -n +2 "$tmp/grid/trial-002/log.csv" | cut -d, -f7 | grep -c .)" -eq 20 ] && ok || bad "not 20 evaluations"
 grep -q "^eval_batches = 1$" "$tmp/grid/trial-002/config.txt" && ok || bad "trials do not evaluate on one batch"
 
+# Under a time budget the steps are not known ahead: the trial's child
+# paces its evaluations once its first steps show the speed, so there are
+# more than the final one (about 20; how many depends on the clock).
+"$BG" sweep --corpus "$tmp/words.txt" --preset tiny --time-budget 2s --seeds 1 --out "$tmp/timed" >/dev/null 2>&1
+[ "$(tail -n +2 "$tmp/timed/trial-001/log.csv" | cut -d, -f7 | grep -c .)" -gt 1 ] && ok \
+    || bad "a timed trial evaluated only at its end"
+
 # ---- Killed with SIGKILL mid-trial, run again: the same results ----
 "$BG" sweep "${BASE[@]}" "${GRID[@]}" --out "$tmp/killed" >/dev/null 2>&1 &
 pid=$!
