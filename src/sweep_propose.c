@@ -44,22 +44,23 @@ static int earlier_answer(const struct bg_sweep *s, char *text, size_t n)
     return found;
 }
 
-/* Runs the command with results.tsv as its input; its output into *out
- * (the caller frees it). */
-static int ask(const struct bg_sweep *s, char **out, struct bg_error *err)
+/* Starts the command through /bin/sh with results.tsv as its standard
+ * input: *pid, and *fd, the read end of its standard output. */
+static int spawn(const struct bg_sweep *s, pid_t *pid, int *fd, struct bg_error *err)
 {
     char results[4200];
     snprintf(results, sizeof results, "%s/results.tsv", s->dir);
     int in = open(results, O_RDONLY | O_CLOEXEC), fds[2] = {-1, -1};
     if (in < 0 || pipe(fds) != 0) {
+        int e = errno;
         if (in >= 0)
             close(in);
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot run the --propose command: %s", strerror(errno));
+        return bg_fail(err, BG_ERR_RUNTIME, "cannot run the --propose command: %s", strerror(e));
     }
     fflush(stdout);
     fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
+    *pid = fork();
+    if (*pid == 0) {
         dup2(in, STDIN_FILENO);
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
@@ -68,43 +69,81 @@ static int ask(const struct bg_sweep *s, char **out, struct bg_error *err)
         execl("/bin/sh", "sh", "-c", s->def.propose, (char *)NULL);
         _exit(127);
     }
+    int e = errno;
     close(in);
     close(fds[1]);
-    char *buf = malloc(MAX_OUTPUT + 1);
+    if (*pid < 0) {
+        close(fds[0]);
+        return bg_fail(err, BG_ERR_RUNTIME, "cannot run the --propose command: %s", strerror(e));
+    }
+    *fd = fds[0];
+    return BG_OK;
+}
+
+/* Reads fd to its end, or until max bytes; returns how many. */
+static size_t read_output(int fd, char *buf, size_t max)
+{
     size_t len = 0;
-    ssize_t got = 0;
-    while (buf && len < MAX_OUTPUT && ((got = read(fds[0], buf + len, MAX_OUTPUT - len)) > 0 || errno == EINTR))
-        len += got > 0 ? (size_t)got : 0;
-    close(fds[0]);
-    int status = 0;
-    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        if (s->opt.stop && *s->opt.stop)
-            kill(pid, *s->opt.stop); /* the sweep is stopping: so does the proposer */
-    int rc = BG_OK;
-    if (pid < 0 || !buf)
-        rc = bg_fail(err, BG_ERR_RUNTIME, "cannot run the --propose command: %s", buf ? strerror(errno) : "no memory");
-    else if (s->opt.stop && *s->opt.stop)
-        rc = -1; /* the sweep is stopping: its answer no longer matters */
-    else if (WIFSIGNALED(status))
-        rc = bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' was killed by signal %d", s->def.propose,
-                     WTERMSIG(status));
-    else if (WEXITSTATUS(status) != 0)
-        rc = bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' failed (exit status %d)", s->def.propose,
-                     WEXITSTATUS(status));
-    else if (len == MAX_OUTPUT)
-        rc = bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' printed more than %d KiB; it should print one "
-                     "trial's flags", s->def.propose, MAX_OUTPUT >> 10);
-    else if (memchr(buf, '\0', len))
-        rc = bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' printed a NUL byte, which is not flags",
-                     s->def.propose);
+    while (len < max) {
+        ssize_t got = read(fd, buf + len, max - len);
+        if (got > 0)
+            len += (size_t)got;
+        else if (got == 0 || errno != EINTR)
+            break;
+    }
+    return len;
+}
+
+/* What the proposer's exit and output come to: BG_OK, -1 when the sweep
+ * is stopping (its answer no longer matters), or the error naming it. */
+static int verdict(const struct bg_sweep *s, int status, const char *buf, size_t len, struct bg_error *err)
+{
+    const char *cmd = s->def.propose;
+    if (s->opt.stop && *s->opt.stop)
+        return -1;
+    if (WIFSIGNALED(status))
+        return bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' was killed by signal %d", cmd, WTERMSIG(status));
+    if (WEXITSTATUS(status) != 0)
+        return bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' failed (exit status %d)", cmd,
+                       WEXITSTATUS(status));
+    if (len == MAX_OUTPUT)
+        return bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' printed more than %d KiB; it should print one "
+                       "trial's flags", cmd, MAX_OUTPUT >> 10);
+    if (memchr(buf, '\0', len))
+        return bg_fail(err, BG_ERR_INPUT, "--propose command '%.80s' printed a NUL byte, which is not flags", cmd);
+    return BG_OK;
+}
+
+/* Runs the command; its output into *out (the caller frees it), or NULL
+ * when the sweep is stopping. */
+static int ask(const struct bg_sweep *s, char **out, struct bg_error *err)
+{
+    char *buf = malloc(MAX_OUTPUT + 1);
+    pid_t pid = -1;
+    int fd = -1, status = 0;
+    *out = NULL;
+    if (!buf)
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+    int rc = spawn(s, &pid, &fd, err);
     if (rc) {
         free(buf);
-        buf = NULL;
-    } else {
-        buf[len] = '\0';
+        return rc;
     }
+    size_t len = read_output(fd, buf, MAX_OUTPUT);
+    close(fd);
+    if (len == MAX_OUTPUT)
+        kill(pid, SIGKILL); /* it would wait forever to write the rest */
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        if (s->opt.stop && *s->opt.stop)
+            kill(pid, *s->opt.stop); /* the sweep is stopping: so does the proposer */
+    rc = verdict(s, status, buf, len, err);
+    if (rc) {
+        free(buf);
+        return rc < 0 ? BG_OK : rc;
+    }
+    buf[len] = '\0';
     *out = buf;
-    return rc < 0 ? BG_OK : rc;
+    return BG_OK;
 }
 
 int sweep_propose(struct bg_sweep *s, struct bg_sweep_flags *f, int *end, struct bg_error *err)
