@@ -15,12 +15,13 @@ rc=$?
 [ $rc -eq 0 ] && ok || { bad "lesson.sh --quick --no-pause exited $rc"; tail -20 "$out"; }
 n=0
 for title in "The data" "Before training" "Pre-training" "After training" "What it learned, measured" \
-    "What it cost" "Pre-training comes first" "The loss curves"; do
+    "What it cost" "Pre-training comes first" "The loss curves" "The experiment loop"; do
     n=$((n + 1))
     grep -q "^=== Step $n: $title ===" "$out" && ok || bad "no heading 'Step $n: $title'"
 done
 grep -Eq "^held-out bits per byte on sotu: pre-trained then fine-tuned [0-9.]+, from scratch [0-9.]+$" "$out" \
     && ok || bad "no sotu bits-per-byte line"
 grep -q '^\$ bytegpt train --corpus corpus/moby-dick.txt.gz' "$out" && ok || bad "commands are not shown as typed"
+grep -q '^best: trial [0-9], [0-9.]* bits per byte on the held-out bytes' "$out" && ok || bad "the sweep found no best trial"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
