@@ -10,13 +10,44 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bytegpt/format.h"
 #include "bytegpt/fsutil.h"
 #include "bytegpt/modelfile.h"
 #include "bytegpt/rng.h"
-#include "run_loop.h"
+
+/* ---- The clock ---- */
+
+double run_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
+ * step N, so that the tests can drive the real NaN path (detection, no
+ * update, no checkpoint of the bad state) on demand. */
+static uint64_t inject_nan_step(void)
+{
+    const char *v = getenv("BYTEGPT_INJECT_NAN_AT");
+    return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* The loop's clock starts with the seconds trained before (a resumed
+ * run's time budget continues). A step-counted run knows when its warmup
+ * ends; a timed run learns it when warmup ends (run_step), and the
+ * checkpoint keeps it. */
+static void prepare_loop(struct bg_run *r)
+{
+    const struct bg_train_config *c = &r->trainer.cfg;
+    r->t0 = run_clock() - r->state.elapsed;
+    r->nan_at = inject_nan_step();
+    if (c->steps > 0 && c->time_budget <= 0)
+        r->state.warmup_progress = (double)c->warmup / (double)c->steps;
+}
 
 /* ---- The run folder ---- */
 
@@ -409,7 +440,7 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
     }
     if ((rc = open_files(r, err)))
         goto fail;
-    run_loop_prepare(r);
+    prepare_loop(r);
     return BG_OK;
 fail:
     unlock_folder(r);
