@@ -31,10 +31,12 @@
  *   - A position (corpus_get_pos) is the stream position where the current
  *     chunk starts, the windows drawn from it, and the rng; restoring it
  *     re-reads that chunk and continues the identical batch sequence. */
-#include "corpus_internal.h"
+#include "bytegpt/corpus.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "corpus_internal.h"
 
 /* ---- The training buffer ---- */
 

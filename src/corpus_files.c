@@ -139,14 +139,6 @@ static void scan_stream(gzFile gz, uint64_t *n, uint64_t *nul_at, uint32_t *crc)
     *crc = (uint32_t)sum;
 }
 
-/* zlib's message without the "path: " it starts with, since our message
- * names the file already. */
-const char *corpus_zlib_message(const char *zmsg, const char *path)
-{
-    size_t n = strlen(path);
-    return strncmp(zmsg, path, n) == 0 && zmsg[n] == ':' && zmsg[n + 1] == ' ' ? zmsg + n + 2 : zmsg;
-}
-
 /* Reads a whole file through zlib to learn its text size and to check it.
  * A NUL byte is reported only if zlib finds nothing wrong, since a damaged
  * gzip stream decompresses to garbage that may hold NULs, and the damage

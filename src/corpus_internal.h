@@ -6,9 +6,12 @@
 
 #include <zlib.h>
 
-#include "bytegpt/arena.h"
-#include "bytegpt/corpus.h"
+#include <stddef.h>
+#include <stdint.h>
 
+#include "bytegpt/arena.h"
+#include "bytegpt/error.h"
+#include "bytegpt/rng.h"
 
 /* zlib's own read buffer, larger than its 8 KiB default: fewer system calls. */
 #define GZ_BUFFER ((unsigned)1 << 17)

@@ -10,6 +10,14 @@
 
 #include "corpus_internal.h"
 
+/* zlib's message without the "path: " it starts with, since our message
+ * names the file already. */
+const char *corpus_zlib_message(const char *zmsg, const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(zmsg, path, n) == 0 && zmsg[n] == ':' && zmsg[n + 1] == ' ' ? zmsg + n + 2 : zmsg;
+}
+
 /* ---- Reading a stream ---- */
 
 const struct segment *corpus_reader_seg(const struct reader *r)
