@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytegpt/format.h"
+
 size_t arena_round(size_t n)
 {
     return (n + BG_ARENA_ALIGN - 1) / BG_ARENA_ALIGN * BG_ARENA_ALIGN;
@@ -20,9 +22,11 @@ int arena_init(struct bg_arena *a, size_t size, struct bg_error *err)
     /* aligned_alloc wants a size that is a multiple of the alignment. */
     size = arena_round(size);
     a->base = aligned_alloc(BG_ARENA_ALIGN, size);
-    if (!a->base)
-        return bg_fail(err, BG_ERR_RUNTIME, "out of memory allocating %zu bytes (%.1f MiB)",
-                       size, (double)size / (1024.0 * 1024.0));
+    if (!a->base) {
+        char human[FORMAT_LEN];
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory allocating %zu bytes (%s)", size,
+                       format_bytes(human, sizeof human, (double)size));
+    }
     memset(a->base, 0, size);
     a->size = size;
     return BG_OK;

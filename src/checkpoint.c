@@ -3,11 +3,10 @@
 #include "bytegpt/fsutil.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 /* ---- The state record: fixed-width fields, one after another ---- */
@@ -40,7 +39,7 @@ static void ckpt_fields(struct bg_ckpt_state *s, struct field f[N_FIELDS])
         {U64, &s->pos.epoch}, {U64, &s->pos.shard}, {U64, &s->pos.offset}, {U64, &s->pos.drawn},
         {U64, &s->pos.rng.state}, {U64, &s->pos.rng.inc},
         {U64, &s->sample_rng.state}, {U64, &s->sample_rng.inc},
-        {U64, NULL}, {U64, NULL}, {U64, NULL}, /* reserved, written as zero */
+        {U64, &s->corpus_bytes}, {U64, &s->corpus_fingerprint}, {U64, &s->ranks},
     };
     memcpy(f, list, sizeof list);
 }
@@ -103,16 +102,25 @@ static int host_is_little_endian(void)
     return *(const unsigned char *)&one == 1;
 }
 
-static uint64_t file_size(size_t n_params)
+/* The fixed part: header, record, the parameter count N and the length
+ * of the corpus path that follows it. */
+#define HEAD_BYTES (HEADER_BYTES + RECORD_BYTES + 16)
+
+static uint64_t file_size(size_t n_params, uint64_t path_len)
 {
-    return HEADER_BYTES + RECORD_BYTES + 8 + 3 * (uint64_t)n_params * sizeof(float);
+    return HEAD_BYTES + path_len + 3 * (uint64_t)n_params * sizeof(float);
 }
 
 /* ---- Saving ---- */
 
-static int write_all(FILE *f, const void *p, size_t n)
+/* The fixed part of the file, CRC and version left for the caller. */
+static void head_write(unsigned char *head, const struct bg_ckpt_state *s, size_t n, uint64_t path_len)
 {
-    return fwrite(p, 1, n, f) == n ? 0 : -1;
+    memcpy(head, BG_CKPT_MAGIC, 8);
+    put_u64(head + 16, file_size(n, path_len));
+    record_write(head + HEADER_BYTES, s);
+    put_u64(head + HEADER_BYTES + RECORD_BYTES, n);
+    put_u64(head + HEADER_BYTES + RECORD_BYTES + 8, path_len);
 }
 
 int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struct bg_model *m,
@@ -120,16 +128,14 @@ int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struc
 {
     if (!host_is_little_endian())
         return bg_fail(err, BG_ERR_RUNTIME, "checkpoints are little-endian; this machine is not");
-    size_t n = m->num_params, bytes = n * sizeof(float);
-    unsigned char head[HEADER_BYTES + RECORD_BYTES + 8];
-    memcpy(head, BG_CKPT_MAGIC, 8);
-    put_u64(head + 16, file_size(n));
-    record_write(head + HEADER_BYTES, s);
-    put_u64(head + HEADER_BYTES + RECORD_BYTES, n);
+    size_t n = m->num_params, bytes = n * sizeof(float), path_len = strnlen(s->corpus, sizeof s->corpus);
+    unsigned char head[HEAD_BYTES];
+    head_write(head, s, n, path_len);
 
     /* The CRC covers everything after its own field: offset 16 on. */
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, head + 16, (uInt)(sizeof head - 16));
+    crc = crc32(crc, (const Bytef *)s->corpus, (uInt)path_len);
     const float *arrays[3] = {m->params, m->m, m->v};
     for (int a = 0; a < 3; a++)
         crc = crc32_z(crc, (const Bytef *)arrays[a], bytes);
@@ -139,77 +145,92 @@ int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struc
         head[12 + i] = (unsigned char)(crc32v >> (8 * i));
     }
 
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write checkpoint %s: %s", tmp, strerror(errno));
-    int bad = write_all(f, head, sizeof head);
-    for (int a = 0; a < 3 && !bad; a++)
-        bad = write_all(f, arrays[a], bytes);
-    /* Every byte must be on the disk before the rename makes it the
-     * checkpoint; otherwise a power cut could leave a renamed empty file. */
-    if (!bad)
-        bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int saved_errno = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved_errno = errno;
+    struct bg_atomic_file f;
+    int rc = fsutil_atomic_open(&f, path, "checkpoint", err);
+    if (!rc) {
+        fsutil_atomic_write(&f, head, sizeof head);
+        fsutil_atomic_write(&f, s->corpus, path_len);
+        for (int a = 0; a < 3; a++)
+            fsutil_atomic_write(&f, arrays[a], bytes);
+        rc = fsutil_atomic_commit(&f, err);
     }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        saved_errno = errno;
-    }
-    if (bad) {
-        remove(tmp);
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write checkpoint %s: %s (the previous checkpoint is intact)",
-                       path, strerror(saved_errno));
-    }
-    fsutil_sync_parent(path);
-    return BG_OK;
+    /* A checkpoint goes into a run folder this program made and checked
+     * when the run began, so a save that fails later (a full disk, a
+     * folder removed under a running training) is the machine's failure,
+     * never a flag the user could fix: exit 1, whatever the errno. */
+    if (rc && err)
+        err->code = BG_ERR_RUNTIME;
+    return rc ? BG_ERR_RUNTIME : BG_OK;
 }
 
 /* ---- Loading ---- */
 
-/* Reads the header and record and checks what can be checked without the
- * tensors: magic, version, the size the header states against the file's
- * real size and against the size the record implies. */
+/* Opens a checkpoint file for reading, refusing what cannot be one: a
+ * folder or a FIFO (whose "size" would otherwise be reported). */
+static FILE *open_checkpoint(const char *path, struct bg_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        bg_fail(err, BG_ERR_INPUT, "cannot open checkpoint %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        bg_fail(err, BG_ERR_INPUT, "%s is a folder with no checkpoint (ckpt.bin or best.bin)", path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        bg_fail(err, BG_ERR_INPUT, "%s is not a checkpoint (not a regular file)", path);
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        bg_fail(err, BG_ERR_INPUT, "cannot open checkpoint %s: %s", path, strerror(errno));
+    return f;
+}
+
+/* Reads the header, record and corpus path and checks what can be
+ * checked without the tensors: magic, version, the size the header
+ * states against the file's real size and against the size the record
+ * implies. */
 static int read_head(FILE *f, const char *path, unsigned char *head, struct bg_ckpt_state *s,
                      struct bg_error *err)
 {
-    size_t head_len = HEADER_BYTES + RECORD_BYTES + 8;
     if (fseek(f, 0, SEEK_END) != 0)
         return bg_fail(err, BG_ERR_INPUT, "cannot read checkpoint %s: %s", path, strerror(errno));
     long real = ftell(f);
     rewind(f);
-    size_t got = fread(head, 1, head_len, f);
+    size_t got = fread(head, 1, HEAD_BYTES, f);
     if (got >= 8 && memcmp(head, BG_CKPT_MAGIC, 8) != 0)
         return bg_fail(err, BG_ERR_INPUT, "%s is not a bytegpt checkpoint (wrong magic)", path);
-    if (got < head_len)
-        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated (%ld bytes, the header alone needs %zu)",
-                       path, real, head_len);
+    if (got < HEAD_BYTES)
+        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated (%ld bytes, the header alone needs %d)",
+                       path, real, HEAD_BYTES);
     uint32_t version = (uint32_t)(get_u64(head + 8) & 0xffffffffu);
     if (version != BG_CKPT_VERSION)
         return bg_fail(err, BG_ERR_INPUT, "checkpoint %s has format version %u; this bytegpt reads version %u",
                        path, version, BG_CKPT_VERSION);
     record_read(head + HEADER_BYTES, s);
     uint64_t n = get_u64(head + HEADER_BYTES + RECORD_BYTES), stated = get_u64(head + 16);
+    uint64_t path_len = get_u64(head + HEADER_BYTES + RECORD_BYTES + 8);
     struct bg_error cfg_err;
     if (config_validate(&s->cfg.model, &cfg_err) != BG_OK || config_num_params(&s->cfg.model) != n ||
-        stated != file_size(n))
+        path_len >= sizeof s->corpus || stated != file_size(n, path_len))
         return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is corrupt (its header is inconsistent)", path);
     if ((uint64_t)real != stated)
         return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated or damaged: %ld bytes, expected %llu",
                        path, real, (unsigned long long)stated);
+    if (fread(s->corpus, 1, path_len, f) != path_len)
+        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated", path);
+    s->corpus[path_len] = '\0';
     return BG_OK;
 }
 
 int checkpoint_peek(const char *path, struct bg_ckpt_state *s, struct bg_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_checkpoint(path, err);
     if (!f)
-        return bg_fail(err, BG_ERR_INPUT, "cannot open checkpoint %s: %s", path, strerror(errno));
-    unsigned char head[HEADER_BYTES + RECORD_BYTES + 8];
+        return err ? err->code : BG_ERR_INPUT;
+    unsigned char head[HEAD_BYTES];
     int rc = read_head(f, path, head, s, err);
     fclose(f);
     return rc;
@@ -219,10 +240,10 @@ int checkpoint_load(const char *path, struct bg_ckpt_state *s, struct bg_model *
 {
     if (!host_is_little_endian())
         return bg_fail(err, BG_ERR_RUNTIME, "checkpoints are little-endian; this machine is not");
-    FILE *f = fopen(path, "rb");
+    FILE *f = open_checkpoint(path, err);
     if (!f)
-        return bg_fail(err, BG_ERR_INPUT, "cannot open checkpoint %s: %s", path, strerror(errno));
-    unsigned char head[HEADER_BYTES + RECORD_BYTES + 8];
+        return err ? err->code : BG_ERR_INPUT;
+    unsigned char head[HEAD_BYTES];
     int rc = read_head(f, path, head, s, err);
     if (rc)
         goto out;
@@ -234,6 +255,7 @@ int checkpoint_load(const char *path, struct bg_ckpt_state *s, struct bg_model *
     float *arrays[3] = {m->params, m->m, m->v};
     uLong crc = crc32(0L, Z_NULL, 0);
     crc = crc32(crc, head + 16, (uInt)(sizeof head - 16));
+    crc = crc32(crc, (const Bytef *)s->corpus, (uInt)strlen(s->corpus));
     for (int a = 0; a < 3; a++) {
         if (fread(arrays[a], 1, bytes, f) != bytes) {
             rc = bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated", path);

@@ -2,14 +2,11 @@
 #include "bytegpt/export.h"
 #include "bytegpt/fsutil.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- The list of tensors, in the file's order ---- */
 
@@ -139,100 +136,60 @@ static int host_is_little_endian(void)
     return *(const unsigned char *)&one == 1;
 }
 
-/* Whether a failure to create a file is the user's path (2) or the
- * machine (1): a missing folder, a folder, a path through a file or a
- * folder we may not write are all things the user can fix by naming
- * another path. */
-static int open_error_code(int e)
+/* Fills *e with the tensors and s with the JSON header, both malloc'd;
+ * the caller frees them, also after a failure. */
+static int build_file_head(const struct bg_config *cfg, struct entry **e, size_t *n, struct text *s,
+                           struct bg_error *err)
 {
-    switch (e) {
-    case ENOENT: case ENOTDIR: case EISDIR: case EACCES: case EPERM: case EROFS: case ENAMETOOLONG:
-        return BG_ERR_INPUT;
-    default:
-        return BG_ERR_RUNTIME;
-    }
+    *n = entry_count(cfg);
+    *e = malloc(*n * sizeof **e);
+    if (!*e)
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory building the safetensors header");
+    entry_list(cfg, *e);
+    /* The header, built twice: once to count its bytes, once to write. */
+    build_header(cfg, *e, *n, s);
+    s->cap = s->len + 1;
+    s->p = malloc(s->cap);
+    if (!s->p)
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory building the safetensors header");
+    s->len = 0;
+    build_header(cfg, *e, *n, s);
+    return BG_OK;
+}
+
+/* The file: header length, header, then every tensor's floats. A failed
+ * write is kept by f and reported by the commit. */
+static void write_file_body(struct bg_atomic_file *f, const struct bg_model *m, const struct entry *e, size_t n,
+                            const struct text *s)
+{
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++)
+        len8[i] = (unsigned char)((uint64_t)s->len >> (8 * i));
+    fsutil_atomic_write(f, len8, 8);
+    fsutil_atomic_write(f, s->p, s->len);
+    for (size_t i = 0; i < n; i++)
+        fsutil_atomic_write(f, m->params + e[i].offset, e[i].rows * e[i].cols * sizeof(float));
 }
 
 int export_safetensors(const struct bg_model *m, const char *path, struct bg_error *err)
 {
-    const struct bg_config *cfg = &m->cfg;
-    struct entry *e = NULL;
-    struct text s = {0};
-    FILE *f = NULL;
-    char tmp[4200];
-    int rc = BG_OK, made_tmp = 0;
-
     if (!host_is_little_endian())
         return bg_fail(err, BG_ERR_RUNTIME, "safetensors is little-endian; this machine is not");
-    if (strlen(path) + 5 > sizeof tmp)
-        return bg_fail(err, BG_ERR_INPUT, "cannot write %.60s...: the path is too long", path);
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return bg_fail(err, BG_ERR_INPUT, "cannot write %s: it is a folder; give a file name such as %s/model.safetensors",
                        path, path);
-
-    /* The header, built twice: once to count its bytes, once to write. */
-    size_t n = entry_count(cfg);
-    e = malloc(n * sizeof *e);
-    if (!e) {
-        rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory building the safetensors header");
-        goto out;
+    struct entry *e = NULL;
+    struct text s = {0};
+    size_t n = 0;
+    struct bg_atomic_file f;
+    int rc = build_file_head(&m->cfg, &e, &n, &s, err);
+    if (!rc)
+        rc = fsutil_atomic_open(&f, path, "safetensors file", err);
+    if (!rc) {
+        write_file_body(&f, m, e, n, &s);
+        rc = fsutil_atomic_commit(&f, err);
     }
-    entry_list(cfg, e);
-    build_header(cfg, e, n, &s);
-    s.cap = s.len + 1;
-    s.p = malloc(s.cap);
-    if (!s.p) {
-        rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory building the safetensors header");
-        goto out;
-    }
-    s.len = 0;
-    build_header(cfg, e, n, &s);
-
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    f = fopen(tmp, "wb");
-    if (!f) {
-        int e0 = errno;
-        rc = bg_fail(err, open_error_code(e0), "cannot write %s: %s", path, strerror(e0));
-        goto out;
-    }
-    made_tmp = 1;
-
-    unsigned char len8[8];
-    for (int i = 0; i < 8; i++)
-        len8[i] = (unsigned char)((uint64_t)s.len >> (8 * i));
-    int bad = fwrite(len8, 1, 8, f) != 8 || fwrite(s.p, 1, s.len, f) != s.len;
-    for (size_t i = 0; i < n && !bad; i++) {
-        size_t count = e[i].rows * e[i].cols;
-        bad = fwrite(m->params + e[i].offset, sizeof(float), count, f) != count;
-    }
-    /* Every byte must be on the disk before the rename gives the file its
-     * name; otherwise a power cut could leave a named, empty file. */
-    if (!bad)
-        bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int saved = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    f = NULL;
-    if (bad) {
-        rc = bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(saved));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        saved = errno;
-        rc = bg_fail(err, open_error_code(saved), "cannot write %s: %s", path, strerror(saved));
-        goto out;
-    }
-    made_tmp = 0;
-    fsutil_sync_parent(path);
-
-out:
-    if (f)
-        fclose(f);
-    if (made_tmp)
-        remove(tmp);
     free(s.p);
     free(e);
     return rc;

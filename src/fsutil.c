@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int fsutil_errno_status(int e)
@@ -59,14 +60,28 @@ void fsutil_atomic_abort(struct bg_atomic_file *a)
     }
 }
 
+int fsutil_atomic_write(struct bg_atomic_file *a, const void *data, size_t n)
+{
+    /* The errno of a failed fwrite is kept here because anything the
+     * caller does before commit (even a successful call) may change it. */
+    if (a->error)
+        return -1;
+    errno = 0;
+    if (fwrite(data, 1, n, a->f) != n) {
+        a->error = errno ? errno : EIO;
+        return -1;
+    }
+    return 0;
+}
+
 int fsutil_atomic_commit(struct bg_atomic_file *a, struct bg_error *err)
 {
     /* Every byte must be on the disk before the rename makes it the file;
      * otherwise a power cut could leave a renamed empty file. ferror
-     * catches a write that failed before this call (a full disk). */
-    int e = 0;
+     * catches a write to a.f that failed without fsutil_atomic_write. */
+    int e = a->error;
     errno = 0;
-    if (ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0)
+    if (!e && (ferror(a->f) || fflush(a->f) != 0 || fsync(fileno(a->f)) != 0))
         e = errno ? errno : EIO;
     if (fclose(a->f) != 0 && !e)
         e = errno ? errno : EIO;
@@ -75,8 +90,13 @@ int fsutil_atomic_commit(struct bg_atomic_file *a, struct bg_error *err)
         e = errno;
     if (e) {
         remove(a->tmp);
-        return bg_fail(err, fsutil_errno_status(e), "cannot write %s %s: %s (the previous file is intact)", a->what,
-                       a->path, strerror(e));
+        /* "Intact" only where there is an old file to keep. */
+        char intact[96] = "";
+        struct stat st;
+        if (stat(a->path, &st) == 0)
+            snprintf(intact, sizeof intact, " (the previous %s is intact)", a->what);
+        return bg_fail(err, fsutil_errno_status(e), "cannot write %s %s: %s%s", a->what, a->path, strerror(e),
+                       intact);
     }
     fsutil_sync_parent(a->path);
     return BG_OK;
@@ -88,6 +108,6 @@ int fsutil_write_file(const char *path, const void *data, size_t n, const char *
     int rc = fsutil_atomic_open(&a, path, what, err);
     if (rc)
         return rc;
-    fwrite(data, 1, n, a.f);
+    fsutil_atomic_write(&a, data, n);
     return fsutil_atomic_commit(&a, err);
 }

@@ -84,8 +84,7 @@ int train_config_validate(const struct bg_train_config *c, struct bg_error *err)
         return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at least 1");
     if (c->batch > 65536 || c->accum > 65536)
         return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at most 65536");
-    if (c->steps == 0 && c->time_budget <= 0)
-        return bg_fail(err, BG_ERR_INPUT, "a run needs --steps N or --time-budget T");
+    /* steps 0 without a time budget is a run that only initialises. */
     if (!isfinite(c->lr) || c->lr <= 0 || c->lr > 1)
         return bg_fail(err, BG_ERR_INPUT, "--lr must be a number in (0, 1], got %g", c->lr);
     if (!isfinite(c->min_lr) || c->min_lr < 0 || c->min_lr > c->lr)

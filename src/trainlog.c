@@ -1,5 +1,6 @@
 /* trainlog: see trainlog.h. */
 #include "bytegpt/trainlog.h"
+#include "bytegpt/fsutil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,25 +23,31 @@ int trainlog_create(struct bg_trainlog *log, const char *path, struct bg_error *
     return BG_OK;
 }
 
-/* Prints a value, or nothing for NaN (an empty CSV field). %.9g keeps
- * every bit of a float, so two runs compare exactly in the log. */
-static int put_field(FILE *f, double v, int last)
+/* A row's line is at most 2 x 20 digits for the integers and 8 x 16
+ * characters for the numbers ("-1.23456789e+308"), with commas. */
+#define ROW_MAX 256
+
+/* Formats one row as its line of log.csv, newline included, and returns
+ * its length. Both appending and the rewrite on resume use it, so a row
+ * reads the same whichever wrote it. Empty for NaN (an empty CSV field);
+ * %.9g keeps every bit of a float, so two runs compare exactly. */
+static size_t format_row(char line[ROW_MAX], const struct bg_log_row *r)
 {
-    int n = isnan(v) ? 0 : fprintf(f, "%.9g", v);
-    if (n < 0)
-        return -1;
-    return fputc(last ? '\n' : ',', f) == EOF ? -1 : 0;
+    int n = snprintf(line, ROW_MAX, "%llu,%llu", (unsigned long long)r->step, (unsigned long long)r->tokens);
+    const double vals[8] = {r->flops, r->lr, r->train_loss, r->val_loss, r->val_bpb,
+                            r->grad_norm, r->tokens_per_s, r->elapsed_s};
+    for (int i = 0; i < 8; i++)
+        n += isnan(vals[i]) ? snprintf(line + n, ROW_MAX - (size_t)n, ",")
+                            : snprintf(line + n, ROW_MAX - (size_t)n, ",%.9g", vals[i]);
+    n += snprintf(line + n, ROW_MAX - (size_t)n, "\n");
+    return (size_t)n;
 }
 
 int trainlog_append(struct bg_trainlog *log, const struct bg_log_row *r, struct bg_error *err)
 {
-    FILE *f = log->f;
-    int bad = fprintf(f, "%llu,%llu,", (unsigned long long)r->step, (unsigned long long)r->tokens) < 0;
-    const double vals[8] = {r->flops, r->lr, r->train_loss, r->val_loss, r->val_bpb,
-                            r->grad_norm, r->tokens_per_s, r->elapsed_s};
-    for (int i = 0; i < 8 && !bad; i++)
-        bad = put_field(f, vals[i], i == 7) != 0;
-    if (bad || fflush(f) != 0)
+    char line[ROW_MAX];
+    size_t len = format_row(line, r);
+    if (fwrite(line, 1, len, log->f) != len || fflush(log->f) != 0)
         return bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", log->path, strerror(errno));
     return BG_OK;
 }
@@ -144,6 +151,23 @@ out:
 
 /* ---- Resume ---- */
 
+/* Writes the header and the rows up to step keep_through over path, as
+ * one atomic file: a crash here leaves either the old or the new log. */
+static int rewrite_kept(const char *path, const struct bg_log_row *rows, size_t n, uint64_t keep_through,
+                        struct bg_error *err)
+{
+    struct bg_atomic_file a;
+    int rc = fsutil_atomic_open(&a, path, "log", err);
+    if (rc)
+        return rc;
+    fsutil_atomic_write(&a, BG_LOG_HEADER "\n", strlen(BG_LOG_HEADER "\n"));
+    char line[ROW_MAX];
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].step <= keep_through)
+            fsutil_atomic_write(&a, line, format_row(line, &rows[i]));
+    return fsutil_atomic_commit(&a, err);
+}
+
 int trainlog_resume(struct bg_trainlog *log, const char *path, uint64_t keep_through, struct bg_error *err)
 {
     struct bg_log_row *rows = NULL;
@@ -151,26 +175,10 @@ int trainlog_resume(struct bg_trainlog *log, const char *path, uint64_t keep_thr
     int rc = trainlog_read(path, &rows, &n, err);
     if (rc)
         return rc;
-    /* Write the kept rows to a temporary file and rename it over the log,
-     * so that a crash here leaves either the old or the new log. */
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    remove(tmp);
-    struct bg_trainlog out;
-    rc = trainlog_create(&out, tmp, err);
-    for (size_t i = 0; i < n && !rc; i++)
-        if (rows[i].step <= keep_through)
-            rc = trainlog_append(&out, &rows[i], err);
-    int rc2 = trainlog_close(&out, err);
+    rc = rewrite_kept(path, rows, n, keep_through, err);
     free(rows);
-    if (!rc && rc2)
-        rc = rc2;
-    if (!rc && rename(tmp, path) != 0)
-        rc = bg_fail(err, BG_ERR_RUNTIME, "cannot replace %s: %s", path, strerror(errno));
-    if (rc) {
-        remove(tmp);
+    if (rc)
         return rc;
-    }
     snprintf(log->path, sizeof log->path, "%s", path);
     log->f = fopen(path, "a");
     if (!log->f)

@@ -1,4 +1,4 @@
-/* A tiny test harness: CHECK, CHECK_NEAR, RUN_TEST and a closing
+/* A tiny test harness: CHECK, CHECK_NEAR, RUN_TEST, test_read_file and a closing
  * "N passed, N failed" line. Each test executable includes it once and
  * returns TEST_EXIT() from main, which is non-zero when anything failed. */
 #ifndef BYTEGPT_TEST_H
@@ -44,6 +44,20 @@ static int test_passed, test_failed;
         printf("  %s\n", test_failed == failed_before_ ? "ok" : "FAILED");   \
         fflush(stdout);                                                      \
     } while (0)
+
+/* Reads a whole small file into buf, NUL-terminated; returns its length,
+ * or -1 when it cannot be opened. (inline: a test that does not use it
+ * gets no unused-function warning.) */
+static inline long test_read_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    long n = (long)fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return n;
+}
 
 /* TEST_EXIT prints the closing line and gives main's return value. */
 #define TEST_EXIT()                                                          \

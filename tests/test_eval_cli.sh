@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bytegpt sample, predict and eval from the command line: every bad input
-# gets one line "error: ..." naming the flag or file, exit 2, and nothing
-# on standard output; valid runs print what their help promises.
+# bytegpt sample, predict and eval (and export's --model) from the command
+# line: every bad input gets one line "error: ..." naming the flag or file,
+# exit 2, and nothing on standard output; valid runs print what their help
+# promises, with the banner naming the model on standard error.
 set -u
 BG=$1
 tmp=$(mktemp -d)
@@ -30,7 +31,8 @@ CTX=32 # the tiny preset's context
 expect_error() {
     local name=$1 pattern=$2
     shift 2
-    "$BG" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+    # A command that hangs (on a FIFO, say) fails here instead of the suite.
+    timeout 120 "$BG" "$@" >"$tmp/stdout" 2>"$tmp/stderr"
     local rc=$?
     if [ $rc -ne 2 ]; then bad "$name: exit $rc, want 2"; cat "$tmp/stderr"; return; fi
     if [ "$(wc -l <"$tmp/stderr")" -ne 1 ] || ! grep -q -- "^error: .*$pattern" "$tmp/stderr"; then
@@ -42,19 +44,29 @@ expect_error() {
 
 # ---- Bad input ----
 
-# A model path that is neither a run folder nor a checkpoint.
-mkdir -p "$tmp/empty"
+# A model path that is neither a run folder nor a checkpoint: the four
+# commands that take --model open it the same way (src/modelfile.c).
+mkdir -p "$tmp/empty" "$tmp/odd/best.bin"
 printf 'not a checkpoint at all, just some text\n' >"$tmp/notckpt.bin"
-for cmd in sample predict eval; do
+mkfifo "$tmp/fifo"
+head -c 3000 "$RUN/best.bin" >"$tmp/trunc.bin"
+for cmd in sample predict eval export; do
     extra=()
     [ $cmd = predict ] && extra=(--prompt "The")
     [ $cmd = eval ] && extra=(--text "$tmp/words.txt")
+    [ $cmd = export ] && extra=(--safetensors "$tmp/out.safetensors")
     expect_error "$cmd: missing model" "nonexistent" $cmd --model "$tmp/nonexistent" "${extra[@]}"
-    expect_error "$cmd: folder without checkpoints" "empty" $cmd --model "$tmp/empty" "${extra[@]}"
+    expect_error "$cmd: folder without checkpoints" "empty is a folder with no checkpoint" \
+        $cmd --model "$tmp/empty" "${extra[@]}"
     expect_error "$cmd: file that is not a checkpoint" "notckpt.bin" $cmd --model "$tmp/notckpt.bin" "${extra[@]}"
+    expect_error "$cmd: a FIFO" "fifo is not a checkpoint: it is a FIFO" $cmd --model "$tmp/fifo" "${extra[@]}"
+    expect_error "$cmd: a folder named best.bin" "best.bin is not a checkpoint: it is a folder" \
+        $cmd --model "$tmp/odd" "${extra[@]}"
+    expect_error "$cmd: a truncated checkpoint" "trunc.bin is truncated" $cmd --model "$tmp/trunc.bin" "${extra[@]}"
     expect_error "$cmd: no --model" "--model" $cmd "${extra[@]}"
     expect_error "$cmd: unknown flag" "--bogus" $cmd --model "$RUN" "${extra[@]}" --bogus 1
 done
+[ -e "$tmp/out.safetensors" ] && bad "export wrote a file for a bad --model" || ok
 
 # sample: temperature, top-k and tokens out of range.
 expect_error "negative temperature" "--temperature" sample --model "$RUN" --temperature -0.5
@@ -100,6 +112,10 @@ head -c 9 "$tmp/s1" | grep -q "^The whale$" && ok || bad "sample does not start 
 n=$(wc -c <"$tmp/s1")
 [ "$n" -ge 49 ] && ok || bad "sample wrote $n bytes, want at least 9 + 40"
 grep -q "seed 7" "$tmp/s1.err" && ok || bad "sample does not report its settings on stderr"
+# The banner: the file a run folder stands for, its step and shape, on
+# stderr for every command (src/cli/common.c, common_print_model).
+banner="^model  *$RUN/best.bin (step [0-9]*): [0-9]* layers, .* ctx $CTX$"
+grep -q "$banner" "$tmp/s1.err" && ok || { bad "sample: no banner on stderr"; cat "$tmp/s1.err"; }
 "$BG" sample --model "$RUN" --prompt "The whale" --tokens 40 --seed 7 >"$tmp/s2" 2>/dev/null
 "$BG" sample --model "$RUN" --prompt "The whale" --tokens 40 --seed 8 --temperature 1.5 --top-k 256 >"$tmp/s3" 2>/dev/null
 cmp -s "$tmp/s1" "$tmp/s2" && ok || bad "the same seed gave different text"
@@ -120,6 +136,7 @@ rc=$?
 [ "$(grep -c "^  '.*' *[0-9.]*%" "$tmp/p1")" -eq 10 ] && ok || { bad "predict does not show 10 bytes"; cat "$tmp/p1"; }
 grep -q "^entropy  *[0-9.]* bits" "$tmp/p1" && ok || bad "predict shows no entropy"
 grep -q "^context  *<doc>The whale" "$tmp/p1" && ok || bad "predict does not show its context"
+grep -q "$banner" "$tmp/p1.err" && ! grep -q "^model" "$tmp/p1" && ok || bad "predict: banner not on stderr alone"
 "$BG" predict --model "$RUN" --prompt "The whale" --top-k 3 --per-byte >"$tmp/p2" 2>&1
 [ "$(grep -c "^  '.*' *[0-9.]*%  *[0-9.]* bits" "$tmp/p2")" -eq 9 ] && ok || { bad "--per-byte does not show 9 bytes"; cat "$tmp/p2"; }
 grep -q "total .* bits for 9 bytes" "$tmp/p2" && ok || bad "--per-byte shows no total"
@@ -143,18 +160,21 @@ rc=$?
 size=$(wc -c <"$tmp/words.txt")
 windows=$(((size - 1) / CTX))
 grep -q "the first $windows windows of $CTX bytes" "$tmp/e1" && ok || { bad "eval does not use all $windows windows"; cat "$tmp/e1"; }
+grep -q "$banner" "$tmp/e1.err" && ! grep -q "^model" "$tmp/e1" && ok || bad "eval: banner not on stderr alone"
 for row in "model" "order-0 entropy" "gzip -9"; do
     grep -q "^  $row  *[0-9.]*  *[0-9.]*$" "$tmp/e1" && ok || bad "eval table lacks the $row row"
 done
 # bits = nats / ln 2 on the model's row.
 awk '/^  model / {exit !(($3 - $2 / log(2))^2 < 1e-6)}' "$tmp/e1" && ok || bad "bits are not nats / ln 2"
 "$BG" eval --model "$RUN" --text "$tmp/words.txt.gz" >"$tmp/e2" 2>/dev/null
-diff <(tail -n +3 "$tmp/e1") <(tail -n +3 "$tmp/e2") >/dev/null && ok || bad "gzip text scores differently from plain"
+# (From the second line: the first names the text, which differs.)
+diff <(tail -n +2 "$tmp/e1") <(tail -n +2 "$tmp/e2") >/dev/null && ok || bad "gzip text scores differently from plain"
 "$BG" eval --model "$RUN" --text "$tmp/100.txt" --windows 3 >"$tmp/e3" 2>/dev/null
 grep -q "the first 3 windows of $CTX bytes = 96 bytes scored (97 read)" "$tmp/e3" && ok || { bad "--windows 3"; cat "$tmp/e3"; }
 # The run folder and its checkpoint file are the same model.
 "$BG" eval --model "$RUN/best.bin" --text "$tmp/words.txt" >"$tmp/e4" 2>/dev/null
-diff <(tail -n +2 "$tmp/e1") <(tail -n +2 "$tmp/e4") >/dev/null && ok || bad "run folder and best.bin differ"
+# (The whole of stdout: the banner, which names the file, is on stderr.)
+cmp -s "$tmp/e1" "$tmp/e4" && ok || bad "run folder and best.bin differ"
 
 # Every command has --help.
 for cmd in sample predict eval; do

@@ -478,6 +478,34 @@ static void test_table(void)
     plot_free(&p);
 }
 
+/* A long run: the table and the axes format through format.h, so tokens
+ * are counted in B (billions) and the time is "2.8 days", in a column
+ * wide enough that it never runs into the tokens before it. */
+static void test_table_units(void)
+{
+    char text[1024];
+    snprintf(text, sizeof text, "%s1,6000000000,1,0.001,2.5,2.6,3.7,1,100,1000\n"
+                                "2,12000000000,2,0.001,2.4,2.5,3.6,1,100,241920\n",
+             BG_LOG_HEADER "\n");
+    const char *path = write_text("long", text);
+    struct bg_plot p;
+    struct bg_error err;
+    CHECK(plot_load(&p, &path, 1, &err) == BG_OK);
+    char *t = NULL, *chart = NULL;
+    CHECK(plot_table(&p, NULL, &t, &err) == BG_OK);
+    const char *row = strstr(t, "\nlong ");
+    CHECK(row && strstr(row, "     12B   2.8 days  2.4000    2.5000  3.600        2\n"));
+    if (row && !strstr(row, "     12B   2.8 days"))
+        printf("  row: %s", row + 1);
+    struct bg_plot_options o = BG_PLOT_OPTIONS_DEFAULT;
+    o.x = BG_PLOT_X_TOKENS;
+    CHECK(plot_terminal(&p, &o, &chart, &err) == BG_OK);
+    CHECK(strstr(chart, "10B") != NULL && strstr(chart, "10G") == NULL);
+    free(chart);
+    free(t);
+    plot_free(&p);
+}
+
 /* ---- Logs that cannot be plotted ---- */
 
 static void check_load_error(const char *path, const char *says)
@@ -630,6 +658,7 @@ int main(void)
     RUN_TEST(test_terminal_min_max);
     RUN_TEST(test_terminal_width);
     RUN_TEST(test_table);
+    RUN_TEST(test_table_units);
     RUN_TEST(test_bad_logs);
     RUN_TEST(test_partial_last_line);
     RUN_TEST(test_cli_bad_input);

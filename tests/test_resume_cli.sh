@@ -105,7 +105,7 @@ if mount -t tmpfs -o size=1024k tmpfs "$tmp/full" 2>/dev/null; then
     dd if=/dev/zero of="$tmp/full/filler" bs=1k count=250 2>/dev/null
     "$BG" train "${RUN[@]}" --ckpt-every 5 --eval-every 1000 --out "$tmp/full/run" >/dev/null 2>"$tmp/err"
     rc=$?
-    [ $rc -eq 1 ] && grep -q "^error: cannot write checkpoint $tmp/full/run/ckpt.bin: No space left on device" "$tmp/err" \
+    [ $rc -eq 1 ] && grep -q "^error: cannot write checkpoint $tmp/full/run/ckpt.bin: No space left on device (the previous checkpoint is intact)" "$tmp/err" \
         && ok || { bad "disk full: exit $rc"; cat "$tmp/err"; }
     ls "$tmp/full/run/"*.tmp >/dev/null 2>&1 && bad "disk full: temporary file left" || ok
     cp -r "$tmp/full/run" "$tmp/after-full"

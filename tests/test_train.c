@@ -59,7 +59,7 @@ static double run_tiny(uint64_t seed, uint64_t steps, double *losses)
     struct bg_trainer t;
     CHECK(trainer_init(&t, &cfg, c, &err) == BG_OK);
     struct bg_rng init;
-    rng_seed(&init, seed, 1);
+    rng_seed(&init, seed, BG_STREAM_INIT);
     model_init_weights(&t.model, &init);
     struct bg_schedule s = {cfg.lr, cfg.min_lr, cfg.warmup};
     for (uint64_t i = 0; i < steps; i++) {

@@ -85,6 +85,9 @@ grep -q "'$(head -c 1 "$tmp/words.txt")' $first" "$tmp/info.out" && ok || { bad 
 "$BG" train --corpus "$tmp/words.txt" --out "$tmp/init" --preset tiny --steps 0 >"$tmp/init.out" 2>&1
 [ $? -eq 0 ] && [ -s "$tmp/init/ckpt.bin" ] && [ "$(wc -l <"$tmp/init/log.csv")" -eq 1 ] && grep -q "at step 0, untrained" "$tmp/init.out" \
     && ok || { bad "--steps 0 did not initialise only"; cat "$tmp/init.out"; }
+# ... and its config.txt says what was asked: 0 steps (it once said 1).
+grep -qx "steps = 0" "$tmp/init/config.txt" && grep -qx "warmup = 0" "$tmp/init/config.txt" \
+    && ok || { bad "--steps 0: config.txt does not say steps = 0"; cat "$tmp/init/config.txt"; }
 
 # The same folder again without --resume is refused and left as it was.
 before=$(md5sum "$tmp/out/log.csv")

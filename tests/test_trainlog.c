@@ -71,6 +71,18 @@ static void test_header_and_rows(void)
     free(rows);
 }
 
+/* The exact text of a row: the integers, %.9g numbers, empty fields for
+ * the missing validation. */
+static void test_row_text(void)
+{
+    write_log(1);
+    FILE *f = fopen(path, "r");
+    char line[512];
+    CHECK(fgets(line, sizeof line, f) && fgets(line, sizeof line, f));
+    CHECK(strcmp(line, "1,512,1e+09,0.001,5,,,0.5,12345.5,0.25\n") == 0);
+    fclose(f);
+}
+
 static void test_create_refuses_existing(void)
 {
     write_log(1);
@@ -96,6 +108,30 @@ static void test_resume_drops_rows_after_checkpoint(void)
     CHECK(n == 15);
     check_rows(rows, n);
     free(rows);
+}
+
+/* The shortened log is, byte for byte, the start of the old one (the
+ * rewrite formats rows as appending did), replaces it atomically over a
+ * stale temporary file left by an earlier crash, and leaves none. */
+static void test_resume_rewrite_is_exact_and_atomic(void)
+{
+    static char before[16384], after[16384];
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    write_log(20);
+    CHECK(test_read_file(path, before, sizeof before) > 0);
+    FILE *f = fopen(tmp, "w");
+    fputs("half a log from a crash", f);
+    fclose(f);
+    struct bg_trainlog log;
+    struct bg_error err;
+    CHECK(trainlog_resume(&log, path, 12, &err) == BG_OK);
+    trainlog_close(&log, &err);
+    CHECK(access(tmp, F_OK) != 0);
+    long n = test_read_file(path, after, sizeof after);
+    const char *row13 = strstr(before, "\n13,");
+    CHECK(row13 != NULL && n == row13 + 1 - before);
+    CHECK(n > 0 && memcmp(before, after, (size_t)n) == 0);
 }
 
 static void test_partial_last_line_ignored(void)
@@ -140,8 +176,10 @@ int main(void)
         return 1;
     snprintf(path, sizeof path, "%s/log.csv", dir);
     RUN_TEST(test_header_and_rows);
+    RUN_TEST(test_row_text);
     RUN_TEST(test_create_refuses_existing);
     RUN_TEST(test_resume_drops_rows_after_checkpoint);
+    RUN_TEST(test_resume_rewrite_is_exact_and_atomic);
     RUN_TEST(test_partial_last_line_ignored);
     RUN_TEST(test_malformed);
     remove(path);

@@ -5,6 +5,8 @@
 
 /* The base. */
 #include "bytegpt/error.h"
+#include "bytegpt/format.h"
+#include "bytegpt/strbuf.h"
 #include "bytegpt/arena.h"
 #include "bytegpt/rng.h"
 #include "bytegpt/fsutil.h"
@@ -30,10 +32,12 @@
 #include "bytegpt/profile.h"
 #include "bytegpt/trainlog.h"
 #include "bytegpt/checkpoint.h"
+#include "bytegpt/modelfile.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/evaluate.h"
 #include "bytegpt/export.h"
 #include "bytegpt/plot.h"
+#include "bytegpt/plot_chart.h"
 #include "bytegpt/cost.h"
 
 #endif

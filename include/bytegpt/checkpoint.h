@@ -10,11 +10,14 @@
  *              warmup point, best validation loss, the data loader's
  *              position and rng, the sampler's rng (see checkpoint.c,
  *              struct ckpt_record, for each field's width)
- *   then       uint64 N, and N floats each of parameters, AdamW m, AdamW v.
+ *              (version 2 adds the corpus' size and fingerprint and the
+ *              number of processes)
+ *   then       uint64 N, uint64 P, P bytes of the corpus path (no NUL),
+ *              and N floats each of parameters, AdamW m, AdamW v.
  *
- * A checkpoint is written to PATH.tmp, flushed and fsynced, renamed over
- * PATH, and the folder fsynced: a kill at any instant leaves either the
- * old or the new checkpoint, complete. Loading checks the magic, the
+ * A checkpoint is written through fsutil's atomic write (PATH.tmp, fsync,
+ * rename, fsync the folder): a kill at any instant leaves either the old
+ * or the new checkpoint, complete. Loading checks the magic, the
  * version, the size and the CRC before trusting a byte of it. */
 #ifndef BYTEGPT_CHECKPOINT_H
 #define BYTEGPT_CHECKPOINT_H
@@ -28,7 +31,7 @@
 #include "bytegpt/train.h"
 
 #define BG_CKPT_MAGIC "BYTEGPT"
-#define BG_CKPT_VERSION 1u
+#define BG_CKPT_VERSION 2u
 
 /* Everything but the tensors. */
 struct bg_ckpt_state {
@@ -39,11 +42,16 @@ struct bg_ckpt_state {
     double best_val;         /* best validation loss so far (NaN: none yet) */
     struct bg_corpus_pos pos;
     struct bg_rng sample_rng;
+    uint64_t corpus_bytes;       /* text bytes of the corpus trained on */
+    uint64_t corpus_fingerprint; /* its bg_corpus_info.fingerprint */
+    uint64_t ranks;              /* processes that trained it (1 without MPI) */
+    char corpus[4096];           /* the corpus path, as given to train */
 };
 
 /* Writes state and the model's parameters and AdamW moments to path,
- * atomically. On failure (disk full, read-only folder) the file at path
- * is untouched and no temporary file is left. */
+ * atomically (fsutil). On failure (disk full, read-only folder) the file
+ * at path is untouched, no temporary file is left, and the status is
+ * BG_ERR_RUNTIME: the run folder was checked when the run began. */
 int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struct bg_model *m,
                     struct bg_error *err);
 

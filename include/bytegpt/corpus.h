@@ -45,6 +45,9 @@ struct bg_corpus_info {
     size_t buffer_bytes;       /* the training buffer actually allocated:
                                   min(buffer bound, train_bytes) */
     size_t val_kept_bytes;     /* validation bytes held for evaluation */
+    uint32_t fingerprint;      /* CRC32 over every shard's text CRC32 and
+                                  length, in order: a changed corpus has
+                                  another (checkpoints record it) */
 };
 
 /* Where the loader is, enough to continue the identical batch sequence

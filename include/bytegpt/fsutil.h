@@ -9,8 +9,9 @@
  *
  * Use:   struct bg_atomic_file a;
  *        if (fsutil_atomic_open(&a, path, "checkpoint", err)) return ...;
- *        ... fwrite(..., a.f) ...  (errors are caught by commit)
+ *        fsutil_atomic_write(&a, bytes, n);   ... as often as needed ...
  *        return fsutil_atomic_commit(&a, err);   // or fsutil_atomic_abort(&a)
+ * A write that fails is not checked by the caller: commit reports it.
  */
 #ifndef BYTEGPT_FSUTIL_H
 #define BYTEGPT_FSUTIL_H
@@ -21,8 +22,10 @@
 #include "bytegpt/error.h"
 
 struct bg_atomic_file {
-    FILE *f;             /* write here, in binary mode */
+    FILE *f;             /* the temporary file, binary; fprintf to it works too,
+                            but a failed fprintf is then reported as EIO */
     const char *what;    /* names the file in messages: "checkpoint", "plot" */
+    int error;           /* errno of the first failed write; 0 while all went well */
     char path[4096];     /* the file being replaced */
     char tmp[4104];      /* path + ".tmp" */
 };
@@ -31,10 +34,16 @@ struct bg_atomic_file {
  * missing, read-only or not a folder is BG_ERR_INPUT. */
 int fsutil_atomic_open(struct bg_atomic_file *a, const char *path, const char *what, struct bg_error *err);
 
+/* Writes n bytes to the temporary file. On a failure (a full disk) it
+ * keeps the errno for commit to report, skips every later write, and
+ * returns -1; otherwise 0. */
+int fsutil_atomic_write(struct bg_atomic_file *a, const void *data, size_t n);
+
 /* Flushes, fsyncs, closes and renames the temporary file over the path,
  * then fsyncs the folder. Any failure on the way (a write that failed
  * earlier included: a full disk) removes the temporary file, leaves the
- * old file untouched and says so. */
+ * old file untouched and says so: "cannot write checkpoint PATH: No
+ * space left on device (the previous checkpoint is intact)". */
 int fsutil_atomic_commit(struct bg_atomic_file *a, struct bg_error *err);
 
 /* Closes and removes the temporary file; the old file stays. */

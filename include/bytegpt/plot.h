@@ -7,8 +7,13 @@
  *
  * The library draws into memory (a malloc'd string) and never prints;
  * the CLI decides where the text goes. Only plot_svg_write and
- * plot_svg_file touch the disk, and they write atomically (a temporary
- * file renamed over the target), so a reader never sees half an SVG.
+ * plot_svg_file touch the disk, and they write through fsutil's atomic
+ * write, so a reader never sees half an SVG.
+ *
+ * This header is the whole public entry; the work is split by job:
+ * plot.c checks options and loads the logs, plot_chart.c builds the
+ * series and axes the outputs share (plot_chart.h), and plot_term.c,
+ * plot_table.c and plot_svg.c draw the three outputs.
  *
  * Series: each run has a train series (train_loss, one point per row,
  * optionally smoothed by an EMA) and a val series (val_loss, one point

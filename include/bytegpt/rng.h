@@ -19,6 +19,22 @@ struct bg_rng {
  * each have their own generator derived from the one --seed. */
 void rng_seed(struct bg_rng *r, uint64_t seed, uint64_t stream);
 
+/* ---- Named streams ----
+ * Every use of randomness in the program draws from its own stream of the
+ * one seed, listed here so that two uses can never share a stream by
+ * accident. The numbers are part of what a seed means: a run's weights,
+ * batches and samples follow from (seed, stream), so changing a value
+ * changes every run and breaks resuming an old checkpoint bit for bit.
+ * They are macros rather than an enum because a C11 enum constant is an
+ * int, and the two data-loader streams are 48-bit numbers (their names in
+ * ASCII, chosen when the corpus module was written). Tests draw their own
+ * made-up data from small streams of their own and are not listed. */
+#define BG_STREAM_BENCH_TEXT UINT64_C(0)        /* bytegpt bench: its made-up text of words */
+#define BG_STREAM_INIT UINT64_C(1)              /* the model's initial weights */
+#define BG_STREAM_SAMPLE UINT64_C(3)            /* text samples: during training and bytegpt sample */
+#define BG_STREAM_WINDOWS UINT64_C(0x636f72707573) /* "corpus": the data loader's batch windows */
+#define BG_STREAM_ORDER UINT64_C(0x6f72646572)     /* "order": a shard folder's order in each epoch */
+
 /* A uniform 32-bit integer. */
 uint32_t rng_u32(struct bg_rng *r);
 

@@ -11,6 +11,7 @@
 #include "bytegpt/corpus.h"
 #include "bytegpt/profile.h"
 #include "bytegpt/train.h"
+#include "bytegpt/run.h"
 #include "cli.h"
 #include "common.h"
 
@@ -81,7 +82,7 @@ static int write_text(const char *path, size_t bytes)
         return -1;
     static const char *words[] = {"the", "whale", "sea", "ship", "and", "of", "white", "captain", "a", "to"};
     struct bg_rng r;
-    rng_seed(&r, 1, 0);
+    rng_seed(&r, 1, BG_STREAM_BENCH_TEXT);
     for (size_t n = 0; n < bytes;)
         n += (size_t)fprintf(f, "%s ", words[rng_range(&r, 10)]);
     return fclose(f);
@@ -168,7 +169,7 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
         rc = corpus_open(&c, path, &opt, err);
     if (!rc && !(rc = trainer_init(&t, cfg, c, err))) {
         struct bg_rng r;
-        rng_seed(&r, 1, 1);
+        rng_seed(&r, 1, BG_STREAM_INIT);
         model_init_weights(&t.model, &r);
         rc = measure(&t, n_steps, warmup, times, profile, err);
         trainer_free(&t);
@@ -197,7 +198,7 @@ static int run(int argc, char **argv)
     struct bg_error err = {0};
     struct bg_train_config cfg;
     if (args_parse("bench", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err) ||
-        common_apply_model(&mf, specs, n_specs, &cfg, &err) || common_check_memory(&cfg.model, cfg.batch, &err))
+        common_apply_model(&mf, specs, n_specs, &cfg, &err) || run_check_memory(&cfg.model, cfg.batch, &err))
         return cli_report(&err);
     cfg.threads = (int)threads;
     train_set_threads((int)threads);

@@ -5,9 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 
-#include "bytegpt/checkpoint.h"
 #include "bytegpt/evaluate.h"
 #include "cli.h"
 #include "common.h"
@@ -36,23 +34,9 @@ static const char help[] =
 /* Bytes per forward pass: enough rows to keep the matmuls busy and to
  * pay each parallel region's start-up once for many windows, few enough
  * that the activations stay small. The batch is this many bytes of
- * windows, so it shrinks as the model's context grows. */
+ * windows, so it shrinks as the model's context grows (common_open_model
+ * reads the context from the checkpoint before it builds the model). */
 #define EVAL_BATCH_BYTES 4096
-
-/* The batch for the model at path: its ctx is read from the checkpoint's
- * header before the model is built. A path that is no checkpoint gets
- * batch 1 here and is refused by common_load_model with its message. */
-static size_t eval_batch(const char *path)
-{
-    char used[4200];
-    struct bg_ckpt_state s;
-    struct bg_error err;
-    if (common_model_path(path, used, sizeof used, &err) != BG_OK || checkpoint_peek(used, &s, &err) != BG_OK ||
-        s.cfg.model.ctx == 0)
-        return 1;
-    size_t B = EVAL_BATCH_BYTES / s.cfg.model.ctx;
-    return B > 0 ? B : 1;
-}
 
 struct eval_flags {
     const char *model, *text;
@@ -67,9 +51,8 @@ struct eval_report {
 
 static int check_flags(const struct eval_flags *f, struct bg_error *err)
 {
-    if (!f->model || !f->text)
-        return bg_fail(err, BG_ERR_INPUT, "eval: %s is required (see bytegpt eval --help)",
-                       !f->model ? "--model RUN|CKPT" : "--text FILE");
+    if (!f->text)
+        return bg_fail(err, BG_ERR_INPUT, "eval: --text FILE is required (see bytegpt eval --help)");
     return BG_OK;
 }
 
@@ -136,7 +119,7 @@ static int run(int argc, char **argv)
     }
     struct eval_flags f = {0};
     struct arg_spec specs[] = {
-        {"model", ARG_STRING, &f.model, 0, 0},
+        COMMON_MODELFILE_SPEC(f.model),
         {"text", ARG_STRING, &f.text, 0, 0},
         {"windows", ARG_SIZE, &f.windows, 0, 0},
     };
@@ -148,19 +131,18 @@ static int run(int argc, char **argv)
     if (rc)
         return cli_report(&err);
 
-    struct bg_model m;
-    struct bg_ckpt_state state;
-    char used[4200];
-    if ((rc = common_load_model(f.model, eval_batch(f.model), &m, &state, used, sizeof used, &err)))
+    struct bg_modelfile mf;
+    if ((rc = common_open_model("eval", f.model, EVAL_BATCH_BYTES, &mf, &err)))
         return cli_report(&err);
     struct eval_report e;
-    rc = score(&m, &f, &e, &n_read, &err);
+    /* The banner comes after scoring, so that a text refused by score
+     * leaves its one error line alone on standard error. */
+    rc = score(&mf.model, &f, &e, &n_read, &err);
     if (!rc) {
-        printf("model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu\n", used,
-               (unsigned long long)state.step, m.cfg.L, m.cfg.NH, m.cfg.C, m.cfg.ctx);
-        print_report(&e, &f, n_read, m.cfg.ctx);
+        common_print_model(&mf);
+        print_report(&e, &f, n_read, mf.model.cfg.ctx);
     }
-    model_free(&m);
+    modelfile_close(&mf);
     if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
         rc = bg_fail(&err, BG_ERR_RUNTIME, "eval: cannot write to standard output");
     return rc ? cli_report(&err) : 0;

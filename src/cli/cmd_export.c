@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "bytegpt/checkpoint.h"
 #include "bytegpt/export.h"
+#include "bytegpt/format.h"
 #include "cli.h"
 #include "common.h"
 
@@ -28,7 +28,7 @@ static int run(int argc, char **argv)
     }
     const char *model_path = NULL, *out = NULL;
     struct arg_spec specs[] = {
-        {"model", ARG_STRING, &model_path, 0, 0},
+        COMMON_MODELFILE_SPEC(model_path),
         {"safetensors", ARG_STRING, &out, 0, 0},
     };
     size_t n_pos;
@@ -36,37 +36,32 @@ static int run(int argc, char **argv)
     int rc = args_parse("export", argc, argv, 1, specs, sizeof specs / sizeof specs[0], NULL, 0, &n_pos, &err);
     if (rc)
         return cli_report(&err);
-    if (!model_path || !out) {
-        bg_fail(&err, BG_ERR_INPUT, "export: %s is required (see bytegpt export --help)",
-                !model_path ? "--model RUN|CKPT" : "--safetensors FILE");
+    if (!out) {
+        bg_fail(&err, BG_ERR_INPUT, "export: --safetensors FILE is required (see bytegpt export --help)");
         return cli_report(&err);
     }
 
-    struct bg_model m;
-    struct bg_ckpt_state state;
-    char used[4200];
-    rc = common_load_model(model_path, 1, &m, &state, used, sizeof used, &err);
-    if (rc)
+    struct bg_modelfile mf;
+    if ((rc = common_open_model("export", model_path, 0, &mf, &err)))
         return cli_report(&err);
     /* Writing over the checkpoint being exported would lose the run. */
     struct stat a, b;
-    if (stat(out, &a) == 0 && stat(used, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+    if (stat(out, &a) == 0 && stat(mf.path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
         rc = bg_fail(&err, BG_ERR_INPUT, "--safetensors %s is the checkpoint being exported; name another file", out);
     if (!rc)
-        rc = export_safetensors(&m, out, &err);
+        rc = export_safetensors(&mf.model, out, &err);
     if (!rc) {
         struct bg_export_info info;
-        export_plan(&m.cfg, &info);
-        char size[32];
-        printf("model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu, %zu parameters\n", used,
-               (unsigned long long)state.step, m.cfg.L, m.cfg.NH, m.cfg.C, m.cfg.ctx, m.num_params);
-        printf("wrote        %s: %zu tensors, F32, %llu bytes (%s; header %llu bytes)\n", out, info.n_tensors,
-               (unsigned long long)info.file_bytes, common_bytes(size, sizeof size, (double)info.file_bytes),
-               (unsigned long long)info.header_bytes);
+        export_plan(&mf.model.cfg, &info);
+        char size[FORMAT_LEN];
+        common_print_model(&mf);
+        printf("wrote        %s: %zu tensors, %zu parameters, F32, %llu bytes (%s; header %llu bytes)\n", out,
+               info.n_tensors, mf.model.num_params, (unsigned long long)info.file_bytes,
+               format_bytes(size, sizeof size, (double)info.file_bytes), (unsigned long long)info.header_bytes);
         printf("names        nanoGPT's (lm_head.weight is a copy of the tied transformer.wte.weight)\n");
         printf("check        /usr/bin/python3 scripts/check_export.py %s TEXTFILE\n", out);
     }
-    model_free(&m);
+    modelfile_close(&mf);
     return rc ? cli_report(&err) : 0;
 }
 

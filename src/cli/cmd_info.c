@@ -1,6 +1,5 @@
 /* info: what a corpus holds, and what a model costs. */
 #include <dirent.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "bytegpt/evaluate.h"
 #include "bytegpt/tokenizer.h"
 #include "bytegpt/cost.h"
+#include "bytegpt/format.h"
 #include "bytegpt/model.h"
 #include "cli.h"
 #include "common.h"
@@ -71,13 +71,13 @@ static int info_corpus(const char *path, const struct bg_train_config *cfg)
         return cli_report(&err);
     struct bg_corpus_info in;
     corpus_get_info(c, &in);
-    char a[32], b[32], d[32];
+    char a[FORMAT_LEN], b[FORMAT_LEN], d[FORMAT_LEN];
     printf("corpus       %s (%s, %zu shard%s)\n", path, in.is_folder ? "folder" : "file", in.n_shards,
            in.n_shards == 1 ? "" : "s");
-    printf("text         %s (%llu bytes)\n", common_bytes(a, sizeof a, (double)in.total_bytes),
+    printf("text         %s (%llu bytes)\n", format_bytes(a, sizeof a, (double)in.total_bytes),
            (unsigned long long)in.total_bytes);
     printf("on disk      %s, ratio %.2f:1 (%.2f bits per byte)\n",
-           common_bytes(b, sizeof b, (double)in.compressed_bytes),
+           format_bytes(b, sizeof b, (double)in.compressed_bytes),
            in.compressed_bytes ? (double)in.total_bytes / (double)in.compressed_bytes : 0.0,
            in.total_bytes ? 8.0 * (double)in.compressed_bytes / (double)in.total_bytes : 0.0);
     printf("train        %llu bytes (%zu shard%s)\n", (unsigned long long)in.train_bytes, in.n_train_shards,
@@ -86,7 +86,7 @@ static int info_corpus(const char *path, const struct bg_train_config *cfg)
            in.n_val_shards == 1 ? "" : "s",
            in.is_folder ? "every tenth shard, or the last when fewer than ten" : "the last 10% of the file");
     printf("buffer       %s for training windows, %s of validation kept\n",
-           common_bytes(d, sizeof d, (double)in.buffer_bytes), common_bytes(a, sizeof a, (double)in.val_kept_bytes));
+           format_bytes(d, sizeof d, (double)in.buffer_bytes), format_bytes(a, sizeof a, (double)in.val_kept_bytes));
     corpus_close(c);
     return 0;
 }
@@ -100,82 +100,6 @@ static double machine_rate(double gflops, int *measured)
 {
     *measured = gflops > 0;
     return gflops > 0 ? gflops * 1e9 : BG_COST_ASSUMED_FLOPS;
-}
-
-/* 842496 -> "842,496": whole numbers with thousands separators. */
-static const char *grouped(char *buf, size_t n, double v)
-{
-    char digits[64];
-    snprintf(digits, sizeof digits, "%.0f", v);
-    size_t len = strlen(digits), j = 0;
-    for (size_t i = 0; i < len && j + 2 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0 && digits[i - 1] != '-')
-            buf[j++] = ',';
-        buf[j++] = digits[i];
-    }
-    buf[j] = '\0';
-    return buf;
-}
-
-/* v rounded to 3 significant figures. */
-static double round3(double v)
-{
-    if (v <= 0)
-        return v;
-    double scale = pow(10.0, floor(log10(v)) - 2);
-    return round(v / scale) * scale;
-}
-
-/* 3.1487e23 -> "3.15e23": scientific notation a reader can say aloud. */
-static const char *sci(char *buf, size_t n, double v)
-{
-    if (v <= 0) {
-        snprintf(buf, n, "0");
-        return buf;
-    }
-    int e = (int)floor(log10(v));
-    double mant = v / pow(10.0, e);
-    if (mant >= 9.995) {
-        mant /= 10;
-        e++;
-    }
-    snprintf(buf, n, "%.2fe%d", mant, e);
-    return buf;
-}
-
-/* Large counts: "133,000" up to a million, then "5.64e9". */
-static const char *count3(char *buf, size_t n, double v)
-{
-    return v < 1e6 ? grouped(buf, n, v < 1000 ? round(v) : round3(v)) : sci(buf, n, v);
-}
-
-/* A duration, with long ones in years: "15m30s", "3.93 years", "166,000 years". */
-static const char *duration(char *buf, size_t n, double s)
-{
-    double years = s / (365.25 * 86400);
-    if (years < 2)
-        return common_duration(buf, n, s);
-    char num[32];
-    if (years < 1000)
-        snprintf(num, sizeof num, "%.3g", years);
-    else
-        count3(num, sizeof num, years);
-    snprintf(buf, n, "%s years", num);
-    return buf;
-}
-
-/* Counts of parameters and tokens as people say them: "842k", "10.2M",
- * "124M", "300B". */
-static const char *short_count(char *buf, size_t n, double v)
-{
-    const char *suffix[] = {"", "k", "M", "B", "T"};
-    int i = 0;
-    while (v >= 999.5 && i < 4) {
-        v /= 1000;
-        i++;
-    }
-    snprintf(buf, n, i == 0 || v >= 99.95 ? "%.0f%s" : "%.3g%s", v, suffix[i]);
-    return buf;
 }
 
 static double percent(size_t part, size_t whole)
@@ -216,60 +140,62 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
     const struct bg_param_groups *g = &bill.groups;
     const struct bg_memory *mem = &bill.mem;
     size_t L = m->L, C = m->C;
-    char a[48], b[48], c[48], d[48], e[48];
+    char a[FORMAT_LEN], b[FORMAT_LEN], c[FORMAT_LEN], d[FORMAT_LEN], e[FORMAT_LEN];
 
     printf("model        %s: %zu layers, %zu heads, dim %zu, ctx %zu, vocab %zu (bytes)\n",
            preset ? preset : "default", L, m->NH, C, m->ctx, m->V);
 
-    printf("\nparameters   %s\n", grouped(a, sizeof a, (double)g->total));
+    printf("\nparameters   %s\n", format_grouped(a, sizeof a, (double)g->total));
     printf("  embeddings %12s %5.1f%%  token %zux%zu (also the LM head: tied) + position %zux%zu\n",
-           grouped(a, sizeof a, (double)g->embeddings), percent(g->embeddings, g->total), m->V, C, m->ctx, C);
+           format_grouped(a, sizeof a, (double)g->embeddings), percent(g->embeddings, g->total), m->V, C, m->ctx, C);
     printf("  attention  %12s %5.1f%%  per layer: qkv %zux%zu and output %zux%zu, with biases\n",
-           grouped(a, sizeof a, (double)g->attention), percent(g->attention, g->total), 3 * C, C, C, C);
+           format_grouped(a, sizeof a, (double)g->attention), percent(g->attention, g->total), 3 * C, C, C, C);
     printf("  MLP        %12s %5.1f%%  per layer: %zu -> %zu -> %zu, with biases\n",
-           grouped(a, sizeof a, (double)g->mlp), percent(g->mlp, g->total), C, 4 * C, C);
+           format_grouped(a, sizeof a, (double)g->mlp), percent(g->mlp, g->total), C, 4 * C, C);
     printf("  LayerNorm  %12s %5.1f%%  ln_1 and ln_2 per layer, ln_f: weight and bias\n",
-           grouped(a, sizeof a, (double)g->layernorm), percent(g->layernorm, g->total));
+           format_grouped(a, sizeof a, (double)g->layernorm), percent(g->layernorm, g->total));
 
-    printf("\nmemory       %s for batch %zu x ctx %zu\n", common_bytes(a, sizeof a, (double)mem->total),
+    printf("\nmemory       %s for batch %zu x ctx %zu\n", format_bytes(a, sizeof a, (double)mem->total),
            cfg->batch, m->ctx);
-    printf("  parameters   %10s  fp32\n", common_bytes(a, sizeof a, (double)mem->params));
-    printf("  gradients    %10s  one per parameter\n", common_bytes(a, sizeof a, (double)mem->params));
-    printf("  AdamW m, v   %10s  two moments per parameter\n", common_bytes(a, sizeof a, 2.0 * (double)mem->params));
+    printf("  parameters   %10s  fp32\n", format_bytes(a, sizeof a, (double)mem->params));
+    printf("  gradients    %10s  one per parameter\n", format_bytes(a, sizeof a, (double)mem->params));
+    printf("  AdamW m, v   %10s  two moments per parameter\n", format_bytes(a, sizeof a, 2.0 * (double)mem->params));
     printf("  activations  %10s  what the forward pass keeps for backward\n",
-           common_bytes(a, sizeof a, (double)mem->acts));
+           format_bytes(a, sizeof a, (double)mem->acts));
     printf("  their grads  %10s  one layer's worth, reused layer by layer\n",
-           common_bytes(a, sizeof a, (double)mem->act_grads));
+           format_bytes(a, sizeof a, (double)mem->act_grads));
     printf("  arenas       %10s  parameter arena %s + activation arena %s, aligned\n",
-           common_bytes(a, sizeof a, (double)mem->total), common_bytes(b, sizeof b, (double)mem->param_arena),
-           common_bytes(c, sizeof c, (double)mem->act_arena));
+           format_bytes(a, sizeof a, (double)mem->total), format_bytes(b, sizeof b, (double)mem->param_arena),
+           format_bytes(c, sizeof c, (double)mem->act_arena));
 
     printf("\ncompute      %s per token = 6N + 6*L*ctx*C = 6*%s + 6*%zu*%zu*%zu\n",
-           common_si(a, sizeof a, bill.flops_per_token, "FLOP"), grouped(b, sizeof b, (double)g->total), L,
+           format_si(a, sizeof a, bill.flops_per_token, "FLOP"), format_grouped(b, sizeof b, (double)g->total), L,
            m->ctx, C);
     if (from_preset)
-        printf("  this run   %s tokens (%s steps x batch %zu%s x ctx %zu) = %s FLOP\n", grouped(a, sizeof a, bill.tokens),
-               grouped(b, sizeof b, (double)cfg->steps), cfg->batch, cfg->accum > 1 ? " x accum" : "", m->ctx,
-               sci(c, sizeof c, bill.flops));
+        printf("  this run   %s tokens (%s steps x batch %zu%s x ctx %zu) = %s FLOP\n",
+               format_grouped(a, sizeof a, bill.tokens),
+               format_grouped(b, sizeof b, (double)cfg->steps), cfg->batch, cfg->accum > 1 ? " x accum" : "", m->ctx,
+               format_sci(c, sizeof c, bill.flops));
     else
-        printf("  this run   %s tokens (--tokens) = %s FLOP\n", grouped(a, sizeof a, bill.tokens),
-               sci(c, sizeof c, bill.flops));
-    printf("  rate       %s/s (%s)\n", common_si(a, sizeof a, bill.rate, "FLOP"),
+        printf("  this run   %s tokens (--tokens) = %s FLOP\n", format_grouped(a, sizeof a, bill.tokens),
+               format_sci(c, sizeof c, bill.flops));
+    printf("  rate       %s/s (%s)\n", format_si(a, sizeof a, bill.rate, "FLOP"),
            measured ? "given with --gflops" : "assumed; bytegpt bench measures this machine's, pass it with --gflops");
-    printf("  time       %s for this run at that rate\n", duration(a, sizeof a, bill.seconds));
+    printf("  time       %s for this run at that rate\n", format_duration(a, sizeof a, bill.seconds));
 
     printf("\nbeside real pre-training runs (6*N*D; this run counts attention too):\n");
     const char *row = "  %-11s %7s %7s %9s %12s  %s\n";
     printf(row, "", "N", "D", "FLOP", "x this run", "on this machine");
-    printf(row, "this run", short_count(a, sizeof a, (double)g->total), short_count(b, sizeof b, bill.tokens),
-           sci(c, sizeof c, bill.flops), "1", duration(e, sizeof e, bill.seconds));
+    printf(row, "this run", format_count(a, sizeof a, (double)g->total), format_count(b, sizeof b, bill.tokens),
+           format_sci(c, sizeof c, bill.flops), "1", format_duration(e, sizeof e, bill.seconds));
     for (int i = 0; i < BG_COST_N_REFS; i++) {
         const struct bg_cost_ref *r = &bill.refs[i];
-        printf(row, r->name, short_count(a, sizeof a, r->params), short_count(b, sizeof b, r->tokens),
-               sci(c, sizeof c, r->flops), count3(d, sizeof d, r->ratio), duration(e, sizeof e, r->seconds));
+        printf(row, r->name, format_count(a, sizeof a, r->params), format_count(b, sizeof b, r->tokens),
+               format_sci(c, sizeof c, r->flops), format_round3(d, sizeof d, r->ratio),
+               format_duration(e, sizeof e, r->seconds));
     }
     const struct bg_cost_ref *big = &bill.refs[BG_COST_N_REFS - 1];
-    printf("  %s would take %s on this machine%s.\n", big->name, duration(a, sizeof a, big->seconds),
+    printf("  %s would take %s on this machine%s.\n", big->name, format_duration(a, sizeof a, big->seconds),
            measured ? "" : " (at the assumed rate)");
     printf("sources\n");
     for (int i = 0; i < BG_COST_N_REFS; i++)

@@ -2,6 +2,7 @@
  * and shows its planned flags with --help. */
 #include <stdio.h>
 
+#include "args.h"
 #include "cli.h"
 
 static int pending(const char *name, int argc, char **argv)
@@ -15,11 +16,11 @@ static int pending(const char *name, int argc, char **argv)
 #define PENDING(var, cname, summary, usage)                                        \
     static int run_##var(int argc, char **argv)                                   \
     {                                                                              \
-        for (int i = 1; i < argc; i++)                                             \
-            if (argv[i][0] == '-' && (argv[i][1] == 'h' || argv[i][2] == 'h')) {   \
-                fputs(usage, stdout);                                              \
-                return 0;                                                          \
-            }                                                                      \
+        /* The same test as every built command: --help or -h. */                 \
+        if (args_wants_help(argc, argv, 1)) {                                      \
+            fputs(usage, stdout);                                                  \
+            return 0;                                                              \
+        }                                                                          \
         return pending(cname, argc, argv);                                         \
     }                                                                              \
     const struct cli_command cli_cmd_##var = {cname, summary, usage, run_##var};

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytegpt/checkpoint.h"
 #include "bytegpt/evaluate.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/tokenizer.h"
@@ -44,8 +43,6 @@ struct predict_flags {
 
 static int check_flags(const struct predict_flags *f, struct bg_error *err)
 {
-    if (!f->model)
-        return bg_fail(err, BG_ERR_INPUT, "predict: --model RUN|CKPT is required (see bytegpt predict --help)");
     if (!f->prompt || f->prompt[0] == '\0')
         return bg_fail(err, BG_ERR_INPUT,
                        "predict: --prompt TEXT is required and must not be empty; give the text whose next byte "
@@ -139,9 +136,9 @@ static void print_next(const uint8_t *window, size_t len, const float *next, siz
            evaluate_entropy_bits(next, BG_VOCAB));
 }
 
-static int predict(struct bg_model *m, const char *used, uint64_t step, const struct predict_flags *f,
-                   struct bg_error *err)
+static int predict(struct bg_modelfile *mf, const struct predict_flags *f, struct bg_error *err)
 {
+    struct bg_model *m = &mf->model;
     size_t n = strlen(f->prompt), ctx = m->cfg.ctx;
     const uint8_t *prompt = (const uint8_t *)f->prompt;
     float next[BG_VOCAB];
@@ -159,11 +156,10 @@ static int predict(struct bg_model *m, const char *used, uint64_t step, const st
             printf("%d %.9g\n", v, next[v]);
         goto out;
     }
+    common_print_model(mf);
     if (n > ctx)
         fprintf(stderr, "note: the prompt is %zu bytes, longer than the model's context of %zu; "
                         "the next byte is predicted from its last %zu bytes\n", n, ctx, ctx);
-    printf("model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu\n", used,
-           (unsigned long long)step, m->cfg.L, m->cfg.NH, m->cfg.C, ctx);
     if (f->per_byte)
         print_per_byte(prompt, n, surprisal);
     print_next(window, sampler_context(window, ctx, prompt, n), next, f->top_k);
@@ -181,7 +177,7 @@ static int run(int argc, char **argv)
     }
     struct predict_flags f = {.top_k = 10};
     struct arg_spec specs[] = {
-        {"model", ARG_STRING, &f.model, 0, 0},  {"prompt", ARG_STRING, &f.prompt, 0, 0},
+        COMMON_MODELFILE_SPEC(f.model),         {"prompt", ARG_STRING, &f.prompt, 0, 0},
         {"top-k", ARG_SIZE, &f.top_k, 0, 0},    {"per-byte", ARG_BOOL, &f.per_byte, 0, 0},
         {"all", ARG_BOOL, &f.all, 0, 0},
     };
@@ -193,13 +189,11 @@ static int run(int argc, char **argv)
     if (rc)
         return cli_report(&err);
 
-    struct bg_model m;
-    struct bg_ckpt_state state;
-    char used[4200];
-    if ((rc = common_load_model(f.model, 1, &m, &state, used, sizeof used, &err)))
+    struct bg_modelfile mf;
+    if ((rc = common_open_model("predict", f.model, 0, &mf, &err)))
         return cli_report(&err);
-    rc = predict(&m, used, state.step, &f, &err);
-    model_free(&m);
+    rc = predict(&mf, &f, &err);
+    modelfile_close(&mf);
     if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
         rc = bg_fail(&err, BG_ERR_RUNTIME, "predict: cannot write to standard output");
     return rc ? cli_report(&err) : 0;

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bytegpt/checkpoint.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/tokenizer.h"
 #include "cli.h"
@@ -43,8 +42,6 @@ struct sample_flags {
 /* Checks what can be checked before the model is loaded. */
 static int check_flags(const struct sample_flags *f, struct bg_error *err)
 {
-    if (!f->model)
-        return bg_fail(err, BG_ERR_INPUT, "sample: --model RUN|CKPT is required (see bytegpt sample --help)");
     if (!(f->temperature >= 0.0))
         return bg_fail(err, BG_ERR_INPUT,
                        "sample: --temperature must be 0 (greedy) or more, got %g", f->temperature);
@@ -87,8 +84,9 @@ static int generate(struct bg_model *m, const struct sample_flags *f, struct bg_
         return bg_fail(err, BG_ERR_RUNTIME, "sample: out of memory");
     struct bg_sample_options opt = {.temperature = f->temperature, .top_k = f->top_k};
     struct bg_rng rng;
-    /* Stream 3, the stream training uses for its samples. */
-    rng_seed(&rng, f->seed, 3);
+    /* The stream training draws its samples from, so that a seed means
+     * the same here as in samples.txt. */
+    rng_seed(&rng, f->seed, BG_STREAM_SAMPLE);
     struct sample_out o = {.last = '\n'};
     if (n_prompt > 0) {
         fwrite(f->prompt, 1, n_prompt, stdout);
@@ -115,7 +113,7 @@ static int run(int argc, char **argv)
     }
     struct sample_flags f = {.tokens = 500, .top_k = 40, .temperature = 0.8, .seed = 1337};
     struct arg_spec specs[] = {
-        {"model", ARG_STRING, &f.model, 0, 0},          {"prompt", ARG_STRING, &f.prompt, 0, 0},
+        COMMON_MODELFILE_SPEC(f.model),                 {"prompt", ARG_STRING, &f.prompt, 0, 0},
         {"tokens", ARG_SIZE, &f.tokens, 0, 0},          {"temperature", ARG_FLOAT, &f.temperature, 0, 0},
         {"top-k", ARG_SIZE, &f.top_k, 0, 0},            {"seed", ARG_U64, &f.seed, 0, 0},
     };
@@ -127,17 +125,14 @@ static int run(int argc, char **argv)
     if (rc)
         return cli_report(&err);
 
-    struct bg_model m;
-    struct bg_ckpt_state state;
-    char used[4200];
-    if ((rc = common_load_model(f.model, 1, &m, &state, used, sizeof used, &err)))
+    struct bg_modelfile mf;
+    if ((rc = common_open_model("sample", f.model, 0, &mf, &err)))
         return cli_report(&err);
-    fprintf(stderr, "model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu\n", used,
-            (unsigned long long)state.step, m.cfg.L, m.cfg.NH, m.cfg.C, m.cfg.ctx);
+    common_print_model(&mf);
     fprintf(stderr, "sampling     %zu bytes, temperature %g%s, top-k %zu, seed %llu\n", f.tokens, f.temperature,
             f.temperature == 0.0 ? " (greedy)" : "", f.top_k, (unsigned long long)f.seed);
-    rc = generate(&m, &f, &err);
-    model_free(&m);
+    rc = generate(&mf.model, &f, &err);
+    modelfile_close(&mf);
     return rc ? cli_report(&err) : 0;
 }
 

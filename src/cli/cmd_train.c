@@ -1,24 +1,19 @@
-/* train: the pre-training loop people run. It opens the corpus, builds
- * or restores the model, and then, step after step, trains, logs,
- * evaluates, samples and checkpoints, showing a live progress line. */
-#include <errno.h>
+/* train: the pre-training loop people run. The run itself (corpus,
+ * model, the loop, its files) is the library's run module; this command
+ * reads the flags, shows a live progress line and a summary, turns
+ * SIGINT/SIGTERM into a stop after the step, and picks the exit code. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "bytegpt/checkpoint.h"
-#include "bytegpt/corpus.h"
-#include "bytegpt/sampler.h"
-#include "bytegpt/schedule.h"
-#include "bytegpt/trainlog.h"
+#include "bytegpt/cost.h"
+#include "bytegpt/format.h"
+#include "bytegpt/run.h"
 #include "cli.h"
 #include "common.h"
-#include "train_loop.h"
 
 static const char help[] =
     "usage: bytegpt train --corpus PATH [--out DIR] [--preset NAME] [model flags]\n"
@@ -55,389 +50,193 @@ static const char help[] =
 
 /* ---- Flags ---- */
 
-struct train_flags {
-    struct common_model_flags mf;
-    const char *corpus, *out, *init_from;
-    size_t accum, threads;
-    uint64_t steps, warmup, eval_every, eval_batches, sample_every, ckpt_every, seed;
-    double budget, lr, min_lr, wd, beta1, beta2, clip;
-    int resume;
-};
+/* The run's own flags, then one string flag per setting (settings.h),
+ * which the settings module parses so that train and sweep read values
+ * alike. */
+#define N_RUN_SPECS 5
+#define N_TRAIN_SPECS (N_RUN_SPECS + BG_N_SETTINGS)
 
-#define N_TRAIN_SPECS 26
+struct train_flags {
+    const char *corpus, *out, *init_from, *preset;
+    int resume;
+    const char *values[BG_N_SETTINGS];
+};
 
 static void train_specs(struct train_flags *f, struct arg_spec s[N_TRAIN_SPECS])
 {
-    struct arg_spec list[N_TRAIN_SPECS] = {
-        COMMON_MODEL_SPECS(f->mf),
-        {"corpus", ARG_STRING, &f->corpus, 0, 0},     {"out", ARG_STRING, &f->out, 0, 0},
-        {"init-from", ARG_STRING, &f->init_from, 0, 0}, {"accum", ARG_SIZE, &f->accum, 0, 0},
-        {"threads", ARG_SIZE, &f->threads, 0, 0},     {"steps", ARG_U64, &f->steps, 0, 0},
-        {"warmup", ARG_U64, &f->warmup, 0, 0},        {"eval-every", ARG_U64, &f->eval_every, 0, 0},
-        {"eval-batches", ARG_U64, &f->eval_batches, 0, 0}, {"sample-every", ARG_U64, &f->sample_every, 0, 0},
-        {"ckpt-every", ARG_U64, &f->ckpt_every, 0, 0}, {"seed", ARG_U64, &f->seed, 0, 0},
-        {"time-budget", ARG_DURATION, &f->budget, 0, 0}, {"lr", ARG_FLOAT, &f->lr, 0, 0},
-        {"min-lr", ARG_FLOAT, &f->min_lr, 0, 0},      {"wd", ARG_FLOAT, &f->wd, 0, 0},
-        {"beta1", ARG_FLOAT, &f->beta1, 0, 0},        {"beta2", ARG_FLOAT, &f->beta2, 0, 0},
-        {"clip", ARG_FLOAT, &f->clip, 0, 0},          {"resume", ARG_BOOL, &f->resume, 0, 0},
+    struct arg_spec run[N_RUN_SPECS] = {
+        {"corpus", ARG_STRING, &f->corpus, 0, 0},       {"out", ARG_STRING, &f->out, 0, 0},
+        {"init-from", ARG_STRING, &f->init_from, 0, 0}, {"resume", ARG_BOOL, &f->resume, 0, 0},
+        {"preset", ARG_STRING, &f->preset, 0, 0},
     };
-    memcpy(s, list, sizeof list);
+    memcpy(s, run, sizeof run);
+    for (int i = 0; i < BG_N_SETTINGS; i++)
+        s[N_RUN_SPECS + i] = (struct arg_spec){settings_name(i), ARG_STRING, &f->values[i], 0, 0};
 }
 
-/* Lays the run flags the user gave over cfg (the preset's values). */
-static int apply_run_flags(const struct train_flags *f, const struct arg_spec *s, struct bg_train_config *cfg,
-                           struct bg_error *err)
+static int read_flags(int argc, char **argv, struct train_flags *f, struct bg_settings *set, struct bg_error *err)
 {
-#define GIVEN(name) args_find(s, N_TRAIN_SPECS, name)->seen
-    if (GIVEN("accum")) cfg->accum = f->accum;
-    if (GIVEN("threads")) cfg->threads = (int)f->threads;
-    if (GIVEN("steps")) cfg->steps = f->steps;
-    if (GIVEN("time-budget")) {
-        cfg->time_budget = f->budget;
-        if (!GIVEN("steps"))
-            cfg->steps = 0; /* the budget alone decides the length */
-    }
-    if (GIVEN("warmup"))
-        cfg->warmup = f->warmup;
-    else if (cfg->steps > 0 && cfg->warmup > cfg->steps / 10)
-        cfg->warmup = cfg->steps / 10; /* a short run keeps a tenth of itself for warmup */
-    if (GIVEN("eval-every")) cfg->eval_every = f->eval_every;
-    if (GIVEN("eval-batches")) cfg->eval_batches = f->eval_batches;
-    if (GIVEN("sample-every")) cfg->sample_every = f->sample_every;
-    if (GIVEN("ckpt-every")) cfg->ckpt_every = f->ckpt_every;
-    if (GIVEN("seed")) cfg->seed = f->seed;
-    if (GIVEN("lr")) {
-        cfg->lr = f->lr;
-        if (!GIVEN("min-lr"))
-            cfg->min_lr = f->lr / 10; /* keep the preset's ratio of 10 */
-    }
-    if (GIVEN("min-lr")) cfg->min_lr = f->min_lr;
-    if (GIVEN("wd")) cfg->weight_decay = f->wd;
-    if (GIVEN("beta1")) cfg->beta1 = f->beta1;
-    if (GIVEN("beta2")) cfg->beta2 = f->beta2;
-    if (GIVEN("clip")) cfg->clip = f->clip;
-    if (GIVEN("steps") && f->steps == 0) {
-        cfg->steps = 1; /* --steps 0 (initialise only) stops before the loop */
-        cfg->warmup = 0;
-    }
-#undef GIVEN
-    return train_config_validate(cfg, err);
-}
-
-/* ---- The run folder ---- */
-
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* mkdir -p: creates dir and its missing parents. */
-static int make_dirs(const char *dir, struct bg_error *err)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", dir);
-    return BG_OK;
-}
-
-static void run_paths(struct train_run *r, const char *out)
-{
-    r->out = out;
-    snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/ckpt.bin", out);
-    snprintf(r->best_path, sizeof r->best_path, "%s/best.bin", out);
-    snprintf(r->samples_path, sizeof r->samples_path, "%s/samples.txt", out);
-}
-
-/* config.txt: the run in words, for people; --resume reads back the
- * corpus line from it. */
-static int write_config(const struct train_run *r, const char *corpus_path, const struct bg_corpus_info *in,
-                        const char *preset, struct bg_error *err)
-{
-    const struct bg_train_config *c = &r->trainer.cfg;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.txt", r->out);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(errno));
-    fprintf(f, "# bytegpt run configuration (written at the start of the run)\n");
-    fprintf(f, "corpus = %s\n", corpus_path);
-    fprintf(f, "corpus_bytes = %llu\ntrain_bytes = %llu\nval_bytes = %llu\nshards = %zu\n",
-            (unsigned long long)in->total_bytes, (unsigned long long)in->train_bytes,
-            (unsigned long long)in->val_bytes, in->n_shards);
-    fprintf(f, "preset = %s\nlayers = %zu\nheads = %zu\ndim = %zu\nctx = %zu\nvocab = %zu\nparameters = %zu\n",
-            preset, c->model.L, c->model.NH, c->model.C, c->model.ctx, c->model.V, config_num_params(&c->model));
-    fprintf(f, "batch = %zu\naccum = %zu\nsteps = %llu\ntime_budget_s = %g\n", c->batch, c->accum,
-            (unsigned long long)c->steps, c->time_budget);
-    fprintf(f, "lr = %g\nmin_lr = %g\nwarmup = %llu\nweight_decay = %g\nbeta1 = %g\nbeta2 = %g\nclip = %g\n", c->lr,
-            c->min_lr, (unsigned long long)c->warmup, c->weight_decay, c->beta1, c->beta2, c->clip);
-    fprintf(f, "eval_every = %llu\neval_batches = %llu\nsample_every = %llu\nckpt_every = %llu\n",
-            (unsigned long long)c->eval_every, (unsigned long long)c->eval_batches,
-            (unsigned long long)c->sample_every, (unsigned long long)c->ckpt_every);
-    fprintf(f, "seed = %llu\nthreads = %d\n", (unsigned long long)c->seed, c->threads);
-    if (fclose(f) != 0)
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(errno));
-    return BG_OK;
-}
-
-/* Reads the corpus path back from a run's config.txt. */
-static int read_config_corpus(const char *out, char *corpus, size_t n, struct bg_error *err)
-{
-    char path[4200], line[4300];
-    snprintf(path, sizeof path, "%s/config.txt", out);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return bg_fail(err, BG_ERR_INPUT, "cannot read %s (needed to resume): %s; pass --corpus", path,
-                       strerror(errno));
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (strncmp(line, "corpus = ", 9) == 0) {
-            line[strcspn(line, "\n")] = '\0';
-            size_t len = strlen(line + 9) < n ? strlen(line + 9) : n - 1;
-            memcpy(corpus, line + 9, len);
-            corpus[len] = '\0';
-            found = 1;
-        }
-    }
-    fclose(f);
-    return found ? BG_OK : bg_fail(err, BG_ERR_INPUT, "%s has no corpus line; pass --corpus", path);
-}
-
-/* ---- Resolving the configuration ---- */
-
-/* On --resume, flags that would change the model, the data order or the
- * schedule must agree with the checkpoint: the run would not be the same
- * run otherwise. Threads and the every-N settings may change. */
-static int check_resume_flags(const struct train_flags *f, const struct arg_spec *s, const struct bg_train_config *have,
-                              struct bg_error *err)
-{
-    struct bg_train_config want = *have;
-    int rc = BG_OK;
-    if (args_find(s, N_TRAIN_SPECS, "preset")->seen) {
-        struct bg_train_config p;
-        if ((rc = train_preset(f->mf.preset, &p, err)))
-            return rc;
-        want.model = p.model;
-        want.batch = p.batch;
-    }
-    const struct common_model_flags *m = &f->mf;
-    size_t *fields[5] = {&want.model.L, &want.model.NH, &want.model.C, &want.model.ctx, &want.batch};
-    const size_t values[5] = {m->layers, m->heads, m->dim, m->ctx, m->batch};
-    const char *names[5] = {"layers", "heads", "dim", "ctx", "batch"};
-    for (int i = 0; i < 5; i++)
-        if (args_find(s, N_TRAIN_SPECS, names[i])->seen)
-            *fields[i] = values[i];
-    if ((rc = apply_run_flags(f, s, &want, err)))
+    struct arg_spec specs[N_TRAIN_SPECS];
+    size_t n_pos;
+    memset(f, 0, sizeof *f);
+    memset(set, 0, sizeof *set);
+    train_specs(f, specs);
+    int rc = args_parse("train", argc, argv, 1, specs, N_TRAIN_SPECS, NULL, 0, &n_pos, err);
+    if (!rc && f->preset)
+        rc = settings_set(set, "preset", f->preset, "train", err);
+    for (int i = 0; i < BG_N_SETTINGS && !rc; i++)
+        if (f->values[i])
+            rc = settings_set(set, settings_name(i), f->values[i], "train", err);
+    if (rc)
         return rc;
-    struct {
-        const char *flag;
-        int differs;
-    } checks[] = {
-        {"layers (or --preset)", want.model.L != have->model.L},  {"heads (or --preset)", want.model.NH != have->model.NH},
-        {"dim (or --preset)", want.model.C != have->model.C},     {"ctx (or --preset)", want.model.ctx != have->model.ctx},
-        {"batch", want.batch != have->batch},                {"accum", want.accum != have->accum},
-        {"seed", want.seed != have->seed},                   {"steps", want.steps != have->steps},
-        {"time-budget", want.time_budget != have->time_budget}, {"lr", want.lr != have->lr},
-        {"min-lr", want.min_lr != have->min_lr},             {"warmup", want.warmup != have->warmup},
-        {"wd", want.weight_decay != have->weight_decay},     {"beta1", want.beta1 != have->beta1},
-        {"beta2", want.beta2 != have->beta2},                {"clip", want.clip != have->clip},
-    };
-    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
-        if (checks[i].differs)
-            return bg_fail(err, BG_ERR_INPUT,
-                           "--%s differs from the checkpoint's run; a resumed run keeps its settings "
-                           "(start a new run with --init-from to change them)",
-                           checks[i].flag);
+    if (f->resume && f->init_from)
+        return bg_fail(err, BG_ERR_INPUT,
+                       "--resume and --init-from exclude each other: resume continues a run, init-from starts one");
+    if (f->resume && !f->out)
+        return bg_fail(err, BG_ERR_INPUT, "--resume needs --out DIR, the run folder to continue");
     return BG_OK;
 }
 
-/* The model flags given with --init-from must match the checkpoint's
- * model, whose shape the weights fix. */
-static int check_init_model(const struct train_flags *f, const struct arg_spec *s, const struct bg_config *ck,
-                            struct bg_train_config *cfg, struct bg_error *err)
+/* ---- Signals: finish the step, save, exit 130/143 ---- */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
 {
-    const char *names[4] = {"layers", "heads", "dim", "ctx"};
-    const size_t given[4] = {f->mf.layers, f->mf.heads, f->mf.dim, f->mf.ctx};
-    const size_t have[4] = {ck->L, ck->NH, ck->C, ck->ctx};
-    for (int i = 0; i < 4; i++)
-        if (args_find(s, N_TRAIN_SPECS, names[i])->seen && given[i] != have[i])
-            return bg_fail(err, BG_ERR_INPUT, "--%s %zu differs from the --init-from checkpoint's %zu", names[i],
-                           given[i], have[i]);
-    cfg->model = *ck;
-    return BG_OK;
+    /* Only a flag: the run sees it after the current step, saves, and
+     * the command exits. A second signal during the save sets it again. */
+    stop_signal = sig;
 }
 
-/* ---- Starting a run ---- */
-
-/* The configuration of a new run: the preset, the flags over it, and
- * with --init-from the checkpoint's model shape. */
-static int resolve_new(const struct train_flags *f, const struct arg_spec *s, struct bg_train_config *cfg,
-                       struct bg_ckpt_state *init, struct bg_error *err)
+static void install_signals(void)
 {
-    int rc = common_apply_model(&f->mf, s, N_TRAIN_SPECS, cfg, err);
-    if (!rc && f->init_from) {
-        if (!(rc = checkpoint_peek(f->init_from, init, err)))
-            rc = check_init_model(f, s, &init->cfg.model, cfg, err);
-    }
-    if (!rc)
-        rc = apply_run_flags(f, s, cfg, err);
-    return rc;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Refuses to start a new run in a folder that holds one, and a resume in
- * a folder that holds none. */
-static int check_folder(const struct train_run *r, int resume, struct bg_error *err)
-{
-    char log_path[4200];
-    snprintf(log_path, sizeof log_path, "%s/log.csv", r->out);
-    int has_ckpt = file_exists(r->ckpt_path), has_log = file_exists(log_path);
-    if (!resume && (has_ckpt || has_log))
-        return bg_fail(err, BG_ERR_INPUT, "%s already holds a run; continue it with --resume or pick a new --out",
-                       r->out);
-    if (resume && !has_ckpt)
-        return bg_fail(err, BG_ERR_INPUT, "%s holds %s; nothing to resume (start a new run without --resume)", r->out,
-                       has_log ? "a log but no checkpoint" : "neither a checkpoint nor a log");
-    return BG_OK;
-}
+/* ---- What the user sees ---- */
 
-static void print_corpus(const char *path, const struct bg_corpus_info *in)
+static void print_start(const struct bg_run *r)
 {
-    char a[32], b[32], v[32];
-    printf("corpus: %s, %s of text in %zu shard%s; train %s, validation %s (%s)\n", path,
-           common_bytes(a, sizeof a, (double)in->total_bytes), in->n_shards, in->n_shards == 1 ? "" : "s",
-           common_bytes(b, sizeof b, (double)in->train_bytes), common_bytes(v, sizeof v, (double)in->val_bytes),
+    const struct bg_corpus_info *in = &r->corpus_info;
+    const struct bg_train_config *c = &r->trainer.cfg;
+    char a[32], b[32], v[32], fl[32];
+    printf("corpus: %s, %s of text in %zu shard%s; train %s, validation %s (%s)\n", r->state.corpus,
+           format_bytes(a, sizeof a, (double)in->total_bytes), in->n_shards, in->n_shards == 1 ? "" : "s",
+           format_bytes(b, sizeof b, (double)in->train_bytes), format_bytes(v, sizeof v, (double)in->val_bytes),
            in->is_folder ? "every tenth shard" : "the last 10%");
-}
-
-static void print_model(const struct bg_train_config *c)
-{
     struct bg_memory mem;
     model_memory(&c->model, c->batch, &mem);
-    char a[32], fl[32];
     printf("model: %zu layers, %zu heads, dim %zu, ctx %zu: %zu parameters, %s of memory, %s per token\n",
            c->model.L, c->model.NH, c->model.C, c->model.ctx, config_num_params(&c->model),
-           common_bytes(a, sizeof a, (double)mem.total), common_si(fl, sizeof fl, config_flops_per_token(&c->model), "FLOP"));
+           format_bytes(a, sizeof a, (double)mem.total),
+           format_si(fl, sizeof fl, config_flops_per_token(&c->model), "FLOP"));
     printf("training: batch %zu x accum %zu x ctx %zu = %zu tokens per step, lr %g -> %g, warmup %llu, seed %llu\n",
            c->batch, c->accum, c->model.ctx, c->batch * c->accum * c->model.ctx, c->lr, c->min_lr,
            (unsigned long long)c->warmup, (unsigned long long)c->seed);
-}
-
-/* Builds the model's starting state: fresh weights, a resumed
- * checkpoint, or the weights of --init-from. */
-static int start_state(struct train_run *r, const struct train_flags *f, struct bg_ckpt_state *init,
-                       struct bg_error *err)
-{
-    struct bg_trainer *t = &r->trainer;
-    if (f->resume) {
-        struct bg_ckpt_state s;
-        int rc = checkpoint_load(r->ckpt_path, &s, &t->model, err);
-        if (rc)
-            return rc;
-        t->step = s.step;
-        t->tokens = s.tokens;
-        r->state = s;
-        return corpus_set_pos(t->corpus, &s.pos, err);
-    }
-    memset(&r->state, 0, sizeof r->state);
-    r->state.cfg = t->cfg;
-    r->state.best_val = NAN;
-    rng_seed(&r->state.sample_rng, t->cfg.seed, 3);
-    if (f->init_from) {
-        /* Only the weights: the optimiser's moments start from zero, as a
-         * new run's do. */
-        int rc = checkpoint_load(f->init_from, init, &t->model, err);
-        memset(t->model.m, 0, t->model.num_params * sizeof(float));
-        memset(t->model.v, 0, t->model.num_params * sizeof(float));
-        return rc;
-    }
-    struct bg_rng init_rng;
-    rng_seed(&init_rng, t->cfg.seed, 1);
-    model_init_weights(&t->model, &init_rng);
-    return BG_OK;
-}
-
-/* Opens the log: a new one, or the old one cut back to the checkpoint. */
-static int open_log(struct train_run *r, int resume, struct bg_error *err)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/log.csv", r->out);
-    if (resume && file_exists(path))
-        return trainlog_resume(&r->log, path, r->state.step, err);
-    return trainlog_create(&r->log, path, err);
-}
-
-static int start(struct train_run *r, const struct train_flags *f, const struct arg_spec *s, struct bg_error *err)
-{
-    struct bg_train_config cfg;
-    struct bg_ckpt_state init;
-    char corpus_path[4096];
-    struct bg_corpus *corpus = NULL;
-    int rc = check_folder(r, f->resume, err);
-    if (rc)
-        return rc;
-    if (f->resume) {
-        struct bg_ckpt_state peek;
-        if ((rc = checkpoint_peek(r->ckpt_path, &peek, err)) || (rc = check_resume_flags(f, s, &peek.cfg, err)))
-            return rc;
-        cfg = peek.cfg;
-        if (args_find(s, N_TRAIN_SPECS, "threads")->seen)
-            cfg.threads = (int)f->threads;
-        if ((rc = read_config_corpus(r->out, corpus_path, sizeof corpus_path, err)))
-            return rc;
-        if (f->corpus && strcmp(f->corpus, corpus_path) != 0)
-            return bg_fail(err, BG_ERR_INPUT, "--corpus %s differs from the run's corpus %s", f->corpus, corpus_path);
-    } else {
-        if (!f->corpus)
-            return bg_fail(err, BG_ERR_INPUT, "train needs --corpus PATH (try scripts/get_corpus.sh, then --corpus corpus/moby-dick.txt.gz)");
-        if ((rc = resolve_new(f, s, &cfg, &init, err)))
-            return rc;
-        snprintf(corpus_path, sizeof corpus_path, "%s", f->corpus);
-    }
-    if ((rc = common_check_memory(&cfg.model, cfg.batch, err)))
-        return rc;
-    struct bg_corpus_options opt = {.ctx = cfg.model.ctx, .seed = cfg.seed};
-    if ((rc = corpus_open(&corpus, corpus_path, &opt, err)))
-        return rc;
-    struct bg_corpus_info info;
-    corpus_get_info(corpus, &info);
-    print_corpus(corpus_path, &info);
-    print_model(&cfg);
-    train_set_threads(cfg.threads);
-    if ((rc = trainer_init(&r->trainer, &cfg, corpus, err)))
-        goto fail;
-    if ((rc = start_state(r, f, &init, err)) || (rc = make_dirs(r->out, err)))
-        goto fail;
-    /* A new run writes its step-0 checkpoint first, so that a run folder
-     * with a log always has a checkpoint to resume from. */
-    if (!f->resume) {
-        corpus_get_pos(corpus, &r->state.pos);
-        if ((rc = checkpoint_save(r->ckpt_path, &r->state, &r->trainer.model, err)) ||
-            (rc = write_config(r, corpus_path, &info, f->mf.preset ? f->mf.preset : "default", err)))
-            goto fail;
-    }
-    if ((rc = open_log(r, f->resume, err)))
-        goto fail;
-    if (f->resume)
+    if (r->resumed)
         printf("resuming %s at step %llu\n", r->out, (unsigned long long)r->state.step);
     printf("run folder: %s\n", r->out);
-    return BG_OK;
-fail:
-    trainer_free(&r->trainer);
-    corpus_close(corpus);
-    r->trainer.corpus = NULL;
-    return rc;
+}
+
+static void print_progress(const struct bg_run *r, const struct bg_run_report *rep, double last_bpb, int tty)
+{
+    const struct bg_train_config *c = &r->trainer.cfg;
+    const struct bg_log_row *row = &rep->row;
+    char fl[32], el[32], eta[32], pos[48], bpb[32] = "-";
+    double p = rep->progress, elapsed = row->elapsed_s;
+    format_duration(el, sizeof el, elapsed);
+    format_duration(eta, sizeof eta, p > 0 ? elapsed * (1 - p) / p : 0);
+    if (c->time_budget > 0) {
+        char b[32];
+        snprintf(pos, sizeof pos, "step %llu, %s/%s", (unsigned long long)row->step, el,
+                 format_duration(b, sizeof b, c->time_budget));
+    } else {
+        snprintf(pos, sizeof pos, "step %llu/%llu", (unsigned long long)row->step, (unsigned long long)c->steps);
+    }
+    if (!isnan(last_bpb))
+        snprintf(bpb, sizeof bpb, "%.3f", last_bpb);
+    printf("%s%s | loss %.4f | val bpb %s | %.0f tok/s | %s | %s elapsed | ETA %s%s", tty ? "\r\033[K" : "", pos,
+           row->train_loss, bpb, row->tokens_per_s, format_si(fl, sizeof fl, row->flops, "FLOP"), el, eta,
+           tty ? "" : "\n");
+    fflush(stdout);
+}
+
+static void print_summary(const struct bg_run *r, double elapsed)
+{
+    const struct bg_train_config *c = &r->trainer.cfg;
+    double tokens = (double)r->trainer.tokens;
+    struct bg_cost bill;
+    /* The rate is this run's own, FLOPs over wall time, evaluations included. */
+    cost_bill(&c->model, c->batch, tokens, elapsed > 0 ? config_flops_per_token(&c->model) * tokens / elapsed : 1.0,
+              &bill);
+    char el[32], fl[32], tk[32];
+    /* The newline ends the progress line, which a terminal leaves open. */
+    printf("\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C)\n",
+           (unsigned long long)r->trainer.step, format_count(tk, sizeof tk, tokens),
+           format_duration(el, sizeof el, elapsed), format_si(fl, sizeof fl, bill.flops, "FLOP"),
+           bill.flops_per_token);
+    printf("final train loss %.4f nats (%.3f bits per byte)", r->last_train, r->last_train / log(2.0));
+    if (!isnan(r->last_val))
+        printf(", validation %.4f nats (%.3f bits per byte)", r->last_val, r->last_val / log(2.0));
+    printf("\n");
+    if (bill.flops <= 0)
+        return;
+    /* The same bill as `bytegpt info`, for the run just done. */
+    printf("compute: %.3g FLOP at %.1f GFLOP/s (this run's rate, evaluations included); pre-training at scale:\n",
+           bill.flops, bill.rate / 1e9);
+    for (int i = 0; i < BG_COST_N_REFS; i++) {
+        char t[32];
+        printf("  %-11s %.3g FLOP = %.3g x this run = %s at this rate\n", bill.refs[i].name, bill.refs[i].flops,
+               bill.refs[i].ratio, format_duration(t, sizeof t, bill.refs[i].seconds));
+    }
+}
+
+/* ---- The loop ---- */
+
+/* Steps until the run is done or stopped, printing progress at most every
+ * 10 s off a terminal (and at each evaluation and the end). Returns the
+ * exit code. */
+static int train_steps(struct bg_run *r, int tty)
+{
+    struct bg_error err = {0};
+    double last_print = -1e9, last_bpb = NAN;
+    while (!run_finished(r)) {
+        struct bg_run_report rep;
+        if (run_step(r, &rep, &err)) {
+            if (tty)
+                printf("\n");
+            cli_report(&err);
+            fprintf(stderr, "the last good checkpoint is %s (step %llu)\n", r->ckpt_path,
+                    (unsigned long long)r->state.step);
+            return err.code;
+        }
+        if (rep.events & BG_RUN_EVALUATED)
+            last_bpb = rep.row.val_bpb;
+        if (tty || rep.row.elapsed_s - last_print >= 10.0 || (rep.events & (BG_RUN_EVALUATED | BG_RUN_LAST))) {
+            print_progress(r, &rep, last_bpb, tty);
+            last_print = rep.row.elapsed_s;
+        }
+    }
+    struct bg_error warning = {0};
+    if (run_finish(r, &warning, &err)) {
+        if (tty)
+            printf("\n");
+        return cli_report(&err);
+    }
+    print_summary(r, run_elapsed(r));
+    if (warning.msg[0])
+        fprintf(stderr, "warning: no loss.svg: %s\n", warning.msg);
+    if (!stop_signal)
+        return 0;
+    printf("stopped by %s after step %llu; checkpoint saved in %s\nresume with: bytegpt train --out %s --resume\n",
+           stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)r->trainer.step, r->ckpt_path, r->out);
+    return 128 + stop_signal;
 }
 
 static int run(int argc, char **argv)
@@ -447,43 +246,29 @@ static int run(int argc, char **argv)
         return 0;
     }
     struct train_flags f;
-    memset(&f, 0, sizeof f);
-    struct arg_spec specs[N_TRAIN_SPECS];
-    train_specs(&f, specs);
+    struct bg_settings set;
     struct bg_error err = {0};
-    size_t n_pos;
-    if (args_parse("train", argc, argv, 1, specs, N_TRAIN_SPECS, NULL, 0, &n_pos, &err))
+    if (read_flags(argc, argv, &f, &set, &err))
         return cli_report(&err);
-    if (f.resume && f.init_from) {
-        bg_fail(&err, BG_ERR_INPUT, "--resume and --init-from exclude each other: resume continues a run, init-from starts one");
-        return cli_report(&err);
-    }
-    if (f.resume && !f.out) {
-        bg_fail(&err, BG_ERR_INPUT, "--resume needs --out DIR, the run folder to continue");
-        return cli_report(&err);
-    }
     char default_out[64];
     if (!f.out) {
         time_t now = time(NULL);
         strftime(default_out, sizeof default_out, "runs/run-%Y%m%d-%H%M%S", localtime(&now));
         f.out = default_out;
     }
-    struct train_run r;
-    memset(&r, 0, sizeof r);
-    r.interactive = isatty(STDOUT_FILENO);
-    run_paths(&r, f.out);
-    if (start(&r, &f, specs, &err))
+    static struct bg_run r; /* large (paths, state): not on the stack */
+    struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &stop_signal};
+    if (run_open(&r, &opt, &err))
         return cli_report(&err);
-    int init_only = args_find(specs, N_TRAIN_SPECS, "steps")->seen && f.steps == 0 && !f.resume;
+    install_signals();
+    print_start(&r);
     int code = 0;
-    if (init_only)
+    if (r.init_only)
         printf("initialised the model (--steps 0): %s holds it at step 0, untrained\n", r.ckpt_path);
     else
-        code = train_loop_run(&r);
-    if (trainlog_close(&r.log, &err) && code == 0)
+        code = train_steps(&r, isatty(STDOUT_FILENO));
+    if (run_close(&r, &err) && code == 0)
         code = cli_report(&err);
-    corpus_close(r.trainer.corpus);
-    trainer_free(&r.trainer);
     return code;
 }
 

@@ -1,5 +1,6 @@
 /* common: what several commands share: the model and run flags with
- * their presets, and human-readable numbers. */
+ * their presets, the machine's memory, and finding and loading --model.
+ * Numbers, sizes and durations are formatted by bytegpt/format.h. */
 #ifndef BYTEGPT_CLI_COMMON_H
 #define BYTEGPT_CLI_COMMON_H
 
@@ -7,6 +8,7 @@
 #include <stdint.h>
 
 #include "args.h"
+#include "bytegpt/modelfile.h"
 #include "bytegpt/train.h"
 
 /* The model flags --preset --layers --heads --dim --ctx --batch, parsed
@@ -35,29 +37,19 @@ struct common_model_flags {
 int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
                        struct bg_train_config *cfg, struct bg_error *err);
 
-/* "1.23 MiB", "4.5 GFLOP", "12.3k": writes into buf and returns it. */
-const char *common_bytes(char *buf, size_t n, double bytes);
-const char *common_si(char *buf, size_t n, double value, const char *unit);
-/* Seconds as "42s", "3m05s", "2h10m", "3.2 days", "41 years". */
-const char *common_duration(char *buf, size_t n, double seconds);
+/* The flag --model RUN|CKPT every command that reads a trained model takes. */
+#define COMMON_MODELFILE_SPEC(model) {"model", ARG_STRING, &(model), 0, 0}
 
-/* The memory this machine has (physical RAM), or 0 when unknown. */
-uint64_t common_machine_memory(void);
+/* Opens --model for command cmd (a run folder or a checkpoint file, as
+ * modelfile.h says), refusing a missing flag, and builds the model for
+ * batch_bytes bytes of windows per forward pass: batch_bytes / ctx rows,
+ * at least one (batch_bytes 0: one row). On success close it with
+ * modelfile_close; on failure nothing is held. */
+int common_open_model(const char *cmd, const char *model, size_t batch_bytes, struct bg_modelfile *mf,
+                      struct bg_error *err);
 
-/* Refuses a model whose memory estimate exceeds the machine's memory,
- * before anything is allocated, with the estimate and the limit. */
-int common_check_memory(const struct bg_config *cfg, size_t batch, struct bg_error *err);
-
-/* The checkpoint file --model PATH names: PATH itself, or a run folder's
- * best.bin, else its ckpt.bin. Fails when PATH is missing or a folder
- * without either. */
-int common_model_path(const char *path, char *used_path, size_t used_n, struct bg_error *err);
-
-/* Loads the model of --model PATH: a run folder (its best.bin, else its
- * ckpt.bin) or a checkpoint file, into m (built here for batch max_B).
- * The checkpoint's state goes to *state when not NULL. */
-struct bg_ckpt_state;
-int common_load_model(const char *path, size_t max_B, struct bg_model *m, struct bg_ckpt_state *state,
-                      char *used_path, size_t used_n, struct bg_error *err);
+/* The one line that says which model a command read: its checkpoint file,
+ * step and shape, on standard error. */
+void common_print_model(const struct bg_modelfile *mf);
 
 #endif

@@ -1,0 +1,114 @@
+/* plot_chart: what the plot's three renderers (plot_term.c, plot_table.c,
+ * plot_svg.c) share: the options with their defaults filled in, the
+ * series each curve goes through (train smoothed by an EMA, val as
+ * logged) with the extent of all their points, and the axes over that
+ * extent, with "nice" ticks and their labels. The public entry is
+ * plot.h; this header is for the renderers (and tests). */
+#ifndef BYTEGPT_PLOT_CHART_H
+#define BYTEGPT_PLOT_CHART_H
+
+#include <stddef.h>
+
+#include "bytegpt/error.h"
+#include "bytegpt/plot.h"
+#include "bytegpt/strbuf.h"
+
+/* The options with defaults filled in and sizes brought into range. */
+struct bg_plot_options plot_options_resolve(const struct bg_plot_options *in);
+
+/* Hands a renderer's text to the caller, or reports the lost memory. */
+int plot_finish(struct bg_strbuf *b, char **out, struct bg_error *err);
+
+struct plot_chart;
+
+/* What plot_terminal and plot_svg do: checks the options, builds the
+ * chart, has draw append the output to b, and hands the text to *out
+ * (caller frees). */
+int plot_draw(const struct bg_plot *p, const struct bg_plot_options *opt,
+              void (*draw)(struct bg_strbuf *b, const struct bg_plot *p, const struct plot_chart *ch,
+                           const struct bg_plot_options *o),
+              char **out, struct bg_error *err);
+
+/* ---- Smoothing ---- */
+
+/* A bias-corrected EMA: w is the total weight given so far, 1 - a^t, so
+ * that s / w averages the values seen rather than leaning toward the
+ * zero s starts from. Start from {0, 0}. */
+struct plot_ema {
+    double s, w;
+};
+
+/* Adds v with coefficient a and returns the smoothed value. */
+double plot_ema_push(struct plot_ema *e, double a, double v);
+
+/* ---- Series ---- */
+
+/* One curve: points (x[i], y[i]) of a run's train or val loss. */
+struct plot_series {
+    double *x, *y; /* one allocation: y = x + cap */
+    size_t n;
+    size_t run;
+    int val;
+};
+
+/* Every curve of a chart, two per run (train, then val), and the extent
+ * of their points. */
+struct plot_chart {
+    struct plot_series *s;
+    size_t n;
+    double xlo, xhi, ylo, yhi;
+};
+
+/* Builds the series of every run against opt->x. Rows whose x or loss is
+ * not finite are left out; a chart with no point at all is an error. */
+int plot_chart_build(struct plot_chart *ch, const struct bg_plot *p, const struct bg_plot_options *opt,
+                     struct bg_error *err);
+void plot_chart_free(struct plot_chart *ch);
+
+/* Whether any run has validation points. */
+int plot_chart_has_val(const struct plot_chart *ch);
+
+/* ---- Axes ---- */
+
+enum plot_axis_kind {
+    PLOT_AXIS_LOSS,  /* nats per byte, fixed decimals so the labels line up */
+    PLOT_AXIS_COUNT, /* steps, tokens: whole numbers, 1.5k, 2M, 3B (format_count's suffixes) */
+    PLOT_AXIS_FLOPS, /* FLOPs: whole numbers, 1.5k, 2M, 3G (format_si's prefixes, as in GFLOP) */
+    PLOT_AXIS_TIME,  /* seconds, shown in s, m or h */
+};
+
+#define PLOT_AXIS_MAX_TICKS 32
+
+struct plot_axis {
+    enum plot_axis_kind kind;
+    double lo, hi;      /* the values at the chart's two edges */
+    double step;        /* between ticks, in label units */
+    double unit;        /* seconds per label unit on a time axis, else 1 */
+    const char *suffix; /* "s", "m" or "h" on a time axis, else "" */
+    double ticks[PLOT_AXIS_MAX_TICKS];
+    size_t n_ticks;
+};
+
+/* Sets up an axis over [lo, hi] with about target ticks. extend widens
+ * the range out to whole ticks (the SVG, where ends on ticks look tidy);
+ * without it the data fill the range exactly (the terminal, where every
+ * row counts, and the top row holds the highest value). */
+void plot_axis_init(struct plot_axis *a, enum plot_axis_kind kind, double lo, double hi, size_t target, int extend);
+
+/* A tick's label: "2.0" on a loss axis, "15k" on a count axis, "30" on a
+ * time axis (in the axis' unit). */
+void plot_axis_label(const struct plot_axis *a, double v, char *buf, size_t n);
+
+/* Maps v on the axis to 0 .. n-1 (left to right, or bottom to top). */
+long plot_axis_map(const struct plot_axis *a, double v, long n);
+
+/* The kind of axis an x choice needs. */
+enum plot_axis_kind plot_x_kind(enum bg_plot_x x);
+
+/* The x axis' name, with its unit: "step", "time (m)". */
+void plot_x_title(enum bg_plot_x x, const struct plot_axis *a, char *buf, size_t n);
+
+/* The chart's title: what is drawn, in which units. */
+void plot_chart_title(const struct bg_plot_options *o, const char *xname, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,75 @@
+/* settings: every setting of a training run, by the name its flag has,
+ * and the one place where settings derived from others are worked out.
+ *
+ * `bytegpt train` and `bytegpt sweep` both describe a run as a preset
+ * plus the settings someone gave (`--lr 3e-3`, or `lr=3e-3` in a grid).
+ * settings_set parses one given value with the messages the CLI shows;
+ * settings_resolve lays the given settings over the preset and then
+ * derives what the user left to us:
+ *   - a time budget without --steps: the budget alone ends the run;
+ *   - --warmup not given: the preset's, but at most a tenth of --steps;
+ *   - --lr without --min-lr: min-lr = lr / 10 (the presets' ratio);
+ *   - --steps 0: initialise only (no warmup, no training step).
+ */
+#ifndef BYTEGPT_SETTINGS_H
+#define BYTEGPT_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bytegpt/error.h"
+#include "bytegpt/train.h"
+
+enum bg_setting {
+    BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH, BG_SET_ACCUM,
+    BG_SET_STEPS, BG_SET_TIME_BUDGET, BG_SET_LR, BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD,
+    BG_SET_BETA1, BG_SET_BETA2, BG_SET_CLIP, BG_SET_EVAL_EVERY, BG_SET_EVAL_BATCHES,
+    BG_SET_SAMPLE_EVERY, BG_SET_CKPT_EVERY, BG_SET_SEED, BG_SET_THREADS,
+    BG_N_SETTINGS
+};
+
+/* A preset and the settings given over it. */
+struct bg_settings {
+    char preset[32];              /* "" means "default" */
+    struct bg_train_config value; /* the given settings' values */
+    uint32_t given;               /* bit (1u << setting) when given */
+};
+
+/* The setting's flag name without "--" ("lr", "time-budget"). */
+const char *settings_name(enum bg_setting s);
+
+/* The setting called name, or -1. */
+int settings_find(const char *name);
+
+/* Parses text as the value of setting `name` ("preset" included) and
+ * records it as given. cmd names the command in messages, which read like
+ * "train: --steps needs a non-negative whole number, got '12x'". */
+int settings_set(struct bg_settings *s, const char *name, const char *text, const char *cmd,
+                 struct bg_error *err);
+
+static inline int settings_given(const struct bg_settings *s, enum bg_setting i)
+{
+    return (s->given >> i) & 1u;
+}
+
+/* The run's configuration: the preset, the given settings over it, then
+ * the derived settings above; validated. */
+int settings_resolve(const struct bg_settings *s, struct bg_train_config *cfg, struct bg_error *err);
+
+/* The same over base instead of a preset (a checkpoint's configuration,
+ * on resume; a given preset replaces base's model and batch). */
+int settings_resolve_over(const struct bg_settings *s, const struct bg_train_config *base,
+                          struct bg_train_config *cfg, struct bg_error *err);
+
+/* The value of setting i in cfg as a flag value would spell it ("0.003",
+ * "90s"), so that a configuration can be written as a command line. */
+void settings_format(const struct bg_train_config *cfg, enum bg_setting i, char *buf, size_t n);
+
+/* Copies setting i from src to dst; compares setting i of a and b. */
+void settings_copy(struct bg_train_config *dst, const struct bg_train_config *src, enum bg_setting i);
+int settings_same(const struct bg_train_config *a, const struct bg_train_config *b, enum bg_setting i);
+
+/* True when init-only (--steps 0 without a time budget). */
+int settings_init_only(const struct bg_train_config *cfg);
+
+#endif

@@ -1,0 +1,221 @@
+/* plot_svg: the chart as a standalone SVG document, and the file it is
+ * written to (plot_svg, plot_svg_write and plot_svg_file in plot.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytegpt/fsutil.h"
+#include "bytegpt/plot.h"
+#include "bytegpt/plot_chart.h"
+#include "bytegpt/strbuf.h"
+
+/* ---- SVG ---- */
+
+/* The page and the plot area inside it, in SVG user units (pixels). */
+#define SVG_W 900
+#define SVG_H 560
+#define SVG_LEFT 80.0
+#define SVG_RIGHT (SVG_W - 30.0)
+#define SVG_TOP 50.0
+#define SVG_BOTTOM (SVG_H - 70.0)
+
+/* Tableau's ten colours: distinct from each other, and readable on white. */
+static const char *const svg_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                         "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"};
+#define N_SVG_COLORS 10
+
+/* Appends text with XML's five special characters escaped. */
+static void svg_escape(struct bg_strbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&': strbuf_puts(b, "&amp;"); break;
+        case '<': strbuf_puts(b, "&lt;"); break;
+        case '>': strbuf_puts(b, "&gt;"); break;
+        case '"': strbuf_puts(b, "&quot;"); break;
+        case '\'': strbuf_puts(b, "&apos;"); break;
+        default: strbuf_put(b, s, 1);
+        }
+    }
+}
+
+static double svg_x(const struct plot_axis *ax, double v)
+{
+    return SVG_LEFT + (v - ax->lo) / (ax->hi - ax->lo) * (SVG_RIGHT - SVG_LEFT);
+}
+
+static double svg_y(const struct plot_axis *ay, double v)
+{
+    return SVG_BOTTOM - (v - ay->lo) / (ay->hi - ay->lo) * (SVG_BOTTOM - SVG_TOP);
+}
+
+static void svg_line(struct bg_strbuf *b, double x1, double y1, double x2, double y2)
+{
+    strbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x1, y1, x2, y2);
+}
+
+/* Light grid lines at every tick, then the two axes and their ticks. */
+static void svg_grid(struct bg_strbuf *b, const struct plot_axis *ax, const struct plot_axis *ay)
+{
+    strbuf_puts(b, "<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n");
+    for (size_t t = 0; t < ax->n_ticks; t++)
+        svg_line(b, svg_x(ax, ax->ticks[t]), SVG_TOP, svg_x(ax, ax->ticks[t]), SVG_BOTTOM);
+    for (size_t t = 0; t < ay->n_ticks; t++)
+        svg_line(b, SVG_LEFT, svg_y(ay, ay->ticks[t]), SVG_RIGHT, svg_y(ay, ay->ticks[t]));
+    strbuf_puts(b, "</g>\n<g stroke=\"#333333\" stroke-width=\"1\">\n");
+    svg_line(b, SVG_LEFT, SVG_BOTTOM, SVG_RIGHT, SVG_BOTTOM);
+    svg_line(b, SVG_LEFT, SVG_TOP, SVG_LEFT, SVG_BOTTOM);
+    for (size_t t = 0; t < ax->n_ticks; t++)
+        svg_line(b, svg_x(ax, ax->ticks[t]), SVG_BOTTOM, svg_x(ax, ax->ticks[t]), SVG_BOTTOM + 5);
+    for (size_t t = 0; t < ay->n_ticks; t++)
+        svg_line(b, SVG_LEFT - 5, svg_y(ay, ay->ticks[t]), SVG_LEFT, svg_y(ay, ay->ticks[t]));
+    strbuf_puts(b, "</g>\n");
+}
+
+/* The tick labels and the names of the two axes. */
+static void svg_labels(struct bg_strbuf *b, const struct plot_axis *ax, const struct plot_axis *ay, const char *xname)
+{
+    char label[32];
+    strbuf_puts(b, "<g fill=\"#333333\" text-anchor=\"middle\">\n");
+    for (size_t t = 0; t < ax->n_ticks; t++) {
+        plot_axis_label(ax, ax->ticks[t], label, sizeof label);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", svg_x(ax, ax->ticks[t]), SVG_BOTTOM + 20, label);
+    }
+    strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", (SVG_LEFT + SVG_RIGHT) / 2, SVG_BOTTOM + 45, xname);
+    strbuf_printf(b, "<text transform=\"translate(22 %.1f) rotate(-90)\">loss (nats per byte)</text>\n",
+                  (SVG_TOP + SVG_BOTTOM) / 2);
+    strbuf_puts(b, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
+    for (size_t t = 0; t < ay->n_ticks; t++) {
+        plot_axis_label(ay, ay->ticks[t], label, sizeof label);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", SVG_LEFT - 9, svg_y(ay, ay->ticks[t]) + 4, label);
+    }
+    strbuf_puts(b, "</g>\n");
+}
+
+/* Up to this many validation points get a dot; past it the dots would
+ * merge into a thick line that hides the curve. */
+#define SVG_MAX_DOTS 400
+
+/* One polyline per series with as many points as it has: train solid,
+ * val dashed with a dot on each point. */
+static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const struct plot_axis *ax,
+                       const struct plot_axis *ay)
+{
+    strbuf_puts(b, "<g fill=\"none\" stroke-width=\"1.6\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n");
+    for (size_t i = 0; i < ch->n; i++) {
+        const struct plot_series *s = &ch->s[i];
+        if (s->n == 0)
+            continue;
+        strbuf_printf(b, "<polyline class=\"%s\" stroke=\"%s\"%s points=\"", s->val ? "val" : "train",
+                      svg_colors[s->run % N_SVG_COLORS], s->val ? " stroke-dasharray=\"6 4\"" : "");
+        for (size_t j = 0; j < s->n; j++)
+            strbuf_printf(b, "%s%.1f,%.1f", j ? " " : "", svg_x(ax, s->x[j]), svg_y(ay, s->y[j]));
+        strbuf_puts(b, "\"/>\n");
+    }
+    strbuf_puts(b, "</g>\n");
+    for (size_t i = 0; i < ch->n; i++) {
+        const struct plot_series *s = &ch->s[i];
+        if (!s->val || s->n == 0 || s->n > SVG_MAX_DOTS)
+            continue;
+        strbuf_printf(b, "<g fill=\"%s\" stroke=\"white\" stroke-width=\"0.8\">\n", svg_colors[s->run % N_SVG_COLORS]);
+        for (size_t j = 0; j < s->n; j++)
+            strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", svg_x(ax, s->x[j]), svg_y(ay, s->y[j]));
+        strbuf_puts(b, "</g>\n");
+    }
+}
+
+/* The legend, in the top right corner of the plot area where falling
+ * loss curves leave room: a key (solid train, dashed val with dots, the
+ * latter only when there are validation points), then one swatch and
+ * folder name per run. Text is taken as about 7 units a character. */
+static void svg_legend(struct bg_strbuf *b, const struct bg_plot *p, const struct plot_chart *ch,
+                       const struct bg_plot_options *o)
+{
+    size_t chars = 16, keys = plot_chart_has_val(ch) ? 2 : 1;
+    for (size_t r = 0; r < p->n_runs; r++)
+        chars = strbuf_columns(p->runs[r].name) > chars ? strbuf_columns(p->runs[r].name) : chars;
+    chars = chars > 60 ? 60 : chars;
+    double w = 56.0 + 7.0 * (double)chars, h = 12.0 + 18.0 * (double)(keys + p->n_runs);
+    double x = SVG_RIGHT - 10 - w, y = SVG_TOP + 10;
+    strbuf_printf(b, "<g class=\"legend\">\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
+                     "fill-opacity=\"0.9\" stroke=\"#cccccc\"/>\n", x, y, w, h);
+    strbuf_printf(b, "<g stroke=\"#555555\" stroke-width=\"1.6\">\n"
+                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+                  x + 10, y + 15, x + 34, y + 15);
+    if (keys == 2)
+        strbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke-dasharray=\"6 4\"/>\n"
+                         "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#555555\" stroke=\"none\"/>\n",
+                      x + 10, y + 33, x + 34, y + 33, x + 22, y + 33);
+    strbuf_printf(b, "</g>\n<g fill=\"#555555\">\n<text x=\"%.1f\" y=\"%.1f\">train%s</text>\n", x + 40, y + 19,
+                  o->smooth > 0 ? " (smoothed)" : "");
+    if (keys == 2)
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">val</text>\n", x + 40, y + 37);
+    strbuf_puts(b, "</g>\n");
+    for (size_t r = 0; r < p->n_runs; r++) {
+        char name[160];
+        double ry = y + 15 + 18.0 * (double)(keys + r);
+        strbuf_fit(name, sizeof name, p->runs[r].name, chars);
+        strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"8\" fill=\"%s\"/>\n"
+                         "<text x=\"%.1f\" y=\"%.1f\">",
+                      x + 10, ry - 4, svg_colors[r % N_SVG_COLORS], x + 40, ry + 4);
+        svg_escape(b, name);
+        strbuf_puts(b, "</text>\n");
+    }
+    strbuf_puts(b, "</g>\n");
+}
+
+static void svg_draw(struct bg_strbuf *b, const struct bg_plot *p, const struct plot_chart *ch,
+                     const struct bg_plot_options *o)
+{
+    struct plot_axis ax, ay;
+    plot_axis_init(&ax, plot_x_kind(o->x), ch->xlo, ch->xhi, 8, 1);
+    plot_axis_init(&ay, PLOT_AXIS_LOSS, ch->ylo, ch->yhi, 8, 1);
+    char title[256], xname[64];
+    plot_x_title(o->x, &ax, xname, sizeof xname);
+    plot_chart_title(o, xname, title, sizeof title);
+    strbuf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                     "font-family=\"sans-serif\" font-size=\"13\">\n<title>bytegpt: %s</title>\n"
+                     "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
+                     "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"16\" fill=\"#222222\">%s</text>\n",
+                  SVG_W, SVG_H, SVG_W, SVG_H, title, SVG_W, SVG_H, SVG_W / 2, title);
+    svg_grid(b, &ax, &ay);
+    svg_labels(b, &ax, &ay, xname);
+    svg_series(b, ch, &ax, &ay);
+    svg_legend(b, p, ch, o);
+    strbuf_puts(b, "</svg>\n");
+}
+
+int plot_svg(const struct bg_plot *p, const struct bg_plot_options *opt, char **out, struct bg_error *err)
+{
+    return plot_draw(p, opt, svg_draw, out, err);
+}
+
+/* ---- Writing the SVG ---- */
+
+/* The document goes through fsutil's one atomic write: a browser
+ * reloading loss.svg mid-run sees the old file or the new one, never half
+ * of one, and a path the user can fix (no such folder, a file where a
+ * folder should be, no permission) is an input error naming it. */
+int plot_svg_write(const char *svg_path, const struct bg_plot *p, const struct bg_plot_options *opt,
+                   struct bg_error *err)
+{
+    char *doc = NULL;
+    int rc = plot_svg(p, opt, &doc, err);
+    if (!rc)
+        rc = fsutil_write_file(svg_path, doc, strlen(doc), "SVG", err);
+    free(doc);
+    return rc;
+}
+
+int plot_svg_file(const char *svg_path, const char *const *log_paths, size_t n_logs,
+                  const struct bg_plot_options *opt, struct bg_error *err)
+{
+    struct bg_plot p;
+    int rc = plot_load(&p, log_paths, n_logs, err);
+    if (rc)
+        return rc;
+    rc = plot_svg_write(svg_path, &p, opt, err);
+    plot_free(&p);
+    return rc;
+}
