@@ -1,10 +1,10 @@
 /* args: see args.h. */
 #include "args.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bytegpt/parse.h"
 
 int args_wants_help(int argc, char **argv, int first)
 {
@@ -12,26 +12,6 @@ int args_wants_help(int argc, char **argv, int first)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return 1;
     return 0;
-}
-
-int args_parse_duration(const char *text, double *seconds)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || errno != 0 || !isfinite(v) || v <= 0)
-        return 0;
-    double unit = 1.0;
-    if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-        unit = 1.0;
-    else if (strcmp(end, "m") == 0)
-        unit = 60.0;
-    else if (strcmp(end, "h") == 0)
-        unit = 3600.0;
-    else
-        return 0;
-    *seconds = v * unit;
-    return 1;
 }
 
 const struct arg_spec *args_find(const struct arg_spec *specs, size_t n, const char *name)
@@ -42,17 +22,17 @@ const struct arg_spec *args_find(const struct arg_spec *specs, size_t n, const c
     return NULL;
 }
 
-/* Stores one value, or explains why it cannot. */
+/* Stores one value, or explains why it cannot. Numbers are read by
+ * parse.h's readers, the ones settings and sweep grids use, so that a flag
+ * accepts exactly what a setting accepts. (The fuzzer found that this file's
+ * own strtoull took " -5" as 18446744073709551611 and "\t7" as 7.) */
 static int store_value(const char *cmd, struct arg_spec *s, const char *value, struct bg_error *err)
 {
-    char *end = NULL;
-    errno = 0;
     switch (s->type) {
     case ARG_SIZE:
     case ARG_U64: {
-        /* strtoull accepts a leading '-' and wraps it around: refuse it. */
-        unsigned long long v = strtoull(value, &end, 10);
-        if (value[0] == '-' || value[0] == '\0' || *end != '\0' || errno != 0)
+        uint64_t v;
+        if (!parse_u64(value, &v))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a non-negative whole number, got '%s'",
                            cmd, s->name, value);
         if (s->type == ARG_U64) {
@@ -61,23 +41,20 @@ static int store_value(const char *cmd, struct arg_spec *s, const char *value, s
         }
         if (v == 0 && !(s->flags & ARG_ZERO_OK))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s must be at least 1, got '%s'", cmd, s->name, value);
-        if (v > (unsigned long long)SIZE_MAX / 2)
+        if (v > (uint64_t)SIZE_MAX / 2)
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s is out of range: '%s'", cmd, s->name, value);
         *(size_t *)s->dest = (size_t)v;
         break;
     }
-    case ARG_FLOAT: {
-        double v = strtod(value, &end);
-        if (end == value || *end != '\0' || errno != 0 || !isfinite(v))
+    case ARG_FLOAT:
+        if (!parse_finite(value, (double *)s->dest))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a finite number, got '%s'", cmd, s->name, value);
-        *(double *)s->dest = v;
         break;
-    }
     case ARG_STRING:
         *(const char **)s->dest = value;
         break;
     case ARG_DURATION:
-        if (!args_parse_duration(value, (double *)s->dest))
+        if (!parse_duration(value, (double *)s->dest))
             return bg_fail(err, BG_ERR_INPUT,
                            "%s: --%s needs a positive time with unit s, m or h (e.g. 90s, 5m, 1h), got '%s'",
                            cmd, s->name, value);

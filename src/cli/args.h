@@ -41,9 +41,6 @@ int args_parse(const char *cmd, int argc, char **argv, int first, struct arg_spe
 /* True when argv holds --help or -h, which every command honours first. */
 int args_wants_help(int argc, char **argv, int first);
 
-/* Parses a duration such as "300", "300s", "5m", "1.5h" into seconds. */
-int args_parse_duration(const char *text, double *seconds);
-
 /* Finds a spec by name, to ask whether it was seen. */
 const struct arg_spec *args_find(const struct arg_spec *specs, size_t n, const char *name);
 
