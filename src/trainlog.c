@@ -97,7 +97,10 @@ static int parse_row(const char *line, struct bg_log_row *r)
             return 0;
         p = end + 1;
     }
-    if (*p != '\0' || v[0] < 0 || v[1] < 0)
+    /* step and tokens become uint64_t: a value outside [0, 2^64) (or
+     * NaN) has no such value, and converting it would be undefined
+     * behaviour (the fuzzer's first find: a tokens column of 1.8e20). */
+    if (*p != '\0' || !(v[0] >= 0 && v[0] < 0x1p64) || !(v[1] >= 0 && v[1] < 0x1p64))
         return 0;
     *r = (struct bg_log_row){(uint64_t)v[0], (uint64_t)v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
     return 1;

@@ -166,6 +166,19 @@ static void test_malformed(void)
     CHECK(trainlog_read(path, &rows, &n, &err) == BG_ERR_INPUT);
     CHECK(strstr(err.msg, "line 5") != NULL);
 
+    /* step and tokens that no uint64_t holds are refused, not converted
+     * (undefined behaviour, found by tests/fuzz/fuzz_trainlog). */
+    const char *no_count[] = {"1.8e20", "18446744073709551616", "nan", "inf", "-1"};
+    for (int i = 0; i < 5; i++)
+        for (int col = 0; col < 2; col++) {
+            write_log(3);
+            f = fopen(path, "a");
+            fprintf(f, col == 0 ? "%s,2048,1,1,1,,,1,1,1\n" : "4,%s,1,1,1,,,1,1,1\n", no_count[i]);
+            fclose(f);
+            CHECK(trainlog_read(path, &rows, &n, &err) == BG_ERR_INPUT);
+            CHECK(strstr(err.msg, "line 5") != NULL);
+        }
+
     CHECK(trainlog_read("/nonexistent/log.csv", &rows, &n, &err) == BG_ERR_INPUT);
     CHECK(strstr(err.msg, "/nonexistent/log.csv") != NULL);
 }
