@@ -29,15 +29,19 @@ int trainlog_create(struct bg_trainlog *log, const char *path, struct bg_error *
 
 /* Formats one row as its line of log.csv, newline included, and returns
  * its length. Both appending and the rewrite on resume use it, so a row
- * reads the same whichever wrote it. Empty for NaN (an empty CSV field);
- * %.9g keeps every bit of a float, so two runs compare exactly. */
+ * reads the same whichever wrote it. A NaN in a validation column is an
+ * empty field (no evaluation); elsewhere, where the reader refuses an
+ * empty field, it is written "nan", so that a resume never rewrites a
+ * readable log into one it cannot read (found by fuzz_trainlog: a log
+ * with lr "nan"). %.9g keeps every bit of a float, so two runs compare
+ * exactly. */
 static size_t format_row(char line[ROW_MAX], const struct bg_log_row *r)
 {
     int n = snprintf(line, ROW_MAX, "%llu,%llu", (unsigned long long)r->step, (unsigned long long)r->tokens);
     const double vals[8] = {r->flops, r->lr, r->train_loss, r->val_loss, r->val_bpb,
                             r->grad_norm, r->tokens_per_s, r->elapsed_s};
     for (int i = 0; i < 8; i++)
-        n += isnan(vals[i]) ? snprintf(line + n, ROW_MAX - (size_t)n, ",")
+        n += isnan(vals[i]) && (i == 3 || i == 4) ? snprintf(line + n, ROW_MAX - (size_t)n, ",")
                             : snprintf(line + n, ROW_MAX - (size_t)n, ",%.9g", vals[i]);
     n += snprintf(line + n, ROW_MAX - (size_t)n, "\n");
     return (size_t)n;
