@@ -6,6 +6,8 @@
  * a model built for it, checkpoint_load for the tensors, and the
  * configuration resolved as a resumed run resolves it (settings_resolve_
  * over with nothing given, which validates the training settings).
+ * A configuration resolved that way must be one a user could have typed
+ * (check_typeable).
  *
  * A mutated file almost never has the right CRC, so the loader would
  * stop at the CRC check every time. Each input is therefore read twice:
@@ -13,6 +15,7 @@
  * fuzzer also reaches everything the CRC guards. Beyond "no crash": a
  * refusal comes with a message, and a model is built only for a
  * configuration that config_validate accepts. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -20,6 +23,26 @@
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/settings.h"
 #include "fuzz.h"
+
+/* A configuration a resumed run accepts is one its user could have typed:
+ * each whole-number setting, written as a flag value, is a value
+ * settings_set takes, and the time budget is none (0) or a positive
+ * number of seconds. (The other numbers are train_config_validate's.) */
+static void check_typeable(const struct bg_train_config *cfg)
+{
+    const enum bg_setting whole[] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH,
+                                     BG_SET_ACCUM, BG_SET_STEPS, BG_SET_WARMUP, BG_SET_EVAL_EVERY,
+                                     BG_SET_EVAL_BATCHES, BG_SET_SAMPLE_EVERY, BG_SET_CKPT_EVERY,
+                                     BG_SET_SEED, BG_SET_THREADS};
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++) {
+        char text[64];
+        struct bg_settings typed = {0};
+        struct bg_error err;
+        settings_format(cfg, whole[i], text, sizeof text);
+        FUZZ_CHECK(settings_set(&typed, settings_name(whole[i]), text, "fuzz", &err) == BG_OK);
+    }
+    FUZZ_CHECK(cfg->time_budget == 0 || (isfinite(cfg->time_budget) && cfg->time_budget > 0));
+}
 
 static void read_checkpoint(const char *path)
 {
@@ -38,7 +61,8 @@ static void read_checkpoint(const char *path)
     if (checkpoint_load(path, s, &m, &err) == BG_OK) {
         struct bg_settings none = {0};
         struct bg_train_config cfg;
-        settings_resolve_over(&none, &s->cfg, &cfg, &err);
+        if (settings_resolve_over(&none, &s->cfg, &cfg, &err) == BG_OK)
+            check_typeable(&cfg);
     } else {
         FUZZ_CHECK(err.msg[0] != '\0');
     }
