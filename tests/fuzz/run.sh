@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz tree (clang, libFuzzer, ASan + UBSan), replays every
-# kept corpus, then fuzzes each target for FUZZ_SECONDS (default 20) of
+# kept corpus, then fuzzes each target for FUZZ_SECONDS (default 15) of
 # new inputs. What the fuzzer finds on the way is written to a scratch
 # folder, never into the kept corpus: a finding worth keeping is added by
 # hand with its fix (see tests/fuzz/README.md). Exits non-zero on any
@@ -10,7 +10,7 @@
 # usage: tests/fuzz/run.sh [TARGET...]   (default: every tests/fuzz/fuzz_*.c)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-15}
 
 if ! command -v clang >/dev/null 2>&1; then
     echo "fuzz: clang not found; skipping the fuzz runs (scripts/setup.sh installs it)"
