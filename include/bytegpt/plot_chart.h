@@ -29,6 +29,10 @@ int plot_draw(const struct bg_plot *p, const struct bg_plot_options *opt,
                            const struct bg_plot_options *o),
               char **out, struct bg_error *err);
 
+/* The colour of run number `run` ("#1f77b4"), the same in every chart
+ * drawn for a browser (the SVG, the web page), cycling through ten. */
+const char *plot_color(size_t run);
+
 /* ---- Smoothing ---- */
 
 /* A bias-corrected EMA: w is the total weight given so far, 1 - a^t, so
