@@ -47,6 +47,9 @@ double plot_ema_push(struct plot_ema *e, double a, double v);
 
 /* ---- Series ---- */
 
+/* A log row's value on the x axis: its step, tokens, FLOPs or seconds. */
+double plot_row_x(const struct bg_log_row *r, enum bg_plot_x x);
+
 /* One curve: points (x[i], y[i]) of a run's train or val loss. */
 struct plot_series {
     double *x, *y; /* one allocation: y = x + cap */
