@@ -17,6 +17,7 @@
 #include "bytegpt/modelfile.h"
 #include "bytegpt/rng.h"
 #include "run_loop.h"
+#include "run_page.h"
 
 /* ---- The run folder ---- */
 
@@ -410,6 +411,7 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
     if ((rc = open_files(r, err)))
         goto fail;
     run_loop_prepare(r);
+    run_page_open(r);
     return BG_OK;
 fail:
     unlock_folder(r);
@@ -422,6 +424,7 @@ fail:
 
 int run_close(struct bg_run *r, struct bg_error *err)
 {
+    run_page_close(r);
     int rc = r->log.f ? trainlog_close(&r->log, err) : BG_OK;
     corpus_close(r->trainer.corpus);
     trainer_free(&r->trainer);
