@@ -216,20 +216,39 @@ static void draw_axes(struct bg_strbuf *b, const struct frame *f, enum bg_plot_x
     strbuf_puts(b, "</g>\n");
 }
 
-/* A reference line across the plot at bpb bits per byte, named at its
- * right end: above the line, or below it when the name would leave the
- * plot or run into the name of the line `other` bits per byte above. */
-static void draw_baseline(struct bg_strbuf *b, const struct frame *f, double bpb, double other,
-                          const char *color, const char *name)
+/* The y of a baseline, or NaN when there is none. */
+static double baseline_y(const struct frame *f, double bpb)
 {
-    if (!isfinite(bpb))
-        return;
-    double y = fy(f, bpb * log(2.0)), y_other = isfinite(other) ? fy(f, other * log(2.0)) : -1e9;
-    int below = y - 36 < TOP || (y_other < y && y - y_other < 40);
-    strbuf_printf(b, "<g class=\"base\" stroke=\"%s\" fill=\"%s\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-                     "y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" stroke=\"none\">%s %.2f bpb"
-                     "</text></g>\n",
-                  color, color, LEFT, y, RIGHT, y, RIGHT - 10, below ? y + 30 : y - 12, name, bpb);
+    return isfinite(bpb) ? fy(f, bpb * log(2.0)) : NAN;
+}
+
+/* The two baselines as dotted lines across the plot, under the curves. */
+static void draw_baselines(struct bg_strbuf *b, const struct frame *f, const struct page_chart_opts *o)
+{
+    const double y[2] = {baseline_y(f, o->order0_bpb), baseline_y(f, o->gzip_bpb)};
+    const char *color[2] = {ORDER0_COLOR, GZIP_COLOR};
+    for (int i = 0; i < 2; i++)
+        if (isfinite(y[i]))
+            strbuf_printf(b, "<line class=\"base\" stroke=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+                          color[i], LEFT, y[i], RIGHT, y[i]);
+}
+
+/* Their names, over the curves (with a white halo, so that a curve
+ * passing under a name does not hide it), at the right end of each
+ * line: above it, or below when the name would leave the plot or run
+ * into the other name. */
+static void draw_baseline_names(struct bg_strbuf *b, const struct frame *f, const struct page_chart_opts *o)
+{
+    const double bpb[2] = {o->order0_bpb, o->gzip_bpb};
+    const double y[2] = {baseline_y(f, bpb[0]), baseline_y(f, bpb[1])};
+    const char *color[2] = {ORDER0_COLOR, GZIP_COLOR}, *name[2] = {"order-0 entropy", "gzip -9"};
+    for (int i = 0; i < 2; i++) {
+        if (!isfinite(y[i]))
+            continue;
+        int below = y[i] - 36 < TOP || (i == 1 && isfinite(y[0]) && y[0] < y[i] && y[i] - y[0] < 40);
+        strbuf_printf(b, "<text class=\"base-name\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" style=\"fill:%s\">%s %.2f bpb"
+                         "</text>\n", RIGHT - 10, below ? y[i] + 30 : y[i] - 12, color[i], name[i], bpb[i]);
+    }
 }
 
 /* ---- Curves ---- */
@@ -366,10 +385,10 @@ static void draw_chart(struct bg_strbuf *b, const struct frame *f, const struct 
     strbuf_printf(b, "<figure class=\"chart\">\n<svg id=\"chart-svg\" viewBox=\"0 0 %d %d\" role=\"img\" "
                      "aria-label=\"loss curves\">\n", VIEW_W, VIEW_H);
     draw_axes(b, f, o->x);
-    draw_baseline(b, f, o->order0_bpb, NAN, ORDER0_COLOR, "order-0 entropy");
-    draw_baseline(b, f, o->gzip_bpb, o->order0_bpb, GZIP_COLOR, "gzip -9");
+    draw_baselines(b, f, o);
     for (size_t r = 0; r < f->n_runs; r++)
         draw_run(b, f, &c[r], r, o);
+    draw_baseline_names(b, f, o);
     draw_cursor(b, f);
     strbuf_puts(b, "</svg>\n<figcaption>\n");
     draw_legend(b, runs, f->n_runs, o);

@@ -48,27 +48,42 @@ static struct val_summary val_summary(const struct bg_plot_run *run)
     return v;
 }
 
+/* The speed: the median of the last rows' tokens per second, which one
+ * step slowed by the machine (another program, an evaluation) does not
+ * move. */
+#define SPEED_ROWS 25
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double recent_speed(const struct bg_plot_run *run)
+{
+    double v[SPEED_ROWS];
+    size_t n = 0;
+    for (size_t i = run->n_rows; i-- > 0 && n < SPEED_ROWS;)
+        if (isfinite(run->rows[i].tokens_per_s))
+            v[n++] = run->rows[i].tokens_per_s;
+    if (n == 0)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 static void stats_position(struct bg_strbuf *b, const struct bg_plot_run *run, const struct bg_page_run *in)
 {
-    char v[2 * FORMAT_LEN], a[FORMAT_LEN], c[FORMAT_LEN];
-    format_grouped(a, sizeof a, (double)in->step);
-    if (in->steps > 0)
-        snprintf(v, sizeof v, "%s / %s", a, format_grouped(c, sizeof c, (double)in->steps));
-    else
-        snprintf(v, sizeof v, "%s", a);
-    stat(b, "step", v, "step");
-    stat(b, "tokens", format_count(a, sizeof a, in->tokens), "tokens (bytes) seen");
-    double tok_s = run->n_rows ? run->rows[run->n_rows - 1].tokens_per_s : NAN;
-    stat(b, "speed", format_count(a, sizeof a, tok_s), "tokens per second");
-    format_duration(a, sizeof a, in->elapsed);
-    if (in->time_budget > 0)
-        snprintf(v, sizeof v, "%s / %s", a, format_duration(c, sizeof c, in->time_budget));
-    else
-        snprintf(v, sizeof v, "%s", a);
-    stat(b, "elapsed", v, "elapsed");
+    char v[FORMAT_LEN], label[2 * FORMAT_LEN], c[FORMAT_LEN];
+    snprintf(label, sizeof label, "step, of %s", format_grouped(c, sizeof c, (double)in->steps));
+    stat(b, "step", format_grouped(v, sizeof v, (double)in->step), in->steps > 0 ? label : "step");
+    stat(b, "tokens", format_count(v, sizeof v, in->tokens), "tokens (bytes) seen");
+    stat(b, "speed", format_count(v, sizeof v, recent_speed(run)), "tokens per second");
+    snprintf(label, sizeof label, "elapsed, of %s", format_duration(c, sizeof c, in->time_budget));
+    stat(b, "elapsed", format_duration(v, sizeof v, in->elapsed), in->time_budget > 0 ? label : "elapsed");
     double eta = in->progress > 0 ? in->elapsed * (1 - in->progress) / in->progress : NAN;
     const char *end = in->state == BG_PAGE_FINISHED ? "done" : "-";
-    stat(b, "eta", in->state == BG_PAGE_LIVE ? format_duration(a, sizeof a, eta) : end, "to go (ETA)");
+    stat(b, "eta", in->state == BG_PAGE_LIVE ? format_duration(v, sizeof v, eta) : end, "to go (ETA)");
 }
 
 static void stats_loss(struct bg_strbuf *b, const struct bg_plot_run *run, const struct bg_page_run *in)

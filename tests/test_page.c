@@ -219,6 +219,7 @@ static void test_thin_column_extremes(void)
 static void test_run_page_numbers(void)
 {
     struct bg_plot_run *run = fake_run(300, 50);
+    run->rows[299].tokens_per_s = 100; /* one slow step does not change the speed shown */
     struct bg_cost bill;
     struct bg_page_run in = fake_info(BG_PAGE_LIVE, 300, &bill);
     char *doc = NULL, want[64];
@@ -231,7 +232,9 @@ static void test_run_page_numbers(void)
     check_html("run_live.html", doc);
     CHECK(strstr(doc, "data-live=\"1\"") && strstr(doc, "<noscript><meta http-equiv=\"refresh\""));
     CHECK(strstr(doc, "class=\"state live\"") != NULL);
-    CHECK(strstr(doc, "<b>300 / 1,000</b>") != NULL);
+    CHECK(strstr(doc, "<b>300</b><span>step, of 1,000</span>") != NULL);
+    CHECK(strstr(doc, "id=\"stat-speed\"><b>25k</b>") && strstr(doc, "id=\"stat-tokens\"><b>307k</b>"));
+    CHECK(strstr(doc, "id=\"stat-elapsed\"><b>30s</b>") && strstr(doc, "id=\"stat-eta\"><b>1m10s</b>"));
     /* The latest validation (step 300) in bits per byte, and the best. */
     snprintf(want, sizeof want, "<b>%.3f</b><span>validation, bits per byte (step 300)", run->rows[299].val_bpb);
     CHECK(strstr(doc, want) != NULL);
@@ -378,12 +381,12 @@ static void test_atomic_write(void)
     snprintf(missing, sizeof missing, "%s/no/such/folder/index.html", dir);
     struct bg_error err;
     CHECK(page_run_write(path, run, &in, &err) == BG_OK);
-    CHECK(strstr(slurp(path), "<b>50 / 1,000</b>") && access(tmp, F_OK) != 0);
+    CHECK(strstr(slurp(path), "<b>50</b><span>step, of 1,000") && access(tmp, F_OK) != 0);
     in.step = 100;
     in.state = BG_PAGE_FINISHED;
     CHECK(page_run_write(path, run, &in, &err) == BG_OK);
     const char *doc = slurp(path);
-    CHECK(strstr(doc, "<b>100 / 1,000</b>") && strstr(doc, "</html>\n") && access(tmp, F_OK) != 0);
+    CHECK(strstr(doc, "<b>100</b><span>step, of 1,000") && strstr(doc, "</html>\n") && access(tmp, F_OK) != 0);
     CHECK(page_run_write(missing, run, &in, &err) == BG_ERR_INPUT && strstr(err.msg, "no/such/folder"));
     snprintf(missing, sizeof missing, "%s/no", dir);
     CHECK(access(missing, F_OK) != 0);
