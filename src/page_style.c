@@ -28,7 +28,7 @@ const char page_css[] =
     ".age { margin-left: 1em; color: #333; }\n"
     ".age.stale { color: #b00020; font-weight: 700; }\n"
     ".note { font-size: 1.05em; }\n"
-    ".stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5em, 1fr)); gap: 0.5em; }\n"
+    ".stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5em, 1fr)); gap: 0.5em; }\n"
     ".stat { border: 2px solid #bbb; border-radius: 0.4em; padding: 0.15em 0.6em; }\n"
     ".stat b { display: block; font-size: 1.35em; font-variant-numeric: tabular-nums; }\n"
     ".stat span { display: block; color: #333; font-size: 0.75em; line-height: 1.25; }\n"
