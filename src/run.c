@@ -14,6 +14,7 @@
 #include "bytegpt/modelfile.h"
 #include "bytegpt/rng.h"
 #include "run_folder.h"
+#include "run_page.h"
 
 /* ---- The clock ---- */
 
@@ -263,6 +264,7 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
     if ((rc = run_open_files(r, err)))
         goto fail;
     prepare_loop(r);
+    run_page_open(r);
     return BG_OK;
 fail:
     run_unlock_folder(r);
@@ -275,6 +277,7 @@ fail:
 
 int run_close(struct bg_run *r, struct bg_error *err)
 {
+    run_page_close(r);
     int rc = r->log.f ? trainlog_close(&r->log, err) : BG_OK;
     corpus_close(r->trainer.corpus);
     trainer_free(&r->trainer);

@@ -70,6 +70,9 @@ struct bg_run {
     int saved;                  /* ckpt.bin holds the current step */
     uint64_t nan_at;            /* fault injection for the tests (BYTEGPT_INJECT_NAN_AT) */
     uint8_t *window;            /* ctx bytes of scratch for samples */
+    /* The run's web page, index.html (run_page.c). */
+    double val_order0_bpb, val_gzip_bpb; /* the validation text's baselines, found at open */
+    int page_live;              /* the page on disk says the run is live */
 };
 
 /* Resolves the configuration (from the settings, or on resume from the
