@@ -114,7 +114,7 @@ plus the attention's share. Here is the bill of the run we just did, at the rate
 this machine reached, beside the pre-training of GPT-2 and GPT-3."
 last=$(tail -1 $L/pretrained/log.csv)
 tokens=$(cut -d, -f2 <<<"$last")
-rate=$(awk -F, '{ printf "%.1f", $3 / $10 / 1e9 }' <<<"$last")
+rate=$(awk -F, '{ printf "%.3g", $3 / $10 / 1e9 }' <<<"$last")
 run "$BG" info --preset $PRESET --tokens "$tokens" --gflops "$rate"
 
 step "Pre-training comes first" \
