@@ -9,8 +9,12 @@ set -euo pipefail
 # own OpenMP loops share one thread pool instead of fighting for the cores);
 # zlib1g-dev: reading gzip corpora and CRC32; libxml2-utils: xmllint, which
 # the plot test uses to check the SVG; time: /usr/bin/time for peak memory
-# in the benchmark; python3: the tests' small text generators.
-PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libxml2-utils time python3)
+# in the benchmark; python3: the tests' small text generators;
+# openmpi-bin and libopenmpi-dev: mpirun and the MPI library, for training
+# one model over several processes or machines (bytegpt still builds and
+# runs without them, as one process).
+PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libxml2-utils time python3
+          openmpi-bin libopenmpi-dev)
 
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "error: this is not a Debian-like system (no apt-get); install these (or your system's equivalents) and run again:" >&2
