@@ -64,12 +64,17 @@ struct bg_run {
     int init_only;              /* --steps 0: the step-0 checkpoint is the run */
     int resumed;
     int lock_fd;                /* holds the folder's flock; -1 when none */
+    int writer;                 /* this process writes the run folder: rank 0 (dist.h) */
     /* The loop's own state. */
     double t0;                  /* the monotonic clock minus the seconds trained before */
     double last_train, last_val;
     int saved;                  /* ckpt.bin holds the current step */
     uint64_t nan_at;            /* fault injection for the tests (BYTEGPT_INJECT_NAN_AT) */
     uint8_t *window;            /* ctx bytes of scratch for samples */
+    /* With several processes, the loop decides by what they agreed at the
+     * end of the last step, so that every rank decides alike. */
+    double agreed_elapsed;      /* seconds trained: the largest of the ranks' clocks */
+    int agreed_stop;            /* a stop signal any rank received, or 0 */
 };
 
 /* Resolves the configuration (from the settings, or on resume from the
