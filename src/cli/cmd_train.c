@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bytegpt/cost.h"
+#include "bytegpt/dist.h"
 #include "bytegpt/format.h"
 #include "bytegpt/run.h"
 #include "cli.h"
@@ -136,9 +137,18 @@ static void print_start(const struct bg_run *r)
            c->model.L, c->model.NH, c->model.C, c->model.ctx, config_num_params(&c->model),
            format_bytes(a, sizeof a, (double)mem.total),
            format_si(fl, sizeof fl, config_flops_per_token(&c->model), "FLOP"));
-    printf("training: batch %zu x accum %zu x ctx %zu = %zu tokens per step, lr %g -> %g, warmup %llu, seed %llu\n",
-           c->batch, c->accum, c->model.ctx, c->batch * c->accum * c->model.ctx, c->lr, c->min_lr,
+    size_t ranks = r->trainer.ranks;
+    char procs[48] = "";
+    if (ranks > 1)
+        snprintf(procs, sizeof procs, " x %zu processes", ranks);
+    printf("training: batch %zu x accum %zu%s x ctx %zu = %zu tokens per step, lr %g -> %g, warmup %llu, seed %llu\n",
+           c->batch, c->accum, procs, c->model.ctx, c->batch * c->accum * ranks * c->model.ctx, c->lr, c->min_lr,
            (unsigned long long)c->warmup, (unsigned long long)c->seed);
+    if (ranks > 1) {
+        int threads = c->threads > 0 ? c->threads : dist_default_threads();
+        printf("processes: %zu (%d on this machine), %d thread%s each\n", ranks, dist_local_size(), threads,
+               threads == 1 ? "" : "s");
+    }
     if (r->resumed)
         printf("resuming %s at step %llu\n", r->out, (unsigned long long)r->state.step);
     printf("run folder: %s\n", r->out);
@@ -199,6 +209,18 @@ static void print_summary(const struct bg_run *r, double elapsed)
 
 /* ---- The loop ---- */
 
+/* A failure in the loop of a run of several processes: the rank that met
+ * it says why and ends the whole job at once, since the others may be
+ * waiting for it in the next all-reduce. For a NaN loss, which every rank
+ * meets at the same step (after the all-reduce), that is rank 0; the
+ * others' message is empty and they leave it to rank 0. */
+static int end_together(const struct bg_error *err)
+{
+    if (dist_size() > 1 && err->msg[0])
+        dist_abort(err->code);
+    return err->code;
+}
+
 /* Steps until the run is done or stopped, printing progress at most every
  * 10 s off a terminal (and at each evaluation and the end). Returns the
  * exit code. */
@@ -212,9 +234,10 @@ static int train_steps(struct bg_run *r, int tty)
             if (tty)
                 printf("\n");
             cli_report(&err);
-            fprintf(stderr, "the last good checkpoint is %s (step %llu)\n", r->ckpt_path,
-                    (unsigned long long)r->state.step);
-            return err.code;
+            if (r->writer)
+                fprintf(stderr, "the last good checkpoint is %s (step %llu)\n", r->ckpt_path,
+                        (unsigned long long)r->state.step);
+            return end_together(&err);
         }
         if (rep.events & BG_RUN_EVALUATED)
             last_bpb = rep.row.val_bpb;
@@ -227,7 +250,8 @@ static int train_steps(struct bg_run *r, int tty)
     if (run_finish(r, &warning, &err)) {
         if (tty)
             printf("\n");
-        return cli_report(&err);
+        cli_report(&err);
+        return end_together(&err);
     }
     print_summary(r, run_elapsed(r));
     if (warning.msg[0])
