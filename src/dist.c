@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bytegpt/parse.h"
@@ -20,6 +21,7 @@
 #endif
 
 static int g_rank = 0, g_size = 1, g_local_size = 1;
+static double g_reduce_seconds;
 
 #ifdef BYTEGPT_WITH_MPI
 static int g_mpi; /* MPI_Init was called */
@@ -156,17 +158,31 @@ int dist_default_threads(void)
 
 /* ---- Collective operations ---- */
 
+double dist_reduce_seconds(void)
+{
+    return g_reduce_seconds;
+}
+
 #ifdef BYTEGPT_WITH_MPI
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* An all-reduce in place, in pieces of at most g_chunk elements. Each
  * element's result depends on that element alone, so the pieces give the
  * same result as one call would. */
 static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype type, MPI_Op op)
 {
+    double t0 = now_s();
     for (size_t done = 0; done < n;) {
         size_t piece = n - done < g_chunk ? n - done : g_chunk;
         MPI_Allreduce(MPI_IN_PLACE, (char *)buf + done * elem, (int)piece, type, op, MPI_COMM_WORLD);
         done += piece;
     }
+    g_reduce_seconds += now_s() - t0;
 }
 #endif
 

@@ -54,6 +54,11 @@ void dist_max_doubles(double *buf, size_t n);
 /* Copies rank 0's bytes into every other rank's buffer. */
 void dist_broadcast(void *buf, size_t bytes);
 
+/* Seconds this process has spent in the all-reduces so far, waiting for
+ * the other ranks included: what data parallelism costs on top of the
+ * computing. */
+double dist_reduce_seconds(void);
+
 /* Ends every process of the job with exit code `code`, at once: for a
  * failure on one rank that the others cannot know of and would otherwise
  * wait for. Without MPI it exits. */

@@ -191,6 +191,10 @@ static void print_summary(const struct bg_run *r, double elapsed)
            (unsigned long long)r->trainer.step, format_count(tk, sizeof tk, tokens),
            format_duration(el, sizeof el, elapsed), format_si(fl, sizeof fl, bill.flops, "FLOP"),
            bill.flops_per_token);
+    if (r->trainer.ranks > 1)
+        printf("all-reduce: %.3g s of the %s (%.1f%%) on rank 0, waiting for the other processes included\n",
+               dist_reduce_seconds(), format_duration(el, sizeof el, elapsed),
+               elapsed > 0 ? 100.0 * dist_reduce_seconds() / elapsed : 0.0);
     printf("final train loss %.4f nats (%.3f bits per byte)", r->last_train, r->last_train / log(2.0));
     if (!isnan(r->last_val))
         printf(", validation %.4f nats (%.3f bits per byte)", r->last_val, r->last_val / log(2.0));
