@@ -232,26 +232,32 @@ static int draw_batches(struct bg_profile *p, struct bg_trainer *t, struct bg_er
     return BG_OK;
 }
 
-/* Clip + AdamW. The clip's work depends on the gradient (it rescales only
- * one whose norm is above --clip), and the gradient trainer_step leaves
- * behind is already clipped, so a fresh one is made here, untimed: that
- * of the last micro-batch drawn. The update writes copies of the
- * parameters and moments, so that the model does not change. */
+/* Clip + AdamW, on the model itself so that the update meets the same
+ * memory as in a step, then undone. The clip's work depends on the
+ * gradient (it rescales only one whose norm is above --clip), and the
+ * gradient trainer_step leaves behind is already clipped, so a fresh one
+ * is made first, untimed: that of the last micro-batch drawn. The copy of
+ * the parameters and moments is taken before that forward and backward,
+ * which push them out of the cache as a step does before its update. */
 static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double lr)
 {
     struct bg_model *m = &t->model;
     size_t bytes = m->num_params * sizeof(float);
-    model_zero_grad(m);
-    model_forward(m, p->inputs, p->targets, p->B, p->T);
-    model_backward(m, 1.0f);
     memcpy(p->params, m->params, bytes);
     memcpy(p->m, m->m, bytes);
     memcpy(p->v, m->v, bytes);
+    model_zero_grad(m);
+    model_forward(m, p->inputs, p->targets, p->B, p->T);
+    model_backward(m, 1.0f);
 
     double t0 = profile_seconds();
     adamw_clip(m->grads, m->num_params, t->cfg.clip);
-    adamw_update(&t->opt, t->tensors, p->params, m->grads, p->m, p->v, (float)lr, t->step + 1);
+    adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     p->seconds[BG_PH_OPTIM] += profile_seconds() - t0;
+
+    memcpy(m->params, p->params, bytes);
+    memcpy(m->m, p->m, bytes);
+    memcpy(m->v, p->v, bytes);
 }
 
 int profile_step(struct bg_profile *p, struct bg_trainer *t, double lr, struct bg_error *err)

@@ -1,46 +1,17 @@
 /* run_loop: one iteration of a run is one update: step, log, and
  * whatever is due (evaluation and best.bin, a sample, a checkpoint). */
-#include "run_loop.h"
+#include "bytegpt/run.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bytegpt/dist.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/schedule.h"
 #include "run_dist.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
- * step N, so that the tests can drive the real NaN path (detection, no
- * update, no checkpoint of the bad state) on demand. */
-static uint64_t inject_nan_step(void)
-{
-    const char *v = getenv("BYTEGPT_INJECT_NAN_AT");
-    return v ? strtoull(v, NULL, 10) : 0;
-}
-
-void run_loop_prepare(struct bg_run *r)
-{
-    const struct bg_train_config *c = &r->trainer.cfg;
-    r->t0 = now_s() - r->state.elapsed;
-    r->agreed_elapsed = r->state.elapsed;
-    r->nan_at = inject_nan_step();
-    /* A step-counted run knows when its warmup ends; a timed run learns
-     * it when warmup ends (run_step), and the checkpoint keeps it. */
-    if (c->steps > 0 && c->time_budget <= 0)
-        r->state.warmup_progress = (double)c->warmup / (double)c->steps;
-}
 
 /* ---- Progress ---- */
 
@@ -56,7 +27,7 @@ double run_progress(const struct bg_train_config *c, uint64_t step, double elaps
 
 double run_elapsed(const struct bg_run *r)
 {
-    return now_s() - r->t0;
+    return run_clock() - r->t0;
 }
 
 /* The seconds trained at monotonic time `now`, and whether a stop was
@@ -85,7 +56,7 @@ static int spent(const struct bg_run *r, double elapsed)
 
 int run_finished(const struct bg_run *r)
 {
-    return spent(r, clock_at(r, now_s())) || stop_asked(r);
+    return spent(r, clock_at(r, run_clock())) || stop_asked(r);
 }
 
 static int due(uint64_t every, uint64_t step)
@@ -150,7 +121,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     struct bg_trainer *t = &r->trainer;
     const struct bg_train_config *c = &t->cfg;
     struct bg_schedule sched = {c->lr, c->min_lr, c->warmup};
-    double start = now_s(), elapsed = clock_at(r, start);
+    double start = run_clock(), elapsed = clock_at(r, start);
     double lr = schedule_lr(&sched, t->step, run_progress(c, t->step, elapsed), r->state.warmup_progress);
     struct bg_step_result res;
     memset(rep, 0, sizeof *rep);
@@ -159,7 +130,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     int rc = trainer_step(t, lr, &res, err);
     if (rc)
         return rc;
-    double end = now_s();
+    double end = run_clock();
     run_dist_agree_step(r, end - r->t0);
     elapsed = clock_at(r, end);
     if (t->step == c->warmup && c->time_budget > 0)

@@ -5,8 +5,8 @@
  * it from outside instead, one phase at a time:
  *
  *   data loading   the --accum micro-batches a step draws from the corpus;
- *   clip + AdamW   clipping a real gradient and one AdamW update at the
- *                  model's size (on copies of the parameters and moments);
+ *   clip + AdamW   clipping a real gradient and one AdamW update of the
+ *                  model, undone afterwards from a copy;
  *   the kernels    every kernel a step's forward and backward run, at the
  *                  same shapes, grouped by kind (all the matmul forwards,
  *                  then all the attention forwards, ...), one clock around
@@ -50,9 +50,9 @@ struct bg_matmul_shape {
  * two layers (C -> 4C -> C), each L times; the LM head (C -> V) once. */
 void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PROFILE_N_MATMULS]);
 
-/* Scratch for the measurements, sized for one trainer: the kernels read
- * and write it instead of the model, so that measuring never changes the
- * model's parameters or moments. */
+/* Scratch for the measurements, sized for one trainer. The kernels read
+ * and write it instead of the model, and the parameters and moments
+ * AdamW updates are put back, so that measuring never changes them. */
 struct bg_profile {
     double seconds[BG_N_PHASES]; /* summed over the steps measured */
     size_t steps;                /* steps measured */
@@ -66,7 +66,7 @@ struct bg_profile {
     float *mean, *rstd, *losses; /* (B,T) */
     float *att, *datt;           /* (B,NH,T,T) */
     uint8_t *inputs, *targets;   /* (B,T) */
-    float *params, *m, *v;       /* copies for AdamW, num_params each */
+    float *params, *m, *v;       /* the model's, kept while AdamW runs on it */
 };
 
 /* Sizes and allocates the scratch for trainer t (zeroed: every phase adds

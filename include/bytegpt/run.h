@@ -99,6 +99,9 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err);
  * leaves a message in *warning (when not NULL). */
 int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err);
 
+/* The monotonic clock, in seconds. */
+double run_clock(void);
+
 /* Seconds trained, over all sessions of the run. */
 double run_elapsed(const struct bg_run *r);
 
