@@ -227,7 +227,10 @@ static int end_together(const struct bg_error *err)
 
 /* Steps until the run is done or stopped, printing progress at most every
  * 10 s off a terminal (and at each evaluation and the end). Returns the
- * exit code. */
+ * exit code. Under mpirun, standard output is a terminal that mpirun
+ * reads and passes on, but stops reading when it is told to end the job:
+ * a rank 0 that wrote a line every step would soon block on the full
+ * terminal and never save. So several processes print as off a terminal. */
 static int train_steps(struct bg_run *r, int tty)
 {
     struct bg_error err = {0};
@@ -294,7 +297,7 @@ static int run(int argc, char **argv)
     if (r.init_only)
         printf("initialised the model (--steps 0): %s holds it at step 0, untrained\n", r.ckpt_path);
     else
-        code = train_steps(&r, isatty(STDOUT_FILENO));
+        code = train_steps(&r, isatty(STDOUT_FILENO) && dist_size() == 1);
     if (run_close(&r, &err) && code == 0)
         code = cli_report(&err);
     return code;
