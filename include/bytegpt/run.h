@@ -12,7 +12,10 @@
  *         run_step(&r, &report, err);          // one update and what is due
  *     run_finish(&r, err);                     // last checkpoint, loss.svg
  *     run_close(&r);
- */
+ *
+ * Under mpirun every process runs this same sequence; rank 0 alone reads
+ * and writes the run folder, and the others take what they need from it
+ * (run_dist.h). */
 #ifndef BYTEGPT_RUN_H
 #define BYTEGPT_RUN_H
 

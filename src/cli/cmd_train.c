@@ -23,6 +23,8 @@ static const char help[] =
     "Pre-trains a byte-level GPT on PATH (a .gz or text file, or a folder of\n"
     "them) and leaves a run folder: log.csv, ckpt.bin, best.bin, samples.txt,\n"
     "config.txt. Ctrl-C finishes the step, saves and exits; --resume continues.\n"
+    "Under mpirun -np N, N processes train one model: the same update as one\n"
+    "process with --accum N*accum (see the README).\n"
     "\n"
     "model:\n" COMMON_MODEL_HELP
     "run:\n"
@@ -34,7 +36,8 @@ static const char help[] =
     "  --time-budget T    stop after T of wall time (90s, 5m, 1h); the cosine follows the\n"
     "                     elapsed fraction; with --steps too, whichever ends first wins\n"
     "  --seed S           fixes init, batches and samples (default 1337)\n"
-    "  --threads N        OpenBLAS and OpenMP threads (default: all cores)\n"
+    "  --threads N        OpenBLAS and OpenMP threads (default: all cores, shared among\n"
+    "                     the processes on a machine under mpirun)\n"
     "  --resume           continue the run in --out exactly where its checkpoint left it\n"
     "  --init-from CKPT   start from a checkpoint's weights (fresh optimiser and schedule)\n"
     "optimiser:\n"
