@@ -148,16 +148,21 @@ n_rows=$(($(wc -l <"$two/log.csv") - 1))
 grep -qx "processes = 2" "$two/config.txt" && ok || bad "config.txt does not say processes = 2"
 [ "$(grep -c '^run folder:' "$two.log")" -eq 1 ] && [ "$(grep -c '^done:' "$two.log")" -eq 1 ] && ok \
     || { bad "the 2-rank run did not print once"; cat "$two.log"; }
-grep -q "processes: 2 (2 on this machine), 1 thread each" "$two.log" && ok || bad "no processes line"
 # Each rank runs in a folder of its own with a relative --out: rank 1's
 # folder must stay empty.
 mkdir -p "$tmp/cwd/rank0" "$tmp/cwd/rank1"
 in_rank_dir=(bash -c 'cd "$0/rank$OMPI_COMM_WORLD_RANK" && exec "$@"' "$tmp/cwd")
 "${MPI2[@]}" "${in_rank_dir[@]}" "$BG" train --corpus "$tmp/words.txt" --preset tiny --steps 12 --ckpt-every 5 \
-    --sample-every 5 --out run >/dev/null 2>&1 || bad "2-rank run with relative --out failed"
+    --sample-every 5 --out run >"$tmp/cwd.log" 2>&1 || bad "2-rank run with relative --out failed"
 [ -f "$tmp/cwd/rank0/run/ckpt.bin" ] && [ -s "$tmp/cwd/rank0/run/samples.txt" ] && [ -f "$tmp/cwd/rank0/run/loss.svg" ] \
     && ok || bad "rank 0 did not write the run folder"
 [ -z "$(ls -A "$tmp/cwd/rank1")" ] && ok || { bad "rank 1 wrote files"; ls -R "$tmp/cwd/rank1"; }
+# Without --threads each rank takes its share of the cores: at most half
+# of them (fewer when mpirun bound it to fewer).
+threads=$(sed -n 's/^processes: 2 (2 on this machine), \([0-9]*\) threads* each$/\1/p' "$tmp/cwd.log")
+half=$(( $(getconf _NPROCESSORS_ONLN) / 2 ))
+[ -n "$threads" ] && [ "$threads" -ge 1 ] && [ "$threads" -le $(( half > 1 ? half : 1 )) ] && ok \
+    || { bad "the processes line is missing or gives more than half the cores"; grep processes "$tmp/cwd.log"; }
 # A corpus that differs between the ranks' machines (here, their
 # folders) is refused by the rank that sees it, once, and no run folder
 # is made.
