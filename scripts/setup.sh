@@ -23,9 +23,12 @@ done
 # the plot test uses to check the SVG; time: /usr/bin/time for peak memory
 # in the benchmark; python3: the tests' small text generators; clang,
 # libclang-rt-dev (its libFuzzer and sanitizer runtimes) and libomp-dev
-# (OpenMP for clang): the fuzz targets (tests/fuzz/run.sh).
+# (OpenMP for clang): the fuzz targets (tests/fuzz/run.sh);
+# openmpi-bin and libopenmpi-dev: mpirun and the MPI library, for training
+# one model over several processes or machines (bytegpt still builds and
+# runs without them, as one process).
 PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libxml2-utils time python3
-          clang libclang-rt-dev libomp-dev)
+          clang libclang-rt-dev libomp-dev openmpi-bin libopenmpi-dev)
 
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "error: this is not a Debian-like system (no apt-get); install these (or your system's equivalents) and run again:" >&2

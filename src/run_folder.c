@@ -132,6 +132,7 @@ int run_write_config(const struct bg_run *r, const char *preset, struct bg_error
             (unsigned long long)c->eval_every, (unsigned long long)c->eval_batches,
             (unsigned long long)c->sample_every, (unsigned long long)c->ckpt_every);
     fprintf(f, "seed = %llu\nthreads = %d\n", (unsigned long long)c->seed, c->threads);
+    fprintf(f, "processes = %llu\n", (unsigned long long)r->state.ranks);
     int rc = fclose(f) != 0 ? bg_fail(err, BG_ERR_RUNTIME, "out of memory")
                             : fsutil_write_file(r->config_path, text, len, "config", err);
     free(text);

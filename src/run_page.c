@@ -79,6 +79,8 @@ static void state_note(const struct bg_run *r, enum bg_page_state state, char *b
 
 void run_page_write(struct bg_run *r, enum bg_page_state state)
 {
+    if (!r->writer)
+        return; /* rank 0 alone writes the run folder */
     const struct bg_train_config *c = &r->trainer.cfg;
     double elapsed = run_elapsed(r), tokens = (double)r->trainer.tokens;
     double flops = config_flops_per_token(&c->model) * tokens;
@@ -116,6 +118,8 @@ void run_page_write(struct bg_run *r, enum bg_page_state state)
 
 void run_page_open(struct bg_run *r)
 {
+    if (!r->writer)
+        return;
     size_t n = 0;
     const uint8_t *val = corpus_val_text(r->trainer.corpus, &n);
     struct bg_error ignore;
