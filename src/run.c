@@ -306,6 +306,11 @@ fail:
     return rc;
 }
 
+void run_set_eval_every(struct bg_run *r, uint64_t every)
+{
+    r->trainer.cfg.eval_every = every;
+}
+
 int run_close(struct bg_run *r, struct bg_error *err)
 {
     run_page_close(r);

@@ -61,6 +61,11 @@ int settings_find(const char *name)
     return -1;
 }
 
+int settings_whole(enum bg_setting i)
+{
+    return table[i].kind == K_COUNT || table[i].kind == K_U64 || table[i].kind == K_THREADS;
+}
+
 /* ---- Parsing one value ---- */
 
 /* The limit on counts keeps products like batch * ctx far from overflow;

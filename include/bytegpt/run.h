@@ -107,6 +107,10 @@ int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
 
 /* The monotonic clock, in seconds. */
 double run_clock(void);
+/* Evaluates every `every` steps from now on (0: only at the end). A
+ * sweep sets it once the first steps show how many its time budget
+ * holds, to see each trial's curve about as often. */
+void run_set_eval_every(struct bg_run *r, uint64_t every);
 
 /* Seconds trained, over all sessions of the run. */
 double run_elapsed(const struct bg_run *r);
