@@ -6,6 +6,7 @@
 #include "bytegpt/ops_pointwise.h"
 
 #include "ops_expf.h"
+#include "ops_vec.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -26,15 +27,8 @@
 
 /* GELU's loops are arithmetic-bound (a division and a polynomial per
  * element), so they are built for the wider vector units too and the best
- * one this CPU has is picked when the program loads (GCC's target_clones,
- * through glibc's ifunc). IEEE arithmetic gives the same bits whatever the
- * vector width, and -std=c11 keeps the compiler from fusing multiplies and
- * adds, so every clone computes exactly the same result. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
+ * one this CPU has is picked when the program loads (VECTOR_CLONES, in
+ * ops_vec.h); every clone computes exactly the same result. */
 
 /* The elements a parallel loop hands to one call of a span function. */
 #define SPAN 4096
