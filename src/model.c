@@ -305,19 +305,18 @@ static void block_forward(struct bg_model *m, size_t l, const float *x, size_t B
     struct bg_acts a = layer_acts(m, l);
 
     /* The attention half: x = x + attn(ln_1(x)). The projection writes
-     * straight into residual2 and the block's input is added in place. */
+     * straight into residual2, adding the block's input in the same sweep. */
     layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1w, w.ln1b, BT, C);  /* ln1 (B,T,C) */
     matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);                  /* qkv (B,T,3C) */
     attention_forward(a.atty, a.att, a.qkv, B, T, C, NH);                        /* atty (B,T,C), att (B,NH,T,T) */
-    matmul_forward(a.residual2, a.atty, w.attprojw, w.attprojb, BT, C, C);       /* residual2 (B,T,C) */
-    residual_forward(a.residual2, a.residual2, x, BT * C);                       /* residual2 += x */
+    matmul_forward_residual(a.residual2, a.atty, w.attprojw, w.attprojb, x, BT, C, C); /* residual2 (B,T,C) */
 
     /* The MLP half: x = x + c_proj(gelu(c_fc(ln_2(x)))). */
     layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, BT, C); /* ln2 (B,T,C) */
     matmul_forward(a.fch, a.ln2, w.fcw, w.fcb, BT, C, 4 * C);                    /* fch (B,T,4C) */
     gelu_forward(a.fch_gelu, a.fch, BT * 4 * C);                                 /* fch_gelu (B,T,4C) */
-    matmul_forward(a.residual3, a.fch_gelu, w.fcprojw, w.fcprojb, BT, 4 * C, C); /* residual3 (B,T,C) */
-    residual_forward(a.residual3, a.residual3, a.residual2, BT * C);             /* residual3 += residual2 */
+    /* residual3 (B,T,C) = residual2 + the MLP's projection */
+    matmul_forward_residual(a.residual3, a.fch_gelu, w.fcprojw, w.fcprojb, a.residual2, BT, 4 * C, C);
 }
 
 double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *targets,

@@ -40,23 +40,29 @@ static void thread_slice(size_t n, int id, int nt, size_t *r0, size_t *r1)
     *r1 = *r1 < n ? *r1 : n;
 }
 
-/* out (BT,OC) = inp (BT,C) . weight (OC,C)^T + bias (OC) */
-void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+/* out (BT,OC) = residual (BT,OC) + inp (BT,C) . weight (OC,C)^T + bias (OC),
+ * residual and bias each optional. */
+static void forward(float *out, const float *inp, const float *weight, const float *bias, const float *residual,
                     size_t BT, size_t C, size_t OC)
 {
     /* sgemm adds beta * out to its product. Filling each row of out with
-     * the bias first and passing beta = 1 adds the bias in the same sweep
-     * over out; without a bias, beta = 0 tells sgemm to ignore whatever out
-     * held before (even a NaN). */
+     * the bias (and the residual stream's row, when there is one) first
+     * and passing beta = 1 adds them in the same sweep over out that
+     * writes the product, instead of a pass of its own; without either,
+     * beta = 0 tells sgemm to ignore whatever out held before (even a
+     * NaN). */
 #pragma omp parallel
     {
         size_t r0, r1;
         thread_slice(BT, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
-        float beta = 0.0f;
-        if (bias) {
-            for (size_t r = r0; r < r1; r++)
-                memcpy(out + r * OC, bias, OC * sizeof(float));
-            beta = 1.0f;
+        float beta = bias || residual ? 1.0f : 0.0f;
+        for (size_t r = r0; r < r1 && beta != 0.0f; r++) {
+            float *o = out + r * OC;
+            if (residual && bias)
+                for (size_t j = 0; j < OC; j++)
+                    o[j] = residual[r * OC + j] + bias[j];
+            else
+                memcpy(o, residual ? residual + r * OC : bias, OC * sizeof(float));
         }
         /* inp is BT x C with rows C apart. weight is stored OC x C, one row
          * per output channel, so the product needs its transpose: CblasTrans. */
@@ -64,6 +70,20 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)OC, (int)C, 1.0f,
                         inp + r0 * C, (int)C, weight, (int)C, beta, out + r0 * OC, (int)OC);
     }
+}
+
+/* out (BT,OC) = inp (BT,C) . weight (OC,C)^T + bias (OC) */
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    size_t BT, size_t C, size_t OC)
+{
+    forward(out, inp, weight, bias, NULL, BT, C, OC);
+}
+
+/* out (BT,OC) = residual (BT,OC) + inp (BT,C) . weight (OC,C)^T + bias (OC) */
+void matmul_forward_residual(float *out, const float *inp, const float *weight, const float *bias,
+                             const float *residual, size_t BT, size_t C, size_t OC)
+{
+    forward(out, inp, weight, bias, residual, BT, C, OC);
 }
 
 /* dinp (BT,C) += dout (BT,OC) . weight (OC,C)
@@ -113,20 +133,33 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
     }
 }
 
-/* The slow twin: one dot product per output, summed in double. A product
- * of two floats is exact in double, so the only sizeable rounding is the
- * final one to float; the tests can treat this as the exact answer. */
-void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
-                        size_t BT, size_t C, size_t OC)
+/* The slow twin: one dot product per output, summed in double (from the
+ * residual and the bias, when given). A product of two floats is exact in
+ * double, so the only sizeable rounding is the final one to float; the
+ * tests can treat this as the exact answer. */
+static void forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                        const float *residual, size_t BT, size_t C, size_t OC)
 {
     for (size_t r = 0; r < BT; r++) {
         for (size_t o = 0; o < OC; o++) {
-            double sum = bias ? bias[o] : 0.0;
+            double sum = (residual ? (double)residual[r * OC + o] : 0.0) + (bias ? bias[o] : 0.0);
             for (size_t c = 0; c < C; c++)
                 sum += (double)inp[r * C + c] * weight[o * C + c];
             out[r * OC + o] = (float)sum;
         }
     }
+}
+
+void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                        size_t BT, size_t C, size_t OC)
+{
+    forward_ref(out, inp, weight, bias, NULL, BT, C, OC);
+}
+
+void matmul_forward_residual_ref(float *out, const float *inp, const float *weight, const float *bias,
+                                 const float *residual, size_t BT, size_t C, size_t OC)
+{
+    forward_ref(out, inp, weight, bias, residual, BT, C, OC);
 }
 
 /* The slow twin: each gradient element is one sum, written the way the

@@ -180,15 +180,18 @@ static void add(struct bg_roofline *r, int ph, double calls, double bytes, doubl
 
 /* What the matmuls do besides their products: the forward fills each
  * output row with the bias before the product adds to it (BT x OC
- * written), the backward sums dout's columns for dbias (BT x OC read). */
+ * written), adding the residual stream's row where there is one (BT x OC
+ * read, one add each); the backward sums dout's columns for dbias (BT x OC
+ * read, one add each). */
 static void matmul_costs(struct bg_roofline *r, const struct bg_profile *p, double BT)
 {
     for (int i = 0; i < BG_PROFILE_N_MATMULS; i++) {
-        if (!p->mm[i].bias)
-            continue;
-        double n = (double)p->mm[i].count, out = BT * (double)p->mm[i].OC;
-        add(r, BG_PH_MATMUL_FWD, n, F * out, 0.0);
-        add(r, BG_PH_MATMUL_BWD, n, F * out, out);
+        const struct bg_matmul_shape *s = &p->mm[i];
+        double n = (double)s->count, out = BT * (double)s->OC;
+        if (s->bias || s->residual)
+            add(r, BG_PH_MATMUL_FWD, n, F * out * (s->residual ? 2 : 1), s->residual ? out : 0.0);
+        if (s->bias)
+            add(r, BG_PH_MATMUL_BWD, n, F * out, out);
     }
 }
 
@@ -210,7 +213,7 @@ static void attention_costs(struct bg_roofline *r, const struct bg_profile *p)
  * normalise, scale, shift); backward reads x and dout and updates dinp
  * (17: xhat, dnorm, two sums, the formula). GELU (L): forward reads x,
  * writes out (10 + exp); backward reads x and dout, updates dinp
- * (20 + exp). Residual (2L): reads two, writes one, one add. Softmax and
+ * (20 + exp). Softmax and
  * loss over V logits: forward reads and writes them in place (5 + exp:
  * max, subtraction, sum, scale), backward reads probs and updates dlogits
  * (3). Embedding: forward reads a row of wte and of wpe and writes one (1
@@ -223,7 +226,6 @@ static void pointwise_costs(struct bg_roofline *r, const struct bg_profile *p, d
     add(r, BG_PH_LAYERNORM, 2 * L + 1, F * (4 * act + 2 * BT), 17 * act);
     add(r, BG_PH_GELU, L, F * 2 * hidden, (10 + ROOFLINE_EXP_OPS) * hidden);
     add(r, BG_PH_GELU, L, F * 4 * hidden, (20 + ROOFLINE_EXP_OPS) * hidden);
-    add(r, BG_PH_RESIDUAL, 2 * L, F * 3 * act, act);
     add(r, BG_PH_LOSS, 1, F * (2 * logits + BT), (5 + ROOFLINE_EXP_OPS) * logits);
     add(r, BG_PH_LOSS, 1, F * 3 * logits, 3 * logits);
     add(r, BG_PH_EMBED, 1, F * 3 * act, act);
