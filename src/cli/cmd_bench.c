@@ -25,7 +25,10 @@ static const char help[] =
     "tokens/s, GFLOP/s by 6N + 6*L*ctx*C per token, and MFU (achieved over peak),\n"
     "with a breakdown of one step by phase, measured over as many more steps by\n"
     "running each phase's kernels again at the step's shapes (the timed steps\n"
-    "carry no timers). The last line is machine-readable.\n"
+    "carry no timers), each beside its roofline: the least time it could take\n"
+    "here (its matrix products timed alone, best of 5, plus the larger of its\n"
+    "bytes over the measured memory bandwidth and its operations over the\n"
+    "measured vector rate). The last line is machine-readable.\n"
     "\n"
     "flags:\n" COMMON_MODEL_HELP
     "  --threads N        OpenBLAS and OpenMP threads (default: all cores)\n"
@@ -195,8 +198,10 @@ static void print_results(const struct bg_train_config *cfg, double *times, size
         printf(", MFU %.1f%% of %.1f GFLOP/s", 100 * gflops / peak, peak);
     printf("\n");
     print_breakdown(profile, med, roof);
-    printf("result: ms_per_step=%.3f tokens_per_s=%.1f gflops=%.2f peak_gflops=%.2f mfu=%.4f limit_ms=%.3f\n",
-           1e3 * med, tok_s, gflops, peak, peak > 0 ? gflops / peak : 0.0, 1e3 * roof->step_limit);
+    printf("result: ms_per_step=%.3f tokens_per_s=%.1f gflops=%.2f peak_gflops=%.2f mfu=%.4f limit_ms=%.3f "
+           "attention_ms=%.3f\n",
+           1e3 * med, tok_s, gflops, peak, peak > 0 ? gflops / peak : 0.0, 1e3 * roof->step_limit,
+           1e3 * (profile[BG_PH_ATTN_FWD] + profile[BG_PH_ATTN_BWD]));
 }
 
 static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup, double peak, struct bg_error *err)
@@ -251,8 +256,9 @@ static int run(int argc, char **argv)
     cfg.threads = (int)threads;
     train_set_threads((int)threads);
     int n_threads = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    printf("bench: %zu layers, %zu heads, dim %zu, ctx %zu, batch %zu, %d thread%s\n", cfg.model.L, cfg.model.NH,
-           cfg.model.C, cfg.model.ctx, cfg.batch, n_threads, n_threads == 1 ? "" : "s");
+    printf("bench: %zu layers, %zu heads, dim %zu, ctx %zu, batch %zu, %d thread%s, OpenBLAS's %s kernels\n",
+           cfg.model.L, cfg.model.NH, cfg.model.C, cfg.model.ctx, cfg.batch, n_threads, n_threads == 1 ? "" : "s",
+           openblas_get_corename());
     double peak = no_peak ? 0.0 : measure_peak();
     if (time_steps(&cfg, steps, warmup, peak, &err))
         return cli_report(&err);
