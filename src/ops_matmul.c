@@ -21,6 +21,8 @@
 #include <omp.h>
 #include <string.h>
 
+#include "ops_vec.h"
+
 /* dbias is a sum over rows, which sgemm cannot do for us. We split the
  * columns into blocks of this many and give each block to one thread, so
  * no two threads ever write the same element, and each element is summed
@@ -38,6 +40,21 @@ static void thread_slice(size_t n, int id, int nt, size_t *r0, size_t *r1)
     *r1 = chunks * (size_t)(id + 1) / (size_t)nt * 8;
     *r0 = *r0 < n ? *r0 : n;
     *r1 = *r1 < n ? *r1 : n;
+}
+
+/* dbias[o0..o0+BIAS_BLOCK) += the column sums of dout (BT,OC) there. */
+VECTOR_CLONES
+static void bias_block(float *dbias, const float *dout, size_t BT, size_t OC, size_t o0)
+{
+    size_t n = OC - o0 < BIAS_BLOCK ? OC - o0 : BIAS_BLOCK;
+    float sum[BIAS_BLOCK] = {0};
+    for (size_t r = 0; r < BT; r++) {
+        const float *row = dout + r * OC + o0;
+        for (size_t j = 0; j < n; j++)
+            sum[j] += row[j];
+    }
+    for (size_t j = 0; j < n; j++)
+        dbias[o0 + j] += sum[j];
 }
 
 /* out (BT,OC) = residual (BT,OC) + inp (BT,C) . weight (OC,C)^T + bias (OC),
@@ -92,6 +109,7 @@ void matmul_forward_residual(float *out, const float *inp, const float *weight, 
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
 {
+    size_t nblocks = dbias ? (OC + BIAS_BLOCK - 1) / BIAS_BLOCK : 0;
 #pragma omp parallel
     {
         int id = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -111,25 +129,13 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
         if (o1 > o0)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), (int)C, (int)BT, 1.0f,
                         dout + o0, (int)OC, inp, (int)C, 1.0f, dweight + o0 * C, (int)C);
-    }
-    if (!dbias)
-        return;
-    /* bias[o] is added once per row: its gradient is the column sum of
-     * dout. Each block of columns is summed into a small local array, row
-     * after row, and added to dbias once at the end. */
-    size_t nblocks = (OC + BIAS_BLOCK - 1) / BIAS_BLOCK;
-#pragma omp parallel for schedule(static)
-    for (size_t blk = 0; blk < nblocks; blk++) {
-        size_t o0 = blk * BIAS_BLOCK;
-        size_t n = OC - o0 < BIAS_BLOCK ? OC - o0 : BIAS_BLOCK;
-        float sum[BIAS_BLOCK] = {0};
-        for (size_t r = 0; r < BT; r++) {
-            const float *row = dout + r * OC + o0;
-            for (size_t j = 0; j < n; j++)
-                sum[j] += row[j];
-        }
-        for (size_t j = 0; j < n; j++)
-            dbias[o0 + j] += sum[j];
+        /* bias[o] is added once per row: its gradient is the column sum of
+         * dout. Each block of columns is summed into a small local array,
+         * row after row, and added to dbias once at the end. The blocks are
+         * shared by the same threads, without a second parallel region. */
+#pragma omp for schedule(static)
+        for (size_t blk = 0; blk < nblocks; blk++)
+            bias_block(dbias, dout, BT, OC, blk * BIAS_BLOCK);
     }
 }
 
