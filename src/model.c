@@ -357,7 +357,9 @@ void model_zero_grad(struct bg_model *m)
 /* The gradient of block l, last operation first. On entry d->residual
  * holds the gradient of the block's output (residual3); on exit, of its
  * input x. Each kernel adds (+=) into the gradient it computes, so that
- * buffer is zeroed just before it. Comments name the gradient computed. */
+ * buffer is zeroed just before it, except where a matmul's input gradient
+ * is fresh: matmul_backward_into writes it (=) and needs no zeroing.
+ * Comments name the gradient computed. */
 static void block_backward(struct bg_model *m, size_t l, const float *x, size_t B, size_t T)
 {
     size_t C = m->cfg.C, NH = m->cfg.NH, BT = B * T;
@@ -369,22 +371,18 @@ static void block_backward(struct bg_model *m, size_t l, const float *x, size_t 
     /* The MLP half. residual3 = residual2 + mlp, so the residual stream's
      * gradient passes through unchanged (dres keeps it) and is also the
      * gradient of the MLP's output. */
-    memset(d->fch_gelu, 0, BT * 4 * C * sizeof(float));
-    matmul_backward(d->fch_gelu, g.fcprojw, g.fcprojb, dres, a.fch_gelu, w.fcprojw, BT, 4 * C, C); /* fch_gelu */
+    matmul_backward_into(d->fch_gelu, g.fcprojw, g.fcprojb, dres, a.fch_gelu, w.fcprojw, BT, 4 * C, C); /* fch_gelu */
     memset(d->fch, 0, BT * 4 * C * sizeof(float));
     gelu_backward(d->fch, a.fch, d->fch_gelu, BT * 4 * C);                       /* fch (B,T,4C) */
-    memset(d->ln, 0, BT * C * sizeof(float));
-    matmul_backward(d->ln, g.fcw, g.fcb, d->fch, a.ln2, w.fcw, BT, C, 4 * C);    /* ln2 (B,T,C) */
+    matmul_backward_into(d->ln, g.fcw, g.fcb, d->fch, a.ln2, w.fcw, BT, C, 4 * C); /* ln2 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_2 */
     layernorm_backward(dres, g.ln2w, g.ln2b, d->ln, a.residual2, w.ln2w, a.ln2_mean, a.ln2_rstd, BT, C);
 
     /* The attention half: now dres is the gradient of residual2. */
-    memset(d->atty, 0, BT * C * sizeof(float));
-    matmul_backward(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
+    matmul_backward_into(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
     memset(d->qkv, 0, BT * 3 * C * sizeof(float));
     attention_backward(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH);      /* qkv (B,T,3C) */
-    memset(d->ln, 0, BT * C * sizeof(float));
-    matmul_backward(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
+    matmul_backward_into(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_1: now that of x */
     layernorm_backward(dres, g.ln1w, g.ln1b, d->ln, x, w.ln1w, a.ln1_mean, a.ln1_rstd, BT, C);
 }
@@ -400,8 +398,7 @@ void model_backward(struct bg_model *m, float loss_scale)
      * gradient loss_scale / BT. */
     memset(d->logits, 0, BT * V * sizeof(float));
     crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT); /* logits (B,T,V) */
-    memset(d->ln, 0, BT * C * sizeof(float));
-    matmul_backward(d->ln, g->wte, NULL, d->logits, a->lnf, p->wte, BT, C, V);   /* lnf (B,T,C), wte */
+    matmul_backward_into(d->ln, g->wte, NULL, d->logits, a->lnf, p->wte, BT, C, V); /* lnf (B,T,C), wte */
     memset(d->residual, 0, BT * C * sizeof(float));
     /* d->residual (B,T,C) = the gradient of the last block's output, through ln_f */
     layernorm_backward(d->residual, g->lnfw, g->lnfb, d->ln, block_input(m, L), p->lnfw, a->lnf_mean, a->lnf_rstd,

@@ -103,11 +103,11 @@ void matmul_forward_residual(float *out, const float *inp, const float *weight, 
     forward(out, inp, weight, bias, residual, BT, C, OC);
 }
 
-/* dinp (BT,C) += dout (BT,OC) . weight (OC,C)
+/* dinp (BT,C) = keep * dinp + dout (BT,OC) . weight (OC,C), keep 0 or 1
  * dweight (OC,C) += dout (BT,OC)^T . inp (BT,C)
  * dbias (OC) += sum over the BT rows of dout */
-void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                     const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+static void backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                     const float *weight, size_t BT, size_t C, size_t OC, float keep)
 {
     size_t nblocks = dbias ? (OC + BIAS_BLOCK - 1) / BIAS_BLOCK : 0;
 #pragma omp parallel
@@ -116,12 +116,12 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
         size_t r0, r1, o0, o1;
         /* out[r][o] = sum_c inp[r][c] weight[o][c], so inp[r][c] reaches
          * every output of row r through weight[o][c]: dinp = dout . weight,
-         * each thread a slice of rows. beta = 1 makes sgemm add to dinp
-         * instead of overwriting it. */
+         * each thread a slice of rows. beta = keep = 1 makes sgemm add to
+         * dinp instead of overwriting it; 0 ignores what dinp held. */
         thread_slice(BT, id, nt, &r0, &r1);
         if (r1 > r0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)C, (int)OC, 1.0f,
-                        dout + r0 * OC, (int)OC, weight, (int)C, 1.0f, dinp + r0 * C, (int)C);
+                        dout + r0 * OC, (int)OC, weight, (int)C, keep, dinp + r0 * C, (int)C);
         /* weight[o][c] is used once per row r, multiplied by inp[r][c]: its
          * gradient sums dout[r][o] inp[r][c] over rows, dweight = dout^T .
          * inp, each thread a slice of weight's rows (columns o0..o1 of dout). */
@@ -137,6 +137,20 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
         for (size_t blk = 0; blk < nblocks; blk++)
             bias_block(dbias, dout, BT, OC, blk * BIAS_BLOCK);
     }
+}
+
+/* dinp (BT,C) += dout . weight; dweight += dout^T . inp; dbias += sums of dout */
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+{
+    backward(dinp, dweight, dbias, dout, inp, weight, BT, C, OC, 1.0f);
+}
+
+/* dinp (BT,C) = dout . weight (overwritten); dweight, dbias += as above */
+void matmul_backward_into(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+{
+    backward(dinp, dweight, dbias, dout, inp, weight, BT, C, OC, 0.0f);
 }
 
 /* The slow twin: one dot product per output, summed in double (from the

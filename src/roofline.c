@@ -134,7 +134,7 @@ static void run_product(struct bg_profile *p, enum product k, int i)
     if (k == MM_FORWARD)
         matmul_forward(p->y, p->x, p->w, NULL, BT, s->C, s->OC);
     else if (k == MM_BACKWARD)
-        matmul_backward(p->dx, p->dw, NULL, p->y, p->x, p->w, BT, s->C, s->OC);
+        matmul_backward_into(p->dx, p->dw, NULL, p->y, p->x, p->w, BT, s->C, s->OC);
     else if (k == ATT_FORWARD)
         attention_forward_products(p->y, p->att, p->x, p->B, p->T, C, NH);
     else

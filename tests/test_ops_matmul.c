@@ -198,6 +198,27 @@ static void test_backward_matches_ref(void)
         matmul_backward_ref(ref_dinp, ref_dw, NULL, dout, inp, w, BT, C, OC);
         snprintf(what, sizeof what, "dinp, dbias NULL, BT=%zu C=%zu OC=%zu", BT, C, OC);
         check_close(what, dinp, ref_dinp, tol_dinp, BT * C);
+
+        /* matmul_backward_into overwrites dinp, NaN included, and adds to
+         * dweight and dbias as matmul_backward does: against the twin from
+         * a zero dinp, with the bounds for no prior. */
+        for (size_t k = 0; k < BT * C; k++)
+            dinp[k] = NAN;
+        memset(ref_dinp, 0, BT * C * sizeof(float));
+        memcpy(dw, prior_dw, OC * C * sizeof(float));
+        memcpy(db, prior_db, OC * sizeof(float));
+        memcpy(ref_dw, prior_dw, OC * C * sizeof(float));
+        memcpy(ref_db, prior_db, OC * sizeof(float));
+        matmul_backward_into(dinp, dw, db, dout, inp, w, BT, C, OC);
+        matmul_backward_ref(ref_dinp, ref_dw, ref_db, dout, inp, w, BT, C, OC);
+        backward_bounds(tol_dinp, tol_dw, tol_db, dout, inp, w, NULL, prior_dw, prior_db, ref_dinp, ref_dw,
+                        ref_db, s);
+        snprintf(what, sizeof what, "into: dinp BT=%zu C=%zu OC=%zu", BT, C, OC);
+        check_close(what, dinp, ref_dinp, tol_dinp, BT * C);
+        snprintf(what, sizeof what, "into: dweight BT=%zu C=%zu OC=%zu", BT, C, OC);
+        check_close(what, dw, ref_dw, tol_dw, OC * C);
+        snprintf(what, sizeof what, "into: dbias BT=%zu C=%zu OC=%zu", BT, C, OC);
+        check_close(what, db, ref_db, tol_db, OC);
         snprintf(what, sizeof what, "dweight, dbias NULL, BT=%zu C=%zu OC=%zu", BT, C, OC);
         check_close(what, dw, ref_dw, tol_dw, OC * C);
 

@@ -36,6 +36,11 @@ void matmul_forward_residual(float *out, const float *inp, const float *weight, 
  * dbias (OC) += sum over rows of dout; dbias may be NULL (no bias). */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, size_t BT, size_t C, size_t OC);
+/* The same, except that dinp is overwritten (=) instead of added to (its
+ * previous contents, even NaN, are ignored): for an input gradient that
+ * nothing else adds to, so that the caller need not zero it first. */
+void matmul_backward_into(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, size_t BT, size_t C, size_t OC);
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
                         size_t BT, size_t C, size_t OC);
 void matmul_forward_residual_ref(float *out, const float *inp, const float *weight, const float *bias,
