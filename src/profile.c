@@ -154,7 +154,7 @@ static void matmul_backwards(struct bg_profile *p)
     size_t BT = p->B * p->T;
     for (int i = 0; i < BG_PROFILE_N_MATMULS; i++)
         for (size_t n = 0; n < p->mm[i].count; n++)
-            matmul_backward(p->dx, p->dw, p->mm[i].bias ? p->dvec : NULL, p->y, p->x, p->w, BT, p->mm[i].C,
+            matmul_backward_into(p->dx, p->dw, p->mm[i].bias ? p->dvec : NULL, p->y, p->x, p->w, BT, p->mm[i].C,
                             p->mm[i].OC);
 }
 
