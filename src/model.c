@@ -74,7 +74,7 @@ double config_flops_per_token(const struct bg_config *cfg)
 
 /* The activation tensors in carving order, sizes in floats for batch B.
  * model_memory sums them; model_init carves them in the same order. */
-enum { N_ACTS = 19, N_ACT_GRADS = 8 };
+enum { N_ACTS = 19, N_ACT_GRADS = 7 };
 
 static void act_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACTS])
 {
@@ -99,7 +99,7 @@ static void act_grad_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACT
 {
     size_t T = cfg->ctx, C = cfg->C, NH = cfg->NH, V = cfg->V, BT = B * T;
     size_t sizes[N_ACT_GRADS] = {
-        BT * C, BT * C, BT * 3 * C, BT * C, B * NH * T * T, BT * 4 * C, BT * 4 * C, BT * V,
+        BT * C, BT * C, BT * 3 * C, BT * C, B * NH * T * T, BT * 4 * C, BT * V,
     };
     memcpy(s, sizes, sizeof sizes);
 }
@@ -159,7 +159,7 @@ static void carve_acts(struct bg_model *m)
     };
     struct bg_act_grads *d = &m->d;
     float **grads[N_ACT_GRADS] = {
-        &d->residual, &d->ln, &d->qkv, &d->atty, &d->att, &d->fch, &d->fch_gelu, &d->logits,
+        &d->residual, &d->ln, &d->qkv, &d->atty, &d->att, &d->fch_gelu, &d->logits,
     };
     for (int i = 0; i < N_ACTS; i++)
         *acts[i] = arena_carve(&m->act_arena, sa[i] * sizeof(float));
@@ -372,9 +372,9 @@ static void block_backward(struct bg_model *m, size_t l, const float *x, size_t 
      * gradient passes through unchanged (dres keeps it) and is also the
      * gradient of the MLP's output. */
     matmul_backward_into(d->fch_gelu, g.fcprojw, g.fcprojb, dres, a.fch_gelu, w.fcprojw, BT, 4 * C, C); /* fch_gelu */
-    memset(d->fch, 0, BT * 4 * C * sizeof(float));
-    gelu_backward(d->fch, a.fch, d->fch_gelu, BT * 4 * C);                       /* fch (B,T,4C) */
-    matmul_backward_into(d->ln, g.fcw, g.fcb, d->fch, a.ln2, w.fcw, BT, C, 4 * C); /* ln2 (B,T,C) */
+    /* In place: d->fch_gelu becomes the gradient of fch (B,T,4C). */
+    gelu_backward_into(d->fch_gelu, a.fch, d->fch_gelu, BT * 4 * C);
+    matmul_backward_into(d->ln, g.fcw, g.fcb, d->fch_gelu, a.ln2, w.fcw, BT, C, 4 * C); /* ln2 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_2 */
     layernorm_backward(dres, g.ln2w, g.ln2b, d->ln, a.residual2, w.ln2w, a.ln2_mean, a.ln2_rstd, BT, C);
 

@@ -188,7 +188,7 @@ static void gelus(struct bg_profile *p)
     for (size_t l = 0; l < p->cfg.L; l++)
         gelu_forward(p->y, p->x, N);
     for (size_t l = 0; l < p->cfg.L; l++)
-        gelu_backward(p->dx, p->x, p->y, N);
+        gelu_backward_into(p->y, p->x, p->y, N); /* in place, as the model does */
 }
 
 /* Softmax and cross-entropy over the logits, in place as the model does. */

@@ -212,8 +212,8 @@ static void attention_costs(struct bg_roofline *r, const struct bg_profile *p)
  * writes out (8 operations an element: mean, deviation, square, sum,
  * normalise, scale, shift); backward reads x and dout and updates dinp
  * (17: xhat, dnorm, two sums, the formula). GELU (L): forward reads x,
- * writes out (10 + exp); backward reads x and dout, updates dinp
- * (20 + exp). Softmax and
+ * writes out (10 + exp); backward reads x and dout and writes dinp over
+ * dout (20 + exp). Softmax and
  * loss over V logits: forward reads and writes them in place (5 + exp:
  * max, subtraction, sum, scale), backward reads probs and updates dlogits
  * (3). Embedding: forward reads a row of wte and of wpe and writes one (1
@@ -225,7 +225,7 @@ static void pointwise_costs(struct bg_roofline *r, const struct bg_profile *p, d
     add(r, BG_PH_LAYERNORM, 2 * L + 1, F * (2 * act + 2 * BT), 8 * act);
     add(r, BG_PH_LAYERNORM, 2 * L + 1, F * (4 * act + 2 * BT), 17 * act);
     add(r, BG_PH_GELU, L, F * 2 * hidden, (10 + ROOFLINE_EXP_OPS) * hidden);
-    add(r, BG_PH_GELU, L, F * 4 * hidden, (20 + ROOFLINE_EXP_OPS) * hidden);
+    add(r, BG_PH_GELU, L, F * 3 * hidden, (20 + ROOFLINE_EXP_OPS) * hidden);
     add(r, BG_PH_LOSS, 1, F * (2 * logits + BT), (5 + ROOFLINE_EXP_OPS) * logits);
     add(r, BG_PH_LOSS, 1, F * 3 * logits, 3 * logits);
     add(r, BG_PH_EMBED, 1, F * 3 * act, act);
