@@ -349,9 +349,20 @@ const float *model_probs(const struct bg_model *m, size_t b, size_t t)
 
 /* ---- Backward ---- */
 
+/* x (n) = 0, the threads sharing fixed spans: a memset of tens of MB on
+ * one core would leave the others idle. */
+#define ZERO_SPAN 16384
+
+static void zero_floats(float *x, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i += ZERO_SPAN)
+        memset(x + i, 0, (n - i < ZERO_SPAN ? n - i : ZERO_SPAN) * sizeof(float));
+}
+
 void model_zero_grad(struct bg_model *m)
 {
-    memset(m->grads, 0, m->num_params * sizeof(float));
+    zero_floats(m->grads, m->num_params);
 }
 
 /* The gradient of block l, last operation first. On entry d->residual
@@ -380,8 +391,7 @@ static void block_backward(struct bg_model *m, size_t l, const float *x, size_t 
 
     /* The attention half: now dres is the gradient of residual2. */
     matmul_backward_into(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
-    memset(d->qkv, 0, BT * 3 * C * sizeof(float));
-    attention_backward(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH);      /* qkv (B,T,3C) */
+    attention_backward_into(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH); /* qkv (B,T,3C) */
     matmul_backward_into(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_1: now that of x */
     layernorm_backward(dres, g.ln1w, g.ln1b, d->ln, x, w.ln1w, a.ln1_mean, a.ln1_rstd, BT, C);
@@ -396,10 +406,10 @@ void model_backward(struct bg_model *m, float loss_scale)
 
     /* The loss is the mean over BT positions, so each position's loss has
      * gradient loss_scale / BT. */
-    memset(d->logits, 0, BT * V * sizeof(float));
+    zero_floats(d->logits, BT * V);
     crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT); /* logits (B,T,V) */
     matmul_backward_into(d->ln, g->wte, NULL, d->logits, a->lnf, p->wte, BT, C, V); /* lnf (B,T,C), wte */
-    memset(d->residual, 0, BT * C * sizeof(float));
+    zero_floats(d->residual, BT * C);
     /* d->residual (B,T,C) = the gradient of the last block's output, through ln_f */
     layernorm_backward(d->residual, g->lnfw, g->lnfb, d->ln, block_input(m, L), p->lnfw, a->lnf_mean, a->lnf_rstd,
                        BT, C);

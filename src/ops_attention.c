@@ -164,10 +164,12 @@ static void causal_softmax_backward_rows(float *da, const float *a, size_t r0, s
 /* dqkv (B,T,3C) += gradient of attention_forward given dout (B,T,C);
  * datt (B,NH,T,T) is scratch. Each product skips the future as the
  * forward does: by row blocks where a row of att meets its keys, by
- * column blocks where a key meets the rows (queries) that saw it. With
- * softmax 0, the products alone. */
+ * column blocks where a key meets the rows (queries) that saw it. Each
+ * element of dqkv is written by exactly one product, with beta = keep: 1
+ * adds to what dqkv held, 0 overwrites it. With softmax 0, the products
+ * alone. */
 static void backward_pass(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
-                          size_t B, size_t T, size_t C, size_t NH, int softmax)
+                          size_t B, size_t T, size_t C, size_t NH, int softmax, float keep)
 {
     size_t HS = C / NH;
     float scale = 1.0f / sqrtf((float)HS);
@@ -200,17 +202,17 @@ static void backward_pass(float *dqkv, float *datt, const float *dout, const flo
             /* Backward through preatt = scale * q . k^T, with da now holding
              * dpreatt: dq[r0:r1] += scale * dpreatt[r0:r1, 0:r1] . k[0:r1] */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)HS, (int)r1, scale,
-                        da + r0 * T, (int)T, k, ld, 1.0f, dq + r0 * 3 * C, ld);
+                        da + r0 * T, (int)T, k, ld, keep, dq + r0 * 3 * C, ld);
         }
         /* Keys c0..c1-1 were seen by the rows (queries) c0..T-1 only. */
         for (size_t c0 = 0; c0 < T; c0 += CAUSAL_BLOCK) {
             size_t c1 = c0 + CAUSAL_BLOCK < T ? c0 + CAUSAL_BLOCK : T;
             /* dv[c0:c1] += a[c0:T, c0:c1]^T . dout_h[c0:T] */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(c1 - c0), (int)HS, (int)(T - c0), 1.0f,
-                        a + c0 * T + c0, (int)T, dout_h + c0 * C, (int)C, 1.0f, dv + c0 * 3 * C, ld);
+                        a + c0 * T + c0, (int)T, dout_h + c0 * C, (int)C, keep, dv + c0 * 3 * C, ld);
             /* dk[c0:c1] += scale * dpreatt[c0:T, c0:c1]^T . q[c0:T] */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(c1 - c0), (int)HS, (int)(T - c0), scale,
-                        da + c0 * T + c0, (int)T, q + c0 * 3 * C, ld, 1.0f, dk + c0 * 3 * C, ld);
+                        da + c0 * T + c0, (int)T, q + c0 * 3 * C, ld, keep, dk + c0 * 3 * C, ld);
         }
     }
 }
@@ -218,13 +220,19 @@ static void backward_pass(float *dqkv, float *datt, const float *dout, const flo
 void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
                         const float *att, size_t B, size_t T, size_t C, size_t NH)
 {
-    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 1);
+    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 1, 1.0f);
+}
+
+void attention_backward_into(float *dqkv, float *datt, const float *dout, const float *qkv,
+                             const float *att, size_t B, size_t T, size_t C, size_t NH)
+{
+    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 1, 0.0f);
 }
 
 void attention_backward_products(float *dqkv, float *datt, const float *dout, const float *qkv,
                                  const float *att, size_t B, size_t T, size_t C, size_t NH)
 {
-    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 0);
+    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 0, 0.0f);
 }
 
 /* ---- Slow twins ---- */

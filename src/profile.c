@@ -168,7 +168,7 @@ static void attention_forwards(struct bg_profile *p)
 static void attention_backwards(struct bg_profile *p)
 {
     for (size_t l = 0; l < p->cfg.L; l++)
-        attention_backward(p->dx, p->datt, p->y, p->x, p->att, p->B, p->T, p->cfg.C, p->cfg.NH);
+        attention_backward_into(p->dx, p->datt, p->y, p->x, p->att, p->B, p->T, p->cfg.C, p->cfg.NH);
 }
 
 /* ln_1 and ln_2 in each block and ln_f, forward and backward. */
