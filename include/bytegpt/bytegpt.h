@@ -30,6 +30,7 @@
 #include "bytegpt/schedule.h"
 #include "bytegpt/train.h"
 #include "bytegpt/profile.h"
+#include "bytegpt/roofline.h"
 #include "bytegpt/trainlog.h"
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/modelfile.h"
