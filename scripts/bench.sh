@@ -45,34 +45,46 @@ torch_step() { # L C T B [threads]
         | grep '^result:'
 }
 
+load() { cut -d' ' -f1 /proc/loadavg; }
+
 speed() {
     peak=$("$BG" bench --preset tiny --threads "$THREADS" --steps 1 | sed -n 's/^result: .*peak_gflops=\([^ ]*\).*/\1/p')
-    echo "sgemm peak on $THREADS threads: $peak GFLOP/s (bytegpt bench)"
+    echo "sgemm peak on $THREADS threads: $peak GFLOP/s (bytegpt bench); OpenBLAS kernels: ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
     echo
-    printf '%-16s %12s %12s %12s %12s %8s %8s %8s\n' "L,C,T,B" "bytegpt ms" "torch ms" "bytegpt tok/s" "torch tok/s" "ratio" "MFU bg" "MFU pt"
+    # limit: the step's roofline from bytegpt bench (matrix products timed
+    # alone + bytes over bandwidth or operations over the vector rate).
+    printf '%-14s %10s %10s %7s %10s %12s %12s %7s %7s %7s %5s\n' "L,C,T,B" "bytegpt ms" "limit ms" "x limit" "torch ms" \
+        "bytegpt tok/s" "torch tok/s" "ratio" "MFU bg" "MFU pt" "load"
     for cfg in "2 64 64 8" "4 128 128 16" "6 384 256 8"; do
         set -- $cfg
-        bms=() pms=() bgf=() pgf=()
+        bms=() pms=() bgf=() pgf=() lim=()
         for _ in $(seq 1 "$ROUNDS"); do
-            r=$(bg_step "$@"); bms+=("$(field "$r" ms_per_step)"); bgf+=("$(field "$r" gflops)")
+            r=$(bg_step "$@"); bms+=("$(field "$r" ms_per_step)"); bgf+=("$(field "$r" gflops)"); lim+=("$(field "$r" limit_ms)")
             if [ $have_torch -eq 1 ]; then
                 r=$(torch_step "$@"); pms+=("$(field "$r" ms_per_step)"); pgf+=("$(field "$r" gflops)")
             fi
         done
         b=$(printf '%s\n' "${bms[@]}" | median); bg=$(printf '%s\n' "${bgf[@]}" | median)
+        l=$(printf '%s\n' "${lim[@]}" | median)
         tok=$(( $4 * $3 ))
         if [ $have_torch -eq 1 ]; then
             p=$(printf '%s\n' "${pms[@]}" | median); pg=$(printf '%s\n' "${pgf[@]}" | median)
         else
             p=nan pg=nan
         fi
-        awk -v c="$1,$2,$3,$4" -v b="$b" -v p="$p" -v t="$tok" -v bg="$bg" -v pg="$pg" -v pk="$peak" 'BEGIN {
-            printf "%-16s %12.2f %12.2f %12.0f %12.0f %7.2fx %7.1f%% %7.1f%%\n", c, b, p, t*1000/b, t*1000/p, p/b, 100*bg/pk, 100*pg/pk }'
+        awk -v c="$1,$2,$3,$4" -v b="$b" -v l="$l" -v p="$p" -v t="$tok" -v bg="$bg" -v pg="$pg" -v pk="$peak" -v ld="$(load)" 'BEGIN {
+            printf "%-14s %10.2f %10.2f %6.2fx %10.2f %12.0f %12.0f %6.2fx %6.1f%% %6.1f%% %5s\n", c, b, l, b/l, p, t*1000/b, t*1000/p, p/b, 100*bg/pk, 100*pg/pk, ld }'
     done
     echo
-    echo "parallel efficiency at 4,128,128,16 (tokens/s):"
-    one=$(field "$(bg_step 4 128 128 16 1)" tokens_per_s); two=$(field "$(bg_step 4 128 128 16 2)" tokens_per_s)
-    awk -v a="$one" -v b="$two" 'BEGIN { printf "  1 thread %.0f, 2 threads %.0f: %.2fx\n", a, b, b/a }'
+    echo "parallel efficiency at 4,128,128,16 (tokens/s, alternated, median of $ROUNDS):"
+    ones=() twos=()
+    for _ in $(seq 1 "$ROUNDS"); do
+        ones+=("$(field "$(bg_step 4 128 128 16 1)" tokens_per_s)"); twos+=("$(field "$(bg_step 4 128 128 16 2)" tokens_per_s)")
+    done
+    one=$(printf '%s\n' "${ones[@]}" | median); two=$(printf '%s\n' "${twos[@]}" | median)
+    awk -v a="$one" -v b="$two" -v ld="$(load)" 'BEGIN { printf "  1 thread %.0f, 2 threads %.0f: %.2fx (load %s)\n", a, b, b/a, ld }'
+    echo
+    context
     echo
     echo "step time at three batch sizes (6,384,256):"
     for b in 4 8 16; do
@@ -81,6 +93,23 @@ speed() {
     done
     echo
     memory
+}
+
+# How cost grows with the context: 4 layers at dim 128, 2048 tokens a step
+# (batch 2048/ctx), ctx 64 to 1024. Per token, the weights cost 6N FLOPs
+# whatever the context, attention 6*L*ctx*C (its T x T scores): the
+# attention columns show the share of each in the FLOPs and in the time.
+context() {
+    echo "step time against context length (4 layers, dim 128, 4 heads, 2048 tokens a step):"
+    printf '  %5s %5s %10s %10s %12s %14s %16s %5s\n' "ctx" "batch" "ms/step" "limit ms" "tokens/s" "attention ms" "attention FLOPs" "load"
+    for T in 64 128 256 512 1024; do
+        r=$(bg_step 4 128 "$T" $(( 2048 / T )))
+        awk -v T="$T" -v ms="$(field "$r" ms_per_step)" -v l="$(field "$r" limit_ms)" -v tok="$(field "$r" tokens_per_s)" \
+            -v att="$(field "$r" attention_ms)" -v ld="$(load)" 'BEGIN {
+            C = 128; L = 4; N = L * 12 * C * C + L * 13 * C + 256 * C + T * C + 2 * C
+            printf "  %5d %5d %10.2f %10.2f %12.0f %7.2f (%4.1f%%) %15.1f%% %5s\n", T, 2048 / T, ms, l, tok, att, 100 * att / ms,
+                100 * 6 * L * T * C / (6 * N + 6 * L * T * C), ld }'
+    done
 }
 
 # Peak RSS of a short training run beside the arenas `bytegpt info` sizes.

@@ -23,7 +23,7 @@
 
 const char *const bg_phase_names[BG_N_PHASES] = {
     "matmul forward", "matmul backward", "attention forward", "attention backward", "layernorm",
-    "gelu", "softmax + loss", "embedding", "residual", "clip + AdamW", "data loading",
+    "gelu", "softmax + loss", "embedding", "clip + AdamW", "data loading",
 };
 
 double profile_seconds(void)
@@ -37,11 +37,11 @@ void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PR
 {
     size_t L = cfg->L, C = cfg->C;
     const struct bg_matmul_shape shapes[BG_PROFILE_N_MATMULS] = {
-        {L, C, 3 * C, 1}, /* qkv = ln1 . qkvw^T + qkvb */
-        {L, C, C, 1},     /* attention output projection */
-        {L, C, 4 * C, 1}, /* MLP up: fch = ln2 . fcw^T + fcb */
-        {L, 4 * C, C, 1}, /* MLP down: fch_gelu . fcprojw^T + fcprojb */
-        {1, C, cfg->V, 0}, /* LM head: logits = lnf . wte^T, tied, no bias */
+        {L, C, 3 * C, 1, 0}, /* qkv = ln1 . qkvw^T + qkvb */
+        {L, C, C, 1, 1},     /* attention output projection, + the block's input */
+        {L, C, 4 * C, 1, 0}, /* MLP up: fch = ln2 . fcw^T + fcb */
+        {L, 4 * C, C, 1, 1}, /* MLP down: fch_gelu . fcprojw^T + fcprojb, + residual2 */
+        {1, C, cfg->V, 0, 0}, /* LM head: logits = lnf . wte^T, tied, no bias */
     };
     memcpy(s, shapes, sizeof shapes);
 }
@@ -136,12 +136,17 @@ void profile_free(struct bg_profile *p)
  * one kind of kernel, at the same shapes: x is read, y written (and read
  * as the gradient flowing back), dx, dw and dvec take the gradients. */
 
+/* The projections into the residual stream add it in the same sweep
+ * (x stands for the stream: it is only read). */
 static void matmul_forwards(struct bg_profile *p)
 {
     size_t BT = p->B * p->T;
-    for (int i = 0; i < BG_PROFILE_N_MATMULS; i++)
-        for (size_t n = 0; n < p->mm[i].count; n++)
-            matmul_forward(p->y, p->x, p->w, p->mm[i].bias ? p->vec : NULL, BT, p->mm[i].C, p->mm[i].OC);
+    for (int i = 0; i < BG_PROFILE_N_MATMULS; i++) {
+        const struct bg_matmul_shape *s = &p->mm[i];
+        for (size_t n = 0; n < s->count; n++)
+            matmul_forward_residual(p->y, p->x, p->w, s->bias ? p->vec : NULL, s->residual ? p->x : NULL, BT, s->C,
+                                    s->OC);
+    }
 }
 
 static void matmul_backwards(struct bg_profile *p)
@@ -149,7 +154,7 @@ static void matmul_backwards(struct bg_profile *p)
     size_t BT = p->B * p->T;
     for (int i = 0; i < BG_PROFILE_N_MATMULS; i++)
         for (size_t n = 0; n < p->mm[i].count; n++)
-            matmul_backward(p->dx, p->dw, p->mm[i].bias ? p->dvec : NULL, p->y, p->x, p->w, BT, p->mm[i].C,
+            matmul_backward_into(p->dx, p->dw, p->mm[i].bias ? p->dvec : NULL, p->y, p->x, p->w, BT, p->mm[i].C,
                             p->mm[i].OC);
 }
 
@@ -163,7 +168,7 @@ static void attention_forwards(struct bg_profile *p)
 static void attention_backwards(struct bg_profile *p)
 {
     for (size_t l = 0; l < p->cfg.L; l++)
-        attention_backward(p->dx, p->datt, p->y, p->x, p->att, p->B, p->T, p->cfg.C, p->cfg.NH);
+        attention_backward_into(p->dx, p->datt, p->y, p->x, p->att, p->B, p->T, p->cfg.C, p->cfg.NH);
 }
 
 /* ln_1 and ln_2 in each block and ln_f, forward and backward. */
@@ -183,7 +188,7 @@ static void gelus(struct bg_profile *p)
     for (size_t l = 0; l < p->cfg.L; l++)
         gelu_forward(p->y, p->x, N);
     for (size_t l = 0; l < p->cfg.L; l++)
-        gelu_backward(p->dx, p->x, p->y, N);
+        gelu_backward_into(p->y, p->x, p->y, N); /* in place, as the model does */
 }
 
 /* Softmax and cross-entropy over the logits, in place as the model does. */
@@ -202,21 +207,11 @@ static void embeddings(struct bg_profile *p)
     encoder_backward(p->dw, p->dw + wpe, p->y, p->inputs, p->B, p->T, p->cfg.C);
 }
 
-/* The two residual additions of each block, in place as the model does
- * (their backward is the identity, which costs nothing). */
-static void residuals(struct bg_profile *p)
-{
-    size_t N = p->B * p->T * p->cfg.C;
-    for (size_t i = 0; i < 2 * p->cfg.L; i++)
-        residual_forward(p->y, p->y, p->x, N);
-}
-
 static void (*const kernel_phases[BG_PH_OPTIM])(struct bg_profile *) = {
     [BG_PH_MATMUL_FWD] = matmul_forwards, [BG_PH_MATMUL_BWD] = matmul_backwards,
     [BG_PH_ATTN_FWD] = attention_forwards, [BG_PH_ATTN_BWD] = attention_backwards,
     [BG_PH_LAYERNORM] = layernorms,        [BG_PH_GELU] = gelus,
     [BG_PH_LOSS] = losses,                 [BG_PH_EMBED] = embeddings,
-    [BG_PH_RESIDUAL] = residuals,
 };
 
 /* ---- One step ---- */

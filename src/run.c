@@ -16,6 +16,7 @@
 #include "bytegpt/rng.h"
 #include "run_dist.h"
 #include "run_folder.h"
+#include "run_page.h"
 
 /* ---- The clock ---- */
 
@@ -294,6 +295,7 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
     if ((rc = run_dist_agree(r->writer ? make_folder(r, o, err) : BG_OK, err)))
         goto fail;
     prepare_loop(r);
+    run_page_open(r);
     return BG_OK;
 fail:
     run_unlock_folder(r);
@@ -304,8 +306,14 @@ fail:
     return rc;
 }
 
+void run_set_eval_every(struct bg_run *r, uint64_t every)
+{
+    r->trainer.cfg.eval_every = every;
+}
+
 int run_close(struct bg_run *r, struct bg_error *err)
 {
+    run_page_close(r);
     int rc = r->log.f ? trainlog_close(&r->log, err) : BG_OK;
     corpus_close(r->trainer.corpus);
     trainer_free(&r->trainer);

@@ -11,6 +11,7 @@
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/schedule.h"
+#include "run_page.h"
 #include "run_dist.h"
 
 /* ---- Progress ---- */
@@ -162,6 +163,8 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
         r->saved = 1;
         rep->events |= BG_RUN_SAVED;
     }
+    if ((rep->events & BG_RUN_EVALUATED) && !last)
+        run_page_write(r, BG_PAGE_LIVE);
     return BG_OK;
 }
 
@@ -185,5 +188,6 @@ int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
     struct bg_error e = {0};
     if (plot_svg_file(svg, logs, 1, NULL, &e) && warning)
         *warning = e;
+    run_page_write(r, stop_asked(r) ? BG_PAGE_STOPPED : BG_PAGE_FINISHED);
     return BG_OK;
 }

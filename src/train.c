@@ -102,6 +102,14 @@ int train_config_validate(const struct bg_train_config *c, struct bg_error *err)
                        (unsigned long long)c->warmup, (unsigned long long)c->steps);
     if (c->eval_batches == 0)
         return bg_fail(err, BG_ERR_INPUT, "--eval-batches must be at least 1");
+    /* The flags cannot give these, but a checkpoint's record can (its CRC
+     * guards against damage, not against a file made to pass it); a
+     * resumed run would train forever with a NaN budget, or ask OpenMP
+     * for a billion threads (found by tests/fuzz/fuzz_checkpoint). */
+    if (!isfinite(c->time_budget) || c->time_budget < 0)
+        return bg_fail(err, BG_ERR_INPUT, "--time-budget must be a positive time, got %g s", c->time_budget);
+    if (c->threads < 0 || c->threads > BG_THREADS_MAX)
+        return bg_fail(err, BG_ERR_INPUT, "--threads must be in [0, %d], got %d", BG_THREADS_MAX, c->threads);
     return BG_OK;
 }
 

@@ -31,7 +31,7 @@
 /* The phases, in the order bench prints them. The kernels' come first. */
 enum bg_phase {
     BG_PH_MATMUL_FWD, BG_PH_MATMUL_BWD, BG_PH_ATTN_FWD, BG_PH_ATTN_BWD, BG_PH_LAYERNORM,
-    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_RESIDUAL, BG_PH_OPTIM, BG_PH_DATA, BG_N_PHASES
+    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_OPTIM, BG_PH_DATA, BG_N_PHASES
 };
 extern const char *const bg_phase_names[BG_N_PHASES];
 
@@ -39,10 +39,11 @@ extern const char *const bg_phase_names[BG_N_PHASES];
 double profile_seconds(void);
 
 /* The matrix products of one micro-batch: count products of (B*T, C)
- * activations with an (OC, C) weight, with a bias of OC or without. */
+ * activations with an (OC, C) weight, with a bias of OC or without, and
+ * adding the residual stream (B*T, OC) to their output or not. */
 struct bg_matmul_shape {
     size_t count, C, OC;
-    int bias;
+    int bias, residual;
 };
 #define BG_PROFILE_N_MATMULS 5
 

@@ -41,8 +41,12 @@ int train_preset(const char *name, struct bg_train_config *cfg, struct bg_error 
 /* The preset names, NULL-terminated, for help texts and `info`. */
 extern const char *const bg_preset_names[];
 
+/* The most threads a run may ask for (0 means all cores). */
+#define BG_THREADS_MAX 4096
+
 /* Checks the optimisation and run settings (the model's are checked by
- * config_validate): finite, positive where they must be, betas in [0,1). */
+ * config_validate): finite, positive where they must be, betas in [0,1),
+ * a time budget of 0 (none) or more, threads in [0, BG_THREADS_MAX]. */
 int train_config_validate(const struct bg_train_config *cfg, struct bg_error *err);
 
 /* Sets the threads OpenBLAS and OpenMP use; n <= 0 means this process's

@@ -101,28 +101,6 @@ static int read_flags(int argc, char **argv, struct train_flags *f, struct bg_se
     return BG_OK;
 }
 
-/* ---- Signals: finish the step, save, exit 130/143 ---- */
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    /* Only a flag: the run sees it after the current step, saves, and
-     * the command exits. A second signal during the save sets it again. */
-    stop_signal = sig;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 /* ---- What the user sees ---- */
 
 static void print_start(const struct bg_run *r)
@@ -266,11 +244,12 @@ static int train_steps(struct bg_run *r, int tty)
     print_summary(r, run_elapsed(r));
     if (warning.msg[0])
         fprintf(stderr, "warning: no loss.svg: %s\n", warning.msg);
-    if (!stop_signal)
+    if (!common_stop_signal)
         return 0;
     printf("stopped by %s after step %llu; checkpoint saved in %s\nresume with: bytegpt train --out %s --resume\n",
-           stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)r->trainer.step, r->ckpt_path, r->out);
-    return 128 + stop_signal;
+           common_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)r->trainer.step, r->ckpt_path,
+           r->out);
+    return 128 + common_stop_signal;
 }
 
 static int run(int argc, char **argv)
@@ -291,10 +270,10 @@ static int run(int argc, char **argv)
         f.out = default_out;
     }
     static struct bg_run r; /* large (paths, state): not on the stack */
-    struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &stop_signal};
+    struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &common_stop_signal};
     if (run_open(&r, &opt, &err))
         return cli_report(&err);
-    install_signals();
+    common_catch_stop();
     print_start(&r);
     int code = 0;
     if (r.init_only)
