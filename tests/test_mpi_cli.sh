@@ -205,6 +205,15 @@ wait_rows() {
     return 1
 }
 last_step() { tail -1 "$1/log.csv" | cut -d, -f1; }
+# mpirun may return while the ranks it killed are still dying, one of them
+# holding the run folder's lock: wait until they are gone.
+wait_unlocked() {
+    for _ in $(seq 1 500); do
+        flock -n "$1/lock" true && return 0
+        sleep 0.02
+    done
+    return 1
+}
 
 # The step a checkpoint holds (the 23rd field of its record, checkpoint.c).
 ckpt_step() { od -An -t u8 -j $((24 + 22 * 8)) -N 8 "$1/ckpt.bin" | tr -d ' '; }
@@ -221,6 +230,7 @@ stop_at() {
     wait_rows "$out/log.csv" "$rows" || bad "$out: the run did not get going"
     kill -TERM $pid
     wait $pid
+    wait_unlocked "$out" || bad "$out: the ranks outlived mpirun"
     local step
     step=$(last_step "$out")
     [ "$(ckpt_step "$out")" = "$step" ] && ok \
@@ -257,6 +267,7 @@ kill -KILL "$(cat "$tmp/pids/1")"
 wait $pid
 rc=$?
 [ $rc -ne 0 ] && [ $rc -ne 124 ] && ok || bad "KILL: mpirun exit $rc (124: it did not end the job)"
+wait_unlocked "$out" || bad "KILL: the ranks outlived mpirun"
 stop_at "$out" 170 --resume
 same_prefix "$out" 70
 
