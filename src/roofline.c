@@ -270,9 +270,10 @@ int roofline_measure(struct bg_roofline *r, struct bg_profile *p, size_t num_par
     time_products(r, p);
     count_costs(r, p, num_params);
     for (int ph = 0; ph < BG_N_PHASES; ph++) {
-        double memory = r->bytes[ph] / roofline_bandwidth(r, r->call_bytes[ph]);
-        double arithmetic = r->ops[ph] / r->vector_ops;
-        r->limit[ph] = r->products[ph] + (memory > arithmetic ? memory : arithmetic);
+        r->bandwidth[ph] = roofline_bandwidth(r, r->call_bytes[ph]);
+        double memory = r->bytes[ph] / r->bandwidth[ph], arithmetic = r->ops[ph] / r->vector_ops;
+        r->memory_bound[ph] = memory >= arithmetic;
+        r->limit[ph] = r->products[ph] + (r->memory_bound[ph] ? memory : arithmetic);
         r->step_limit += r->limit[ph];
     }
     return BG_OK;

@@ -41,6 +41,8 @@ struct bg_roofline {
     double bytes[BG_N_PHASES];        /* bytes it must at least read and write */
     double ops[BG_N_PHASES];          /* arithmetic operations it must do */
     double call_bytes[BG_N_PHASES];   /* bytes of one call: picks the bandwidth */
+    double bandwidth[BG_N_PHASES];    /* bytes per second: the one picked */
+    int memory_bound[BG_N_PHASES];    /* 1: its bytes, 0: its arithmetic set the limit */
     double limit[BG_N_PHASES];        /* seconds: the phase's limit */
     double step_limit;                /* seconds: the sum */
 };

@@ -107,21 +107,18 @@ static void print_bytes(double bytes)
         printf("%.0f KiB", bytes / (1 << 10));
 }
 
-/* What sets phase ph's limit: its products alone, and the larger of its
- * memory traffic and its arithmetic (roofline.h). */
+/* What sets phase ph's limit: its products alone, and its memory traffic
+ * or its arithmetic, whichever roofline.c found the larger. */
 static void print_limit_note(const struct bg_roofline *r, int ph)
 {
-    double bw = roofline_bandwidth(r, r->call_bytes[ph]);
-    double memory = r->bytes[ph] / bw, arithmetic = r->ops[ph] / r->vector_ops;
     if (r->products[ph] > 0)
         printf("products alone %.2f ms + ", 1e3 * r->products[ph]);
-    if (memory >= arithmetic) {
+    if (r->memory_bound[ph]) {
         print_bytes(r->bytes[ph]);
-        printf(" at %.0f GB/s", bw / 1e9);
+        printf(" at %.0f GB/s\n", r->bandwidth[ph] / 1e9);
     } else {
-        printf("%.2f G operations", r->ops[ph] / 1e9);
+        printf("%.3g G operations\n", r->ops[ph] / 1e9);
     }
-    printf("\n");
 }
 
 static void print_machine(const struct bg_roofline *r)
@@ -141,7 +138,8 @@ static void print_breakdown(const double *profile, double step, const struct bg_
 {
     print_machine(r);
     printf("where one step's time goes, beside the least it could take on this machine (its roofline):\n");
-    printf("  %-20s %9s %6s %9s %6s  %s\n", "phase", "time", "share", "limit", "ratio", "the limit: what it must at least do");
+    printf("  %-20s %9s %6s %9s %6s  %s\n", "phase", "time", "share", "limit", "ratio",
+           "the limit: what it must at least do");
     double known = 0;
     for (int p = 0; p < BG_N_PHASES; p++) {
         printf("  %-20s %6.2f ms %5.1f%% %6.2f ms %5.2fx  ", bg_phase_names[p], 1e3 * profile[p],
