@@ -188,7 +188,7 @@ rc=$?
 # ---- Stop, kill, resume ----
 # On SIGTERM, OpenMPI's mpirun waits odls_base_sigkill_timeout seconds (1
 # by default), passes SIGTERM on to the ranks and kills them as long
-# after; 5 seconds here, so that a loaded machine still finishes the step
+# after; 15 seconds here, so that a loaded machine still finishes the step
 # and the save in time. How many steps a rank takes meanwhile depends on
 # the machine, so these runs have no end of their own (--steps 1000000, a
 # schedule that barely moves): each is stopped by SIGTERM to mpirun, and
@@ -225,7 +225,7 @@ ckpt_step() { od -An -t u8 -j $((24 + 22 * 8)) -N 8 "$1/ckpt.bin" | tr -d ' '; }
 stop_at() {
     local out=$1 rows=$2
     shift 2
-    "${MPI2[@]}" --mca odls_base_sigkill_timeout 5 "$BG" train "$@" --out "$out" >>"$out.log" 2>&1 &
+    "${MPI2[@]}" --mca odls_base_sigkill_timeout 15 "$BG" train "$@" --out "$out" >>"$out.log" 2>&1 &
     local pid=$!
     wait_rows "$out/log.csv" "$rows" || bad "$out: the run did not get going"
     kill -TERM $pid
