@@ -6,6 +6,8 @@
 #   scripts/bench.sh quality    time to quality: the default preset for 300 s on
 #                               moby-dick, bytegpt and PyTorch, held-out bits per byte
 #   scripts/bench.sh bigcorpus  peak memory on a 1.3 GB gzip corpus (6 GB of text) beside a 20 MB one
+#   scripts/bench.sh mpi        data parallelism: 2 ranks x 1 thread against 1 process x 2 threads,
+#                               the all-reduce's share of a step, and `info --ranks` at 8 and 64
 #
 # PyTorch (Debian's python3-torch, run with /usr/bin/python3) is only a peer
 # here; without it the script says how to install it and measures bytegpt alone.
@@ -43,34 +45,46 @@ torch_step() { # L C T B [threads]
         | grep '^result:'
 }
 
+load() { cut -d' ' -f1 /proc/loadavg; }
+
 speed() {
     peak=$("$BG" bench --preset tiny --threads "$THREADS" --steps 1 | sed -n 's/^result: .*peak_gflops=\([^ ]*\).*/\1/p')
-    echo "sgemm peak on $THREADS threads: $peak GFLOP/s (bytegpt bench)"
+    echo "sgemm peak on $THREADS threads: $peak GFLOP/s (bytegpt bench); OpenBLAS kernels: ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
     echo
-    printf '%-16s %12s %12s %12s %12s %8s %8s %8s\n' "L,C,T,B" "bytegpt ms" "torch ms" "bytegpt tok/s" "torch tok/s" "ratio" "MFU bg" "MFU pt"
+    # limit: the step's roofline from bytegpt bench (matrix products timed
+    # alone + bytes over bandwidth or operations over the vector rate).
+    printf '%-14s %10s %10s %7s %10s %12s %12s %7s %7s %7s %5s\n' "L,C,T,B" "bytegpt ms" "limit ms" "x limit" "torch ms" \
+        "bytegpt tok/s" "torch tok/s" "ratio" "MFU bg" "MFU pt" "load"
     for cfg in "2 64 64 8" "4 128 128 16" "6 384 256 8"; do
         set -- $cfg
-        bms=() pms=() bgf=() pgf=()
+        bms=() pms=() bgf=() pgf=() lim=()
         for _ in $(seq 1 "$ROUNDS"); do
-            r=$(bg_step "$@"); bms+=("$(field "$r" ms_per_step)"); bgf+=("$(field "$r" gflops)")
+            r=$(bg_step "$@"); bms+=("$(field "$r" ms_per_step)"); bgf+=("$(field "$r" gflops)"); lim+=("$(field "$r" limit_ms)")
             if [ $have_torch -eq 1 ]; then
                 r=$(torch_step "$@"); pms+=("$(field "$r" ms_per_step)"); pgf+=("$(field "$r" gflops)")
             fi
         done
         b=$(printf '%s\n' "${bms[@]}" | median); bg=$(printf '%s\n' "${bgf[@]}" | median)
+        l=$(printf '%s\n' "${lim[@]}" | median)
         tok=$(( $4 * $3 ))
         if [ $have_torch -eq 1 ]; then
             p=$(printf '%s\n' "${pms[@]}" | median); pg=$(printf '%s\n' "${pgf[@]}" | median)
         else
             p=nan pg=nan
         fi
-        awk -v c="$1,$2,$3,$4" -v b="$b" -v p="$p" -v t="$tok" -v bg="$bg" -v pg="$pg" -v pk="$peak" 'BEGIN {
-            printf "%-16s %12.2f %12.2f %12.0f %12.0f %7.2fx %7.1f%% %7.1f%%\n", c, b, p, t*1000/b, t*1000/p, p/b, 100*bg/pk, 100*pg/pk }'
+        awk -v c="$1,$2,$3,$4" -v b="$b" -v l="$l" -v p="$p" -v t="$tok" -v bg="$bg" -v pg="$pg" -v pk="$peak" -v ld="$(load)" 'BEGIN {
+            printf "%-14s %10.2f %10.2f %6.2fx %10.2f %12.0f %12.0f %6.2fx %6.1f%% %6.1f%% %5s\n", c, b, l, b/l, p, t*1000/b, t*1000/p, p/b, 100*bg/pk, 100*pg/pk, ld }'
     done
     echo
-    echo "parallel efficiency at 4,128,128,16 (tokens/s):"
-    one=$(field "$(bg_step 4 128 128 16 1)" tokens_per_s); two=$(field "$(bg_step 4 128 128 16 2)" tokens_per_s)
-    awk -v a="$one" -v b="$two" 'BEGIN { printf "  1 thread %.0f, 2 threads %.0f: %.2fx\n", a, b, b/a }'
+    echo "parallel efficiency at 4,128,128,16 (tokens/s, alternated, median of $ROUNDS):"
+    ones=() twos=()
+    for _ in $(seq 1 "$ROUNDS"); do
+        ones+=("$(field "$(bg_step 4 128 128 16 1)" tokens_per_s)"); twos+=("$(field "$(bg_step 4 128 128 16 2)" tokens_per_s)")
+    done
+    one=$(printf '%s\n' "${ones[@]}" | median); two=$(printf '%s\n' "${twos[@]}" | median)
+    awk -v a="$one" -v b="$two" -v ld="$(load)" 'BEGIN { printf "  1 thread %.0f, 2 threads %.0f: %.2fx (load %s)\n", a, b, b/a, ld }'
+    echo
+    context
     echo
     echo "step time at three batch sizes (6,384,256):"
     for b in 4 8 16; do
@@ -79,6 +93,23 @@ speed() {
     done
     echo
     memory
+}
+
+# How cost grows with the context: 4 layers at dim 128, 2048 tokens a step
+# (batch 2048/ctx), ctx 64 to 1024. Per token, the weights cost 6N FLOPs
+# whatever the context, attention 6*L*ctx*C (its T x T scores): the
+# attention columns show the share of each in the FLOPs and in the time.
+context() {
+    echo "step time against context length (4 layers, dim 128, 4 heads, 2048 tokens a step):"
+    printf '  %5s %5s %10s %10s %12s %14s %16s %5s\n' "ctx" "batch" "ms/step" "limit ms" "tokens/s" "attention ms" "attention FLOPs" "load"
+    for T in 64 128 256 512 1024; do
+        r=$(bg_step 4 128 "$T" $(( 2048 / T )))
+        awk -v T="$T" -v ms="$(field "$r" ms_per_step)" -v l="$(field "$r" limit_ms)" -v tok="$(field "$r" tokens_per_s)" \
+            -v att="$(field "$r" attention_ms)" -v ld="$(load)" 'BEGIN {
+            C = 128; L = 4; N = L * 12 * C * C + L * 13 * C + 256 * C + T * C + 2 * C
+            printf "  %5d %5d %10.2f %10.2f %12.0f %7.2f (%4.1f%%) %15.1f%% %5s\n", T, 2048 / T, ms, l, tok, att, 100 * att / ms,
+                100 * 6 * L * T * C / (6 * N + 6 * L * T * C), ld }'
+    done
 }
 
 # Peak RSS of a short training run beside the arenas `bytegpt info` sizes.
@@ -149,9 +180,58 @@ print(' '.join(random.choice(w) for _ in range(700000)))" >"$tmp/block.txt"
     rm -rf "$tmp"
 }
 
+# Data parallelism on one machine: the same update (2 ranks with --batch B
+# against one process with --batch B --accum 2) as 2 ranks of 1 thread and
+# as 1 process of 2 threads, alternated ROUNDS times. tokens/s is the median
+# of the log's per-step figure after two warm-up steps; the all-reduce's
+# share is its seconds (from the run's summary) over the steps' seconds.
+mpi() {
+    if ! command -v mpirun >/dev/null 2>&1; then
+        echo "error: mpirun not found; scripts/setup.sh installs OpenMPI" >&2
+        exit 1
+    fi
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+    local tmp; tmp=$(mktemp -d)
+    python3 -c "import random; random.seed(1); w='the whale sea ship captain ahab boat'.split(); print(' '.join(random.choice(w) for _ in range(300000)))" >"$tmp/t.txt"
+    # tok_s RUN: the median tokens/s of a run's steps after the first two.
+    tok_s() { tail -n +4 "$1/log.csv" | cut -d, -f9 | median; }
+    # reduce_share RUN TOKENS_PER_STEP: all-reduce seconds over step seconds.
+    reduce_share() {
+        local s; s=$(sed -n 's/^all-reduce: \([0-9.e+-]*\) s of.*/\1/p' "$1.out")
+        tail -n +2 "$1/log.csv" | awk -F, -v s="$s" -v t="$2" '{ sum += t / $9 } END { printf "%.1f", 100 * s / sum }'
+    }
+    echo "data parallelism on this machine ($(nproc) cores): the same update as 2 ranks x 1 thread and 1 process x 2 threads"
+    printf '%-16s %16s %16s %8s %12s\n' "L,C,T,B" "1x2 tok/s" "2x1 tok/s" "ratio" "all-reduce"
+    for cfg in "4 128 128 16 40" "6 384 256 8 8"; do
+        set -- $cfg
+        local model=(--corpus "$tmp/t.txt" --layers "$1" --dim "$2" --heads $(( $2 / 32 )) --ctx "$3" --batch "$4"
+                     --steps "$5" --eval-every 0 --eval-batches 1 --sample-every 0 --ckpt-every 0)
+        local one=() two=() share=()
+        for i in $(seq 1 "$ROUNDS"); do
+            "$BG" train "${model[@]}" --accum 2 --threads 2 --out "$tmp/one-$1-$i" >/dev/null
+            mpirun --oversubscribe -np 2 "$BG" train "${model[@]}" --threads 1 --out "$tmp/two-$1-$i" >"$tmp/two-$1-$i.out"
+            one+=("$(tok_s "$tmp/one-$1-$i")") two+=("$(tok_s "$tmp/two-$1-$i")")
+            share+=("$(reduce_share "$tmp/two-$1-$i" $(( 2 * $4 * $3 )))")
+        done
+        local a b c
+        a=$(printf '%s\n' "${one[@]}" | median); b=$(printf '%s\n' "${two[@]}" | median)
+        c=$(printf '%s\n' "${share[@]}" | median)
+        awk -v cfg="$1,$2,$3,$4" -v a="$a" -v b="$b" -v c="$c" \
+            'BEGIN { printf "%-16s %16.0f %16.0f %7.2fx %11.1f%%\n", cfg, a, b, b / a, c }'
+    done
+    echo
+    for n in 8 64; do
+        echo "bytegpt info --preset default --ranks $n (10 Gbit/s):"
+        "$BG" info --preset default --ranks "$n" | sed -n '/^data parallel/,$p'
+        echo
+    done
+    rm -rf "$tmp"
+}
+
 case "${1:-speed}" in
     speed) speed ;;
     quality) quality ;;
     bigcorpus) bigcorpus ;;
-    *) echo "usage: scripts/bench.sh [speed|quality|bigcorpus]" >&2; exit 2 ;;
+    mpi) mpi ;;
+    *) echo "usage: scripts/bench.sh [speed|quality|bigcorpus|mpi]" >&2; exit 2 ;;
 esac

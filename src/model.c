@@ -74,7 +74,7 @@ double config_flops_per_token(const struct bg_config *cfg)
 
 /* The activation tensors in carving order, sizes in floats for batch B.
  * model_memory sums them; model_init carves them in the same order. */
-enum { N_ACTS = 19, N_ACT_GRADS = 8 };
+enum { N_ACTS = 19, N_ACT_GRADS = 7 };
 
 static void act_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACTS])
 {
@@ -99,7 +99,7 @@ static void act_grad_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACT
 {
     size_t T = cfg->ctx, C = cfg->C, NH = cfg->NH, V = cfg->V, BT = B * T;
     size_t sizes[N_ACT_GRADS] = {
-        BT * C, BT * C, BT * 3 * C, BT * C, B * NH * T * T, BT * 4 * C, BT * 4 * C, BT * V,
+        BT * C, BT * C, BT * 3 * C, BT * C, B * NH * T * T, BT * 4 * C, BT * V,
     };
     memcpy(s, sizes, sizeof sizes);
 }
@@ -159,7 +159,7 @@ static void carve_acts(struct bg_model *m)
     };
     struct bg_act_grads *d = &m->d;
     float **grads[N_ACT_GRADS] = {
-        &d->residual, &d->ln, &d->qkv, &d->atty, &d->att, &d->fch, &d->fch_gelu, &d->logits,
+        &d->residual, &d->ln, &d->qkv, &d->atty, &d->att, &d->fch_gelu, &d->logits,
     };
     for (int i = 0; i < N_ACTS; i++)
         *acts[i] = arena_carve(&m->act_arena, sa[i] * sizeof(float));
@@ -305,19 +305,18 @@ static void block_forward(struct bg_model *m, size_t l, const float *x, size_t B
     struct bg_acts a = layer_acts(m, l);
 
     /* The attention half: x = x + attn(ln_1(x)). The projection writes
-     * straight into residual2 and the block's input is added in place. */
+     * straight into residual2, adding the block's input in the same sweep. */
     layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1w, w.ln1b, BT, C);  /* ln1 (B,T,C) */
     matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);                  /* qkv (B,T,3C) */
     attention_forward(a.atty, a.att, a.qkv, B, T, C, NH);                        /* atty (B,T,C), att (B,NH,T,T) */
-    matmul_forward(a.residual2, a.atty, w.attprojw, w.attprojb, BT, C, C);       /* residual2 (B,T,C) */
-    residual_forward(a.residual2, a.residual2, x, BT * C);                       /* residual2 += x */
+    matmul_forward_residual(a.residual2, a.atty, w.attprojw, w.attprojb, x, BT, C, C); /* residual2 (B,T,C) */
 
     /* The MLP half: x = x + c_proj(gelu(c_fc(ln_2(x)))). */
     layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, BT, C); /* ln2 (B,T,C) */
     matmul_forward(a.fch, a.ln2, w.fcw, w.fcb, BT, C, 4 * C);                    /* fch (B,T,4C) */
     gelu_forward(a.fch_gelu, a.fch, BT * 4 * C);                                 /* fch_gelu (B,T,4C) */
-    matmul_forward(a.residual3, a.fch_gelu, w.fcprojw, w.fcprojb, BT, 4 * C, C); /* residual3 (B,T,C) */
-    residual_forward(a.residual3, a.residual3, a.residual2, BT * C);             /* residual3 += residual2 */
+    /* residual3 (B,T,C) = residual2 + the MLP's projection */
+    matmul_forward_residual(a.residual3, a.fch_gelu, w.fcprojw, w.fcprojb, a.residual2, BT, 4 * C, C);
 }
 
 double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *targets,
@@ -350,15 +349,28 @@ const float *model_probs(const struct bg_model *m, size_t b, size_t t)
 
 /* ---- Backward ---- */
 
+/* x (n) = 0, the threads sharing fixed spans: a memset of tens of MB on
+ * one core would leave the others idle. */
+#define ZERO_SPAN 16384
+
+static void zero_floats(float *x, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i += ZERO_SPAN)
+        memset(x + i, 0, (n - i < ZERO_SPAN ? n - i : ZERO_SPAN) * sizeof(float));
+}
+
 void model_zero_grad(struct bg_model *m)
 {
-    memset(m->grads, 0, m->num_params * sizeof(float));
+    zero_floats(m->grads, m->num_params);
 }
 
 /* The gradient of block l, last operation first. On entry d->residual
  * holds the gradient of the block's output (residual3); on exit, of its
  * input x. Each kernel adds (+=) into the gradient it computes, so that
- * buffer is zeroed just before it. Comments name the gradient computed. */
+ * buffer is zeroed just before it, except where a matmul's input gradient
+ * is fresh: matmul_backward_into writes it (=) and needs no zeroing.
+ * Comments name the gradient computed. */
 static void block_backward(struct bg_model *m, size_t l, const float *x, size_t B, size_t T)
 {
     size_t C = m->cfg.C, NH = m->cfg.NH, BT = B * T;
@@ -370,22 +382,17 @@ static void block_backward(struct bg_model *m, size_t l, const float *x, size_t 
     /* The MLP half. residual3 = residual2 + mlp, so the residual stream's
      * gradient passes through unchanged (dres keeps it) and is also the
      * gradient of the MLP's output. */
-    memset(d->fch_gelu, 0, BT * 4 * C * sizeof(float));
-    matmul_backward(d->fch_gelu, g.fcprojw, g.fcprojb, dres, a.fch_gelu, w.fcprojw, BT, 4 * C, C); /* fch_gelu */
-    memset(d->fch, 0, BT * 4 * C * sizeof(float));
-    gelu_backward(d->fch, a.fch, d->fch_gelu, BT * 4 * C);                       /* fch (B,T,4C) */
-    memset(d->ln, 0, BT * C * sizeof(float));
-    matmul_backward(d->ln, g.fcw, g.fcb, d->fch, a.ln2, w.fcw, BT, C, 4 * C);    /* ln2 (B,T,C) */
+    matmul_backward_into(d->fch_gelu, g.fcprojw, g.fcprojb, dres, a.fch_gelu, w.fcprojw, BT, 4 * C, C); /* fch_gelu */
+    /* In place: d->fch_gelu becomes the gradient of fch (B,T,4C). */
+    gelu_backward_into(d->fch_gelu, a.fch, d->fch_gelu, BT * 4 * C);
+    matmul_backward_into(d->ln, g.fcw, g.fcb, d->fch_gelu, a.ln2, w.fcw, BT, C, 4 * C); /* ln2 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_2 */
     layernorm_backward(dres, g.ln2w, g.ln2b, d->ln, a.residual2, w.ln2w, a.ln2_mean, a.ln2_rstd, BT, C);
 
     /* The attention half: now dres is the gradient of residual2. */
-    memset(d->atty, 0, BT * C * sizeof(float));
-    matmul_backward(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
-    memset(d->qkv, 0, BT * 3 * C * sizeof(float));
-    attention_backward(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH);      /* qkv (B,T,3C) */
-    memset(d->ln, 0, BT * C * sizeof(float));
-    matmul_backward(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
+    matmul_backward_into(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
+    attention_backward_into(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH); /* qkv (B,T,3C) */
+    matmul_backward_into(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_1: now that of x */
     layernorm_backward(dres, g.ln1w, g.ln1b, d->ln, x, w.ln1w, a.ln1_mean, a.ln1_rstd, BT, C);
 }
@@ -399,11 +406,10 @@ void model_backward(struct bg_model *m, float loss_scale)
 
     /* The loss is the mean over BT positions, so each position's loss has
      * gradient loss_scale / BT. */
-    memset(d->logits, 0, BT * V * sizeof(float));
+    zero_floats(d->logits, BT * V);
     crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT); /* logits (B,T,V) */
-    memset(d->ln, 0, BT * C * sizeof(float));
-    matmul_backward(d->ln, g->wte, NULL, d->logits, a->lnf, p->wte, BT, C, V);   /* lnf (B,T,C), wte */
-    memset(d->residual, 0, BT * C * sizeof(float));
+    matmul_backward_into(d->ln, g->wte, NULL, d->logits, a->lnf, p->wte, BT, C, V); /* lnf (B,T,C), wte */
+    zero_floats(d->residual, BT * C);
     /* d->residual (B,T,C) = the gradient of the last block's output, through ln_f */
     layernorm_backward(d->residual, g->lnfw, g->lnfb, d->ln, block_input(m, L), p->lnfw, a->lnf_mean, a->lnf_rstd,
                        BT, C);

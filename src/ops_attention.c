@@ -16,6 +16,7 @@
 #include "bytegpt/ops_attention.h"
 
 #include "ops_expf.h"
+#include "ops_vec.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -28,32 +29,69 @@
  * blocks would skip more but make sgemm's products too small to be fast. */
 #define CAUSAL_BLOCK 64
 
-/* The softmax of row t of a over keys t2 <= t, in place, with zeros for
- * t2 > t (the future gets exactly zero weight, so products with the row
- * add exact zeros for it). Subtracting the row's largest score first does
- * not change the result (it cancels between numerator and denominator)
- * but keeps every exponential at most 1, so nothing overflows. */
-static void causal_softmax_row(float *row, size_t t, size_t T)
+/* The softmax of rows r0..r1-1 of a (rows T apart), each row t over keys
+ * t2 <= t, in place, with zeros for t2 > t (the future gets exactly zero
+ * weight, so products with the row add exact zeros for it). Subtracting
+ * the row's largest score first does not change the result (it cancels
+ * between numerator and denominator) but keeps every exponential at most
+ * 1, so nothing overflows.
+ *
+ * The max and the sum run in ops_vec.h's fixed lanes, so that they
+ * vectorise. A row's t + 1 keys rarely fill whole vectors, and a scalar
+ * loop over the last few would cost as much as the vectors before it, so
+ * each row is taken in whole chunks of VEC_LANES up to the first multiple
+ * at or past t + 1 (the row has room: T floats), with the keys past t
+ * masked out by their index: they count as -infinity in the max and 0 in
+ * the sum, whatever the memory held. Only when T itself is not a multiple
+ * of VEC_LANES can a last piece be left for a plain loop. */
+VECTOR_CLONES
+static void causal_softmax_rows(float *a, size_t r0, size_t r1, size_t T)
 {
-    float maxval = row[0];
-    for (size_t t2 = 1; t2 <= t; t2++)
-        maxval = row[t2] > maxval ? row[t2] : maxval;
-    float sum = 0.0f;
-    for (size_t t2 = 0; t2 <= t; t2++) {
-        row[t2] = ops_expf(row[t2] - maxval);
-        sum += row[t2];
+    for (size_t t = r0; t < r1; t++) {
+        float *row = a + t * T;
+        size_t n = t + 1, nv = (n + VEC_LANES - 1) / VEC_LANES * VEC_LANES;
+        if (nv > T)
+            nv = T / VEC_LANES * VEC_LANES;
+        int32_t kmax[VEC_LANES];
+        for (size_t j = 0; j < VEC_LANES; j++)
+            kmax[j] = INT32_MIN;
+        for (size_t i = 0; i < nv; i += VEC_LANES)
+            for (size_t j = 0; j < VEC_LANES; j++) {
+                int32_t k = vec_key(row[i + j]), keep = -(int32_t)(i + j < n);
+                k = (k & keep) | (INT32_MIN & ~keep);
+                kmax[j] = k > kmax[j] ? k : kmax[j];
+            }
+        for (size_t i = nv; i < n; i++) {
+            int32_t k = vec_key(row[i]);
+            kmax[i - nv] = k > kmax[i - nv] ? k : kmax[i - nv];
+        }
+        for (size_t j = 1; j < VEC_LANES; j++)
+            kmax[0] = kmax[j] > kmax[0] ? kmax[j] : kmax[0];
+        float maxval = vec_unkey(kmax[0]), acc[VEC_LANES] = {0};
+        for (size_t i = 0; i < nv; i += VEC_LANES)
+            for (size_t j = 0; j < VEC_LANES; j++) {
+                float e = ops_expf(row[i + j] - maxval);
+                row[i + j] = i + j < n ? e : 0.0f;
+                acc[j] += row[i + j];
+            }
+        for (size_t i = nv; i < n; i++) {
+            row[i] = ops_expf(row[i] - maxval);
+            acc[i - nv] += row[i];
+        }
+        /* The sum is at least 1, because the largest score contributes
+         * exp(0) = 1. */
+        float inv = 1.0f / vec_total(acc);
+        for (size_t t2 = 0; t2 < n; t2++)
+            row[t2] *= inv;
+        for (size_t t2 = n > nv ? n : nv; t2 < T; t2++)
+            row[t2] = 0.0f;
     }
-    /* sum >= 1, because the largest score contributes exp(0) = 1. */
-    float inv = 1.0f / sum;
-    for (size_t t2 = 0; t2 <= t; t2++)
-        row[t2] *= inv;
-    for (size_t t2 = t + 1; t2 < T; t2++)
-        row[t2] = 0.0f;
 }
 
-/* out (B,T,C), att (B,NH,T,T) = causal self-attention of qkv (B,T,3C) */
-void attention_forward(float *out, float *att, const float *qkv,
-                       size_t B, size_t T, size_t C, size_t NH)
+/* out (B,T,C), att (B,NH,T,T) = causal self-attention of qkv (B,T,3C);
+ * with softmax 0, the products alone (for the roofline, see below). */
+static void forward_pass(float *out, float *att, const float *qkv, size_t B, size_t T, size_t C, size_t NH,
+                         int softmax)
 {
     size_t HS = C / NH;
     /* Dividing the scores by sqrt(HS) keeps their spread near 1 whatever
@@ -80,8 +118,8 @@ void attention_forward(float *out, float *att, const float *qkv,
              * block's future ones, which the softmax sets to zero. */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)r1, (int)HS, scale,
                         q + r0 * 3 * C, ld, k, ld, 0.0f, a + r0 * T, (int)T);
-            for (size_t t = r0; t < r1; t++)
-                causal_softmax_row(a + t * T, t, T);
+            if (softmax)
+                causal_softmax_rows(a, r0, r1, T);
             /* out_h[r0:r1] (HS wide, rows C apart) = a[r0:r1, 0:r1] . v[0:r1] */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)HS, (int)r1, 1.0f,
                         a + r0 * T, (int)T, v, ld, 0.0f, o + r0 * C, (int)C);
@@ -89,28 +127,49 @@ void attention_forward(float *out, float *att, const float *qkv,
     }
 }
 
-/* Backward through the softmax of row t, in place on drow. With
+/* out (B,T,C), att (B,NH,T,T) = causal self-attention of qkv (B,T,3C) */
+void attention_forward(float *out, float *att, const float *qkv,
+                       size_t B, size_t T, size_t C, size_t NH)
+{
+    forward_pass(out, att, qkv, B, T, C, NH, 1);
+}
+
+/* The same matrix products with the softmax left out, so that `bytegpt
+ * bench` can time them alone: the floor under attention's time. */
+void attention_forward_products(float *out, float *att, const float *qkv,
+                                size_t B, size_t T, size_t C, size_t NH)
+{
+    forward_pass(out, att, qkv, B, T, C, NH, 0);
+}
+
+/* Backward through the softmax of rows r0..r1-1, in place on da. With
  * p = softmax(s), dp_j/ds_i = p_j (delta_ij - p_i), so
  *     ds_i = p_i (dp_i - sum_j p_j dp_j).
  * Only keys t2 <= t took part; the entries above the diagonal are set to
  * zero so that the products that follow ignore them. */
-static void causal_softmax_backward_row(float *drow, const float *prow, size_t t, size_t T)
+VECTOR_CLONES
+static void causal_softmax_backward_rows(float *da, const float *a, size_t r0, size_t r1, size_t T)
 {
-    float dot = 0.0f;
-    for (size_t t2 = 0; t2 <= t; t2++)
-        dot += prow[t2] * drow[t2];
-    for (size_t t2 = 0; t2 <= t; t2++)
-        drow[t2] = prow[t2] * (drow[t2] - dot);
-    for (size_t t2 = t + 1; t2 < T; t2++)
-        drow[t2] = 0.0f;
+    for (size_t t = r0; t < r1; t++) {
+        float *drow = da + t * T;
+        const float *prow = a + t * T;
+        float dot = vec_dot(prow, drow, t + 1);
+        for (size_t t2 = 0; t2 <= t; t2++)
+            drow[t2] = prow[t2] * (drow[t2] - dot);
+        for (size_t t2 = t + 1; t2 < T; t2++)
+            drow[t2] = 0.0f;
+    }
 }
 
 /* dqkv (B,T,3C) += gradient of attention_forward given dout (B,T,C);
  * datt (B,NH,T,T) is scratch. Each product skips the future as the
  * forward does: by row blocks where a row of att meets its keys, by
- * column blocks where a key meets the rows (queries) that saw it. */
-void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
-                        const float *att, size_t B, size_t T, size_t C, size_t NH)
+ * column blocks where a key meets the rows (queries) that saw it. Each
+ * element of dqkv is written by exactly one product, with beta = keep: 1
+ * adds to what dqkv held, 0 overwrites it. With softmax 0, the products
+ * alone. */
+static void backward_pass(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
+                          size_t B, size_t T, size_t C, size_t NH, int softmax, float keep)
 {
     size_t HS = C / NH;
     float scale = 1.0f / sqrtf((float)HS);
@@ -138,24 +197,42 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
              * da[r0:r1, 0:r1] = dout_h[r0:r1] . v[0:r1]^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), (int)r1, (int)HS, 1.0f,
                         dout_h + r0 * C, (int)C, v, ld, 0.0f, da + r0 * T, (int)T);
-            for (size_t t = r0; t < r1; t++)
-                causal_softmax_backward_row(da + t * T, a + t * T, t, T);
+            if (softmax)
+                causal_softmax_backward_rows(da, a, r0, r1, T);
             /* Backward through preatt = scale * q . k^T, with da now holding
              * dpreatt: dq[r0:r1] += scale * dpreatt[r0:r1, 0:r1] . k[0:r1] */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)HS, (int)r1, scale,
-                        da + r0 * T, (int)T, k, ld, 1.0f, dq + r0 * 3 * C, ld);
+                        da + r0 * T, (int)T, k, ld, keep, dq + r0 * 3 * C, ld);
         }
         /* Keys c0..c1-1 were seen by the rows (queries) c0..T-1 only. */
         for (size_t c0 = 0; c0 < T; c0 += CAUSAL_BLOCK) {
             size_t c1 = c0 + CAUSAL_BLOCK < T ? c0 + CAUSAL_BLOCK : T;
             /* dv[c0:c1] += a[c0:T, c0:c1]^T . dout_h[c0:T] */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(c1 - c0), (int)HS, (int)(T - c0), 1.0f,
-                        a + c0 * T + c0, (int)T, dout_h + c0 * C, (int)C, 1.0f, dv + c0 * 3 * C, ld);
+                        a + c0 * T + c0, (int)T, dout_h + c0 * C, (int)C, keep, dv + c0 * 3 * C, ld);
             /* dk[c0:c1] += scale * dpreatt[c0:T, c0:c1]^T . q[c0:T] */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(c1 - c0), (int)HS, (int)(T - c0), scale,
-                        da + c0 * T + c0, (int)T, q + c0 * 3 * C, ld, 1.0f, dk + c0 * 3 * C, ld);
+                        da + c0 * T + c0, (int)T, q + c0 * 3 * C, ld, keep, dk + c0 * 3 * C, ld);
         }
     }
+}
+
+void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
+                        const float *att, size_t B, size_t T, size_t C, size_t NH)
+{
+    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 1, 1.0f);
+}
+
+void attention_backward_into(float *dqkv, float *datt, const float *dout, const float *qkv,
+                             const float *att, size_t B, size_t T, size_t C, size_t NH)
+{
+    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 1, 0.0f);
+}
+
+void attention_backward_products(float *dqkv, float *datt, const float *dout, const float *qkv,
+                                 const float *att, size_t B, size_t T, size_t C, size_t NH)
+{
+    backward_pass(dqkv, datt, dout, qkv, att, B, T, C, NH, 0, 0.0f);
 }
 
 /* ---- Slow twins ---- */

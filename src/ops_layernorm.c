@@ -13,37 +13,105 @@
 
 #include <math.h>
 
+#include "ops_vec.h"
+
 /* The backward sums dweight and dbias over rows in blocks of this many
  * columns, one block per thread; see matmul_backward's BIAS_BLOCK. */
 #define LN_BLOCK 64
+
+/* Rows are handed to threads in groups of this many, each group to one
+ * call of a function built for the widest vector unit (VECTOR_CLONES). */
+#define LN_ROWS 16
+
+/* The sums over a row run in ops_vec.h's fixed lanes, so that they
+ * vectorise and give the same bits with any vector width or thread count. */
+
+/* Rows r0..r1-1 of layernorm_forward. */
+VECTOR_CLONES
+static void forward_rows(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                         const float *bias, size_t r0, size_t r1, size_t C)
+{
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = inp + r * C;
+        float m = vec_sum(x, C) / (float)C;
+        /* The variance is summed from (x - m)^2 in a second pass rather
+         * than as mean(x^2) - m^2: when the row's mean is large compared
+         * with its spread, that difference of two close numbers would lose
+         * most of its digits. */
+        float acc[VEC_LANES] = {0};
+        size_t i = 0;
+        for (; i + VEC_LANES <= C; i += VEC_LANES)
+            for (size_t j = 0; j < VEC_LANES; j++)
+                acc[j] += (x[i + j] - m) * (x[i + j] - m);
+        for (size_t j = 0; i + j < C; j++)
+            acc[j] += (x[i + j] - m) * (x[i + j] - m);
+        float var = vec_total(acc) / (float)C;
+        float s = 1.0f / sqrtf(var + BG_LN_EPS);
+        float *o = out + r * C;
+        for (size_t c = 0; c < C; c++)
+            o[c] = (x[c] - m) * s * weight[c] + bias[c];
+        mean[r] = m;
+        rstd[r] = s;
+    }
+}
 
 /* out (BT,C), mean (BT), rstd (BT) = LayerNorm of inp (BT,C) with weight (C), bias (C) */
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, size_t BT, size_t C)
 {
 #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < BT; r++) {
+    for (size_t r = 0; r < BT; r += LN_ROWS)
+        forward_rows(out, mean, rstd, inp, weight, bias, r, r + LN_ROWS < BT ? r + LN_ROWS : BT, C);
+}
+
+/* Rows r0..r1-1 of pass 1 of layernorm_backward (below). */
+VECTOR_CLONES
+static void backward_rows(float *dinp, const float *dout, const float *inp, const float *weight,
+                          const float *mean, const float *rstd, size_t r0, size_t r1, size_t C)
+{
+    for (size_t r = r0; r < r1; r++) {
         const float *x = inp + r * C;
-        float m = 0.0f;
-        for (size_t i = 0; i < C; i++)
-            m += x[i];
-        m /= (float)C;
-        /* The variance is summed from (x - m)^2 in a second pass rather
-         * than as mean(x^2) - m^2: when the row's mean is large compared
-         * with its spread, that difference of two close numbers would lose
-         * most of its digits. */
-        float var = 0.0f;
-        for (size_t i = 0; i < C; i++) {
-            float d = x[i] - m;
-            var += d * d;
+        const float *dy = dout + r * C;
+        float m = mean[r], s = rstd[r];
+        float acc_dnorm[VEC_LANES] = {0}, acc_xhat[VEC_LANES] = {0};
+        for (size_t i = 0; i < C; i += VEC_LANES) {
+            size_t n = C - i < VEC_LANES ? C - i : VEC_LANES;
+            for (size_t j = 0; j < n; j++) {
+                float xhat = (x[i + j] - m) * s;
+                float dnorm = weight[i + j] * dy[i + j];
+                acc_dnorm[j] += dnorm;
+                acc_xhat[j] += dnorm * xhat;
+            }
         }
-        var /= (float)C;
-        float s = 1.0f / sqrtf(var + BG_LN_EPS);
-        float *o = out + r * C;
-        for (size_t i = 0; i < C; i++)
-            o[i] = (x[i] - m) * s * weight[i] + bias[i];
-        mean[r] = m;
-        rstd[r] = s;
+        float mean_dnorm = vec_total(acc_dnorm) / (float)C;
+        float mean_dnorm_xhat = vec_total(acc_xhat) / (float)C;
+        float *dx = dinp + r * C;
+        for (size_t i = 0; i < C; i++) {
+            float xhat = (x[i] - m) * s;
+            float dnorm = weight[i] * dy[i];
+            dx[i] += s * (dnorm - mean_dnorm - xhat * mean_dnorm_xhat);
+        }
+    }
+}
+
+/* Columns c0..c0+n-1 of pass 2 of layernorm_backward (below). */
+VECTOR_CLONES
+static void backward_columns(float *dweight, float *dbias, const float *dout, const float *inp,
+                             const float *mean, const float *rstd, size_t BT, size_t C, size_t c0, size_t n)
+{
+    float dw[LN_BLOCK] = {0}, db[LN_BLOCK] = {0};
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C + c0;
+        const float *dy = dout + r * C + c0;
+        float m = mean[r], s = rstd[r];
+        for (size_t j = 0; j < n; j++) {
+            dw[j] += dy[j] * ((x[j] - m) * s);
+            db[j] += dy[j];
+        }
+    }
+    for (size_t j = 0; j < n; j++) {
+        dweight[c0 + j] += dw[j];
+        dbias[c0 + j] += db[j];
     }
 }
 
@@ -58,26 +126,8 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
      *     dinp_i = rstd * (dnorm_i - mean(dnorm) - xhat_i * mean(dnorm * xhat)).
      * The two means take one sweep over the row, the update a second. */
 #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < BT; r++) {
-        const float *x = inp + r * C;
-        const float *dy = dout + r * C;
-        float m = mean[r], s = rstd[r];
-        float sum_dnorm = 0.0f, sum_dnorm_xhat = 0.0f;
-        for (size_t i = 0; i < C; i++) {
-            float xhat = (x[i] - m) * s;
-            float dnorm = weight[i] * dy[i];
-            sum_dnorm += dnorm;
-            sum_dnorm_xhat += dnorm * xhat;
-        }
-        float mean_dnorm = sum_dnorm / (float)C;
-        float mean_dnorm_xhat = sum_dnorm_xhat / (float)C;
-        float *dx = dinp + r * C;
-        for (size_t i = 0; i < C; i++) {
-            float xhat = (x[i] - m) * s;
-            float dnorm = weight[i] * dy[i];
-            dx[i] += s * (dnorm - mean_dnorm - xhat * mean_dnorm_xhat);
-        }
-    }
+    for (size_t r = 0; r < BT; r += LN_ROWS)
+        backward_rows(dinp, dout, inp, weight, mean, rstd, r, r + LN_ROWS < BT ? r + LN_ROWS : BT, C);
 
     /* Pass 2, columns in parallel: weight[i] and bias[i] are used by every
      * row, so their gradients are sums over rows, dweight_i = sum_r dout *
@@ -87,21 +137,7 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
 #pragma omp parallel for schedule(static)
     for (size_t blk = 0; blk < nblocks; blk++) {
         size_t c0 = blk * LN_BLOCK;
-        size_t n = C - c0 < LN_BLOCK ? C - c0 : LN_BLOCK;
-        float dw[LN_BLOCK] = {0}, db[LN_BLOCK] = {0};
-        for (size_t r = 0; r < BT; r++) {
-            const float *x = inp + r * C + c0;
-            const float *dy = dout + r * C + c0;
-            float m = mean[r], s = rstd[r];
-            for (size_t j = 0; j < n; j++) {
-                dw[j] += dy[j] * ((x[j] - m) * s);
-                db[j] += dy[j];
-            }
-        }
-        for (size_t j = 0; j < n; j++) {
-            dweight[c0 + j] += dw[j];
-            dbias[c0 + j] += db[j];
-        }
+        backward_columns(dweight, dbias, dout, inp, mean, rstd, BT, C, c0, C - c0 < LN_BLOCK ? C - c0 : LN_BLOCK);
     }
 }
 

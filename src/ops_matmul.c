@@ -21,6 +21,8 @@
 #include <omp.h>
 #include <string.h>
 
+#include "ops_vec.h"
+
 /* dbias is a sum over rows, which sgemm cannot do for us. We split the
  * columns into blocks of this many and give each block to one thread, so
  * no two threads ever write the same element, and each element is summed
@@ -40,23 +42,44 @@ static void thread_slice(size_t n, int id, int nt, size_t *r0, size_t *r1)
     *r1 = *r1 < n ? *r1 : n;
 }
 
-/* out (BT,OC) = inp (BT,C) . weight (OC,C)^T + bias (OC) */
-void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+/* dbias[o0..o0+BIAS_BLOCK) += the column sums of dout (BT,OC) there. */
+VECTOR_CLONES
+static void bias_block(float *dbias, const float *dout, size_t BT, size_t OC, size_t o0)
+{
+    size_t n = OC - o0 < BIAS_BLOCK ? OC - o0 : BIAS_BLOCK;
+    float sum[BIAS_BLOCK] = {0};
+    for (size_t r = 0; r < BT; r++) {
+        const float *row = dout + r * OC + o0;
+        for (size_t j = 0; j < n; j++)
+            sum[j] += row[j];
+    }
+    for (size_t j = 0; j < n; j++)
+        dbias[o0 + j] += sum[j];
+}
+
+/* out (BT,OC) = residual (BT,OC) + inp (BT,C) . weight (OC,C)^T + bias (OC),
+ * residual and bias each optional. */
+static void forward(float *out, const float *inp, const float *weight, const float *bias, const float *residual,
                     size_t BT, size_t C, size_t OC)
 {
     /* sgemm adds beta * out to its product. Filling each row of out with
-     * the bias first and passing beta = 1 adds the bias in the same sweep
-     * over out; without a bias, beta = 0 tells sgemm to ignore whatever out
-     * held before (even a NaN). */
+     * the bias (and the residual stream's row, when there is one) first
+     * and passing beta = 1 adds them in the same sweep over out that
+     * writes the product, instead of a pass of its own; without either,
+     * beta = 0 tells sgemm to ignore whatever out held before (even a
+     * NaN). */
 #pragma omp parallel
     {
         size_t r0, r1;
         thread_slice(BT, omp_get_thread_num(), omp_get_num_threads(), &r0, &r1);
-        float beta = 0.0f;
-        if (bias) {
-            for (size_t r = r0; r < r1; r++)
-                memcpy(out + r * OC, bias, OC * sizeof(float));
-            beta = 1.0f;
+        float beta = bias || residual ? 1.0f : 0.0f;
+        for (size_t r = r0; r < r1 && beta != 0.0f; r++) {
+            float *o = out + r * OC;
+            if (residual && bias)
+                for (size_t j = 0; j < OC; j++)
+                    o[j] = residual[r * OC + j] + bias[j];
+            else
+                memcpy(o, residual ? residual + r * OC : bias, OC * sizeof(float));
         }
         /* inp is BT x C with rows C apart. weight is stored OC x C, one row
          * per output channel, so the product needs its transpose: CblasTrans. */
@@ -66,24 +89,39 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
     }
 }
 
-/* dinp (BT,C) += dout (BT,OC) . weight (OC,C)
+/* out (BT,OC) = inp (BT,C) . weight (OC,C)^T + bias (OC) */
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    size_t BT, size_t C, size_t OC)
+{
+    forward(out, inp, weight, bias, NULL, BT, C, OC);
+}
+
+/* out (BT,OC) = residual (BT,OC) + inp (BT,C) . weight (OC,C)^T + bias (OC) */
+void matmul_forward_residual(float *out, const float *inp, const float *weight, const float *bias,
+                             const float *residual, size_t BT, size_t C, size_t OC)
+{
+    forward(out, inp, weight, bias, residual, BT, C, OC);
+}
+
+/* dinp (BT,C) = keep * dinp + dout (BT,OC) . weight (OC,C), keep 0 or 1
  * dweight (OC,C) += dout (BT,OC)^T . inp (BT,C)
  * dbias (OC) += sum over the BT rows of dout */
-void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                     const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+static void backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                     const float *weight, size_t BT, size_t C, size_t OC, float keep)
 {
+    size_t nblocks = dbias ? (OC + BIAS_BLOCK - 1) / BIAS_BLOCK : 0;
 #pragma omp parallel
     {
         int id = omp_get_thread_num(), nt = omp_get_num_threads();
         size_t r0, r1, o0, o1;
         /* out[r][o] = sum_c inp[r][c] weight[o][c], so inp[r][c] reaches
          * every output of row r through weight[o][c]: dinp = dout . weight,
-         * each thread a slice of rows. beta = 1 makes sgemm add to dinp
-         * instead of overwriting it. */
+         * each thread a slice of rows. beta = keep = 1 makes sgemm add to
+         * dinp instead of overwriting it; 0 ignores what dinp held. */
         thread_slice(BT, id, nt, &r0, &r1);
         if (r1 > r0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), (int)C, (int)OC, 1.0f,
-                        dout + r0 * OC, (int)OC, weight, (int)C, 1.0f, dinp + r0 * C, (int)C);
+                        dout + r0 * OC, (int)OC, weight, (int)C, keep, dinp + r0 * C, (int)C);
         /* weight[o][c] is used once per row r, multiplied by inp[r][c]: its
          * gradient sums dout[r][o] inp[r][c] over rows, dweight = dout^T .
          * inp, each thread a slice of weight's rows (columns o0..o1 of dout). */
@@ -91,42 +129,57 @@ void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dou
         if (o1 > o0)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), (int)C, (int)BT, 1.0f,
                         dout + o0, (int)OC, inp, (int)C, 1.0f, dweight + o0 * C, (int)C);
-    }
-    if (!dbias)
-        return;
-    /* bias[o] is added once per row: its gradient is the column sum of
-     * dout. Each block of columns is summed into a small local array, row
-     * after row, and added to dbias once at the end. */
-    size_t nblocks = (OC + BIAS_BLOCK - 1) / BIAS_BLOCK;
-#pragma omp parallel for schedule(static)
-    for (size_t blk = 0; blk < nblocks; blk++) {
-        size_t o0 = blk * BIAS_BLOCK;
-        size_t n = OC - o0 < BIAS_BLOCK ? OC - o0 : BIAS_BLOCK;
-        float sum[BIAS_BLOCK] = {0};
-        for (size_t r = 0; r < BT; r++) {
-            const float *row = dout + r * OC + o0;
-            for (size_t j = 0; j < n; j++)
-                sum[j] += row[j];
-        }
-        for (size_t j = 0; j < n; j++)
-            dbias[o0 + j] += sum[j];
+        /* bias[o] is added once per row: its gradient is the column sum of
+         * dout. Each block of columns is summed into a small local array,
+         * row after row, and added to dbias once at the end. The blocks are
+         * shared by the same threads, without a second parallel region. */
+#pragma omp for schedule(static)
+        for (size_t blk = 0; blk < nblocks; blk++)
+            bias_block(dbias, dout, BT, OC, blk * BIAS_BLOCK);
     }
 }
 
-/* The slow twin: one dot product per output, summed in double. A product
- * of two floats is exact in double, so the only sizeable rounding is the
- * final one to float; the tests can treat this as the exact answer. */
-void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
-                        size_t BT, size_t C, size_t OC)
+/* dinp (BT,C) += dout . weight; dweight += dout^T . inp; dbias += sums of dout */
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+{
+    backward(dinp, dweight, dbias, dout, inp, weight, BT, C, OC, 1.0f);
+}
+
+/* dinp (BT,C) = dout . weight (overwritten); dweight, dbias += as above */
+void matmul_backward_into(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, size_t BT, size_t C, size_t OC)
+{
+    backward(dinp, dweight, dbias, dout, inp, weight, BT, C, OC, 0.0f);
+}
+
+/* The slow twin: one dot product per output, summed in double (from the
+ * residual and the bias, when given). A product of two floats is exact in
+ * double, so the only sizeable rounding is the final one to float; the
+ * tests can treat this as the exact answer. */
+static void forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                        const float *residual, size_t BT, size_t C, size_t OC)
 {
     for (size_t r = 0; r < BT; r++) {
         for (size_t o = 0; o < OC; o++) {
-            double sum = bias ? bias[o] : 0.0;
+            double sum = (residual ? (double)residual[r * OC + o] : 0.0) + (bias ? bias[o] : 0.0);
             for (size_t c = 0; c < C; c++)
                 sum += (double)inp[r * C + c] * weight[o * C + c];
             out[r * OC + o] = (float)sum;
         }
     }
+}
+
+void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
+                        size_t BT, size_t C, size_t OC)
+{
+    forward_ref(out, inp, weight, bias, NULL, BT, C, OC);
+}
+
+void matmul_forward_residual_ref(float *out, const float *inp, const float *weight, const float *bias,
+                                 const float *residual, size_t BT, size_t C, size_t OC)
+{
+    forward_ref(out, inp, weight, bias, residual, BT, C, OC);
 }
 
 /* The slow twin: each gradient element is one sum, written the way the

@@ -6,6 +6,7 @@
 #include "bytegpt/ops_pointwise.h"
 
 #include "ops_expf.h"
+#include "ops_vec.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -26,15 +27,8 @@
 
 /* GELU's loops are arithmetic-bound (a division and a polynomial per
  * element), so they are built for the wider vector units too and the best
- * one this CPU has is picked when the program loads (GCC's target_clones,
- * through glibc's ifunc). IEEE arithmetic gives the same bits whatever the
- * vector width, and -std=c11 keeps the compiler from fusing multiplies and
- * adds, so every clone computes exactly the same result. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
+ * one this CPU has is picked when the program loads (VECTOR_CLONES, in
+ * ops_vec.h); every clone computes exactly the same result. */
 
 /* The elements a parallel loop hands to one call of a span function. */
 #define SPAN 4096
@@ -58,14 +52,16 @@ void gelu_forward(float *out, const float *inp, size_t N)
         gelu_forward_span(out + i, inp + i, N - i < SPAN ? N - i : SPAN);
 }
 
-/* dinp (n) += GELU'(inp (n)) * dout (n). Differentiates the line
+/* dinp (n) += GELU'(inp (n)) * dout (n), or = when add is 0 (then dinp
+ * may be dout itself). Differentiates the line
  *     out[i] = x * s,  s = 1 / (1 + e),  e = exp(-2u)
  * of gelu_forward_span by the product rule:
  *     d out/dx = s + x ds/du du/dx,  ds/du = 2 s (1 - s) = 2 e s^2,
  *     du/dx    = sqrt(2/pi) (1 + 3 * 0.044715 x^2),
- * writing 1 - s as e s (exactly equal) to avoid the cancellation. */
+ * writing 1 - s as e s (exactly equal) to avoid the cancellation. (add is
+ * the same for the whole span, so the compiler makes two loops of it.) */
 VECTOR_CLONES
-static void gelu_backward_span(float *dinp, const float *inp, const float *dout, size_t n)
+static void gelu_backward_span(float *dinp, const float *inp, const float *dout, size_t n, int add)
 {
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
@@ -74,7 +70,7 @@ static void gelu_backward_span(float *dinp, const float *inp, const float *dout,
         float s = 1.0f / (1.0f + e);
         float dudx = GELU_SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_COEFF * x * x);
         float grad = s + 2.0f * x * e * s * s * dudx;
-        dinp[i] += grad * dout[i];
+        dinp[i] = add ? dinp[i] + grad * dout[i] : grad * dout[i];
     }
 }
 
@@ -83,7 +79,15 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < N; i += SPAN)
-        gelu_backward_span(dinp + i, inp + i, dout + i, N - i < SPAN ? N - i : SPAN);
+        gelu_backward_span(dinp + i, inp + i, dout + i, N - i < SPAN ? N - i : SPAN, 1);
+}
+
+/* dinp (N) = GELU'(inp (N)) * dout (N); dinp may be dout */
+void gelu_backward_into(float *dinp, const float *inp, const float *dout, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i += SPAN)
+        gelu_backward_span(dinp + i, inp + i, dout + i, N - i < SPAN ? N - i : SPAN, 0);
 }
 
 /* pi, written out: M_PI is not part of standard C. */

@@ -23,7 +23,7 @@
 
 const char *const bg_phase_names[BG_N_PHASES] = {
     "matmul forward", "matmul backward", "attention forward", "attention backward", "layernorm",
-    "gelu", "softmax + loss", "embedding", "residual", "clip + AdamW", "data loading",
+    "gelu", "softmax + loss", "embedding", "clip + AdamW", "data loading",
 };
 
 double profile_seconds(void)
@@ -37,11 +37,11 @@ void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PR
 {
     size_t L = cfg->L, C = cfg->C;
     const struct bg_matmul_shape shapes[BG_PROFILE_N_MATMULS] = {
-        {L, C, 3 * C, 1}, /* qkv = ln1 . qkvw^T + qkvb */
-        {L, C, C, 1},     /* attention output projection */
-        {L, C, 4 * C, 1}, /* MLP up: fch = ln2 . fcw^T + fcb */
-        {L, 4 * C, C, 1}, /* MLP down: fch_gelu . fcprojw^T + fcprojb */
-        {1, C, cfg->V, 0}, /* LM head: logits = lnf . wte^T, tied, no bias */
+        {L, C, 3 * C, 1, 0}, /* qkv = ln1 . qkvw^T + qkvb */
+        {L, C, C, 1, 1},     /* attention output projection, + the block's input */
+        {L, C, 4 * C, 1, 0}, /* MLP up: fch = ln2 . fcw^T + fcb */
+        {L, 4 * C, C, 1, 1}, /* MLP down: fch_gelu . fcprojw^T + fcprojb, + residual2 */
+        {1, C, cfg->V, 0, 0}, /* LM head: logits = lnf . wte^T, tied, no bias */
     };
     memcpy(s, shapes, sizeof shapes);
 }
@@ -136,12 +136,17 @@ void profile_free(struct bg_profile *p)
  * one kind of kernel, at the same shapes: x is read, y written (and read
  * as the gradient flowing back), dx, dw and dvec take the gradients. */
 
+/* The projections into the residual stream add it in the same sweep
+ * (x stands for the stream: it is only read). */
 static void matmul_forwards(struct bg_profile *p)
 {
     size_t BT = p->B * p->T;
-    for (int i = 0; i < BG_PROFILE_N_MATMULS; i++)
-        for (size_t n = 0; n < p->mm[i].count; n++)
-            matmul_forward(p->y, p->x, p->w, p->mm[i].bias ? p->vec : NULL, BT, p->mm[i].C, p->mm[i].OC);
+    for (int i = 0; i < BG_PROFILE_N_MATMULS; i++) {
+        const struct bg_matmul_shape *s = &p->mm[i];
+        for (size_t n = 0; n < s->count; n++)
+            matmul_forward_residual(p->y, p->x, p->w, s->bias ? p->vec : NULL, s->residual ? p->x : NULL, BT, s->C,
+                                    s->OC);
+    }
 }
 
 static void matmul_backwards(struct bg_profile *p)
@@ -149,7 +154,7 @@ static void matmul_backwards(struct bg_profile *p)
     size_t BT = p->B * p->T;
     for (int i = 0; i < BG_PROFILE_N_MATMULS; i++)
         for (size_t n = 0; n < p->mm[i].count; n++)
-            matmul_backward(p->dx, p->dw, p->mm[i].bias ? p->dvec : NULL, p->y, p->x, p->w, BT, p->mm[i].C,
+            matmul_backward_into(p->dx, p->dw, p->mm[i].bias ? p->dvec : NULL, p->y, p->x, p->w, BT, p->mm[i].C,
                             p->mm[i].OC);
 }
 
@@ -163,7 +168,7 @@ static void attention_forwards(struct bg_profile *p)
 static void attention_backwards(struct bg_profile *p)
 {
     for (size_t l = 0; l < p->cfg.L; l++)
-        attention_backward(p->dx, p->datt, p->y, p->x, p->att, p->B, p->T, p->cfg.C, p->cfg.NH);
+        attention_backward_into(p->dx, p->datt, p->y, p->x, p->att, p->B, p->T, p->cfg.C, p->cfg.NH);
 }
 
 /* ln_1 and ln_2 in each block and ln_f, forward and backward. */
@@ -183,7 +188,7 @@ static void gelus(struct bg_profile *p)
     for (size_t l = 0; l < p->cfg.L; l++)
         gelu_forward(p->y, p->x, N);
     for (size_t l = 0; l < p->cfg.L; l++)
-        gelu_backward(p->dx, p->x, p->y, N);
+        gelu_backward_into(p->y, p->x, p->y, N); /* in place, as the model does */
 }
 
 /* Softmax and cross-entropy over the logits, in place as the model does. */
@@ -202,21 +207,11 @@ static void embeddings(struct bg_profile *p)
     encoder_backward(p->dw, p->dw + wpe, p->y, p->inputs, p->B, p->T, p->cfg.C);
 }
 
-/* The two residual additions of each block, in place as the model does
- * (their backward is the identity, which costs nothing). */
-static void residuals(struct bg_profile *p)
-{
-    size_t N = p->B * p->T * p->cfg.C;
-    for (size_t i = 0; i < 2 * p->cfg.L; i++)
-        residual_forward(p->y, p->y, p->x, N);
-}
-
 static void (*const kernel_phases[BG_PH_OPTIM])(struct bg_profile *) = {
     [BG_PH_MATMUL_FWD] = matmul_forwards, [BG_PH_MATMUL_BWD] = matmul_backwards,
     [BG_PH_ATTN_FWD] = attention_forwards, [BG_PH_ATTN_BWD] = attention_backwards,
     [BG_PH_LAYERNORM] = layernorms,        [BG_PH_GELU] = gelus,
     [BG_PH_LOSS] = losses,                 [BG_PH_EMBED] = embeddings,
-    [BG_PH_RESIDUAL] = residuals,
 };
 
 /* ---- One step ---- */
@@ -232,26 +227,32 @@ static int draw_batches(struct bg_profile *p, struct bg_trainer *t, struct bg_er
     return BG_OK;
 }
 
-/* Clip + AdamW. The clip's work depends on the gradient (it rescales only
- * one whose norm is above --clip), and the gradient trainer_step leaves
- * behind is already clipped, so a fresh one is made here, untimed: that
- * of the last micro-batch drawn. The update writes copies of the
- * parameters and moments, so that the model does not change. */
+/* Clip + AdamW, on the model itself so that the update meets the same
+ * memory as in a step, then undone. The clip's work depends on the
+ * gradient (it rescales only one whose norm is above --clip), and the
+ * gradient trainer_step leaves behind is already clipped, so a fresh one
+ * is made first, untimed: that of the last micro-batch drawn. The copy of
+ * the parameters and moments is taken before that forward and backward,
+ * which push them out of the cache as a step does before its update. */
 static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double lr)
 {
     struct bg_model *m = &t->model;
     size_t bytes = m->num_params * sizeof(float);
-    model_zero_grad(m);
-    model_forward(m, p->inputs, p->targets, p->B, p->T);
-    model_backward(m, 1.0f);
     memcpy(p->params, m->params, bytes);
     memcpy(p->m, m->m, bytes);
     memcpy(p->v, m->v, bytes);
+    model_zero_grad(m);
+    model_forward(m, p->inputs, p->targets, p->B, p->T);
+    model_backward(m, 1.0f);
 
     double t0 = profile_seconds();
     adamw_clip(m->grads, m->num_params, t->cfg.clip);
-    adamw_update(&t->opt, t->tensors, p->params, m->grads, p->m, p->v, (float)lr, t->step + 1);
+    adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     p->seconds[BG_PH_OPTIM] += profile_seconds() - t0;
+
+    memcpy(m->params, p->params, bytes);
+    memcpy(m->m, p->m, bytes);
+    memcpy(m->v, p->v, bytes);
 }
 
 int profile_step(struct bg_profile *p, struct bg_trainer *t, double lr, struct bg_error *err)

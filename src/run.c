@@ -1,98 +1,53 @@
-/* run: opening and closing a run folder (see run.h); the loop itself is
- * in run_loop.c. */
+/* run: opening and closing a run (see run.h): its configuration, its
+ * model's starting state, and the order of the steps that open it. The
+ * folder's files are in run_folder.c, the loop in run_loop.c. */
 #include "bytegpt/run.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "bytegpt/dist.h"
 #include "bytegpt/format.h"
-#include "bytegpt/fsutil.h"
 #include "bytegpt/modelfile.h"
 #include "bytegpt/rng.h"
-#include "run_loop.h"
+#include "run_dist.h"
+#include "run_folder.h"
+#include "run_page.h"
 
-/* ---- The run folder ---- */
+/* ---- The clock ---- */
 
-static int file_exists(const char *path)
+double run_clock(void)
 {
-    struct stat st;
-    return stat(path, &st) == 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int set_paths(struct bg_run *r, const char *out, struct bg_error *err)
+/* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
+ * step N, so that the tests can drive the real NaN path (detection, no
+ * update, no checkpoint of the bad state) on demand. */
+static uint64_t inject_nan_step(void)
 {
-    if (strlen(out) + 16 > sizeof r->out)
-        return bg_fail(err, BG_ERR_INPUT, "--out path is too long (%zu bytes)", strlen(out));
-    snprintf(r->out, sizeof r->out, "%s", out);
-    snprintf(r->ckpt_path, sizeof r->ckpt_path, "%s/ckpt.bin", out);
-    snprintf(r->best_path, sizeof r->best_path, "%s/best.bin", out);
-    snprintf(r->samples_path, sizeof r->samples_path, "%s/samples.txt", out);
-    snprintf(r->log_path, sizeof r->log_path, "%s/log.csv", out);
-    snprintf(r->config_path, sizeof r->config_path, "%s/config.txt", out);
-    return BG_OK;
+    const char *v = getenv("BYTEGPT_INJECT_NAN_AT");
+    return v ? strtoull(v, NULL, 10) : 0;
 }
 
-/* ---- One process per run folder ---- */
-
-static int lock_folder(struct bg_run *r, struct bg_error *err)
-{
-    return fsutil_lock_folder(r->out, "run folder", &r->lock_fd, err);
-}
-
-static void unlock_folder(struct bg_run *r)
-{
-    fsutil_unlock_folder(&r->lock_fd);
-}
-
-/* Refuses to start a new run in a folder that holds one, and a resume in
- * a folder that holds none. */
-static int check_folder(const struct bg_run *r, int resume, struct bg_error *err)
-{
-    int has_ckpt = file_exists(r->ckpt_path), has_log = file_exists(r->log_path);
-    if (!resume && (has_ckpt || has_log))
-        return bg_fail(err, BG_ERR_INPUT, "%s already holds a run; continue it with --resume or pick a new --out",
-                       r->out);
-    if (resume && !has_ckpt)
-        return bg_fail(err, BG_ERR_INPUT, "%s holds %s; nothing to resume (start a new run without --resume)", r->out,
-                       has_log ? "a log but no checkpoint" : "neither a checkpoint nor a log");
-    return BG_OK;
-}
-
-/* config.txt: the run in words, for people (nothing reads it back). */
-static int write_config(const struct bg_run *r, const char *preset, struct bg_error *err)
+/* The loop's clock starts with the seconds trained before (a resumed
+ * run's time budget continues). A step-counted run knows when its warmup
+ * ends; a timed run learns it when warmup ends (run_step), and the
+ * checkpoint keeps it. */
+static void prepare_loop(struct bg_run *r)
 {
     const struct bg_train_config *c = &r->trainer.cfg;
-    const struct bg_corpus_info *in = &r->corpus_info;
-    /* Composed in memory, then written whole, so that a full disk is
-     * reported as such by fsutil. */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
-    fprintf(f, "# bytegpt run configuration (written at the start of the run)\n");
-    fprintf(f, "corpus = %s\n", r->state.corpus);
-    fprintf(f, "corpus_bytes = %llu\ntrain_bytes = %llu\nval_bytes = %llu\nshards = %zu\n",
-            (unsigned long long)in->total_bytes, (unsigned long long)in->train_bytes,
-            (unsigned long long)in->val_bytes, in->n_shards);
-    fprintf(f, "preset = %s\nlayers = %zu\nheads = %zu\ndim = %zu\nctx = %zu\nvocab = %zu\nparameters = %zu\n",
-            preset, c->model.L, c->model.NH, c->model.C, c->model.ctx, c->model.V, config_num_params(&c->model));
-    fprintf(f, "batch = %zu\naccum = %zu\nsteps = %llu\ntime_budget_s = %g\n", c->batch, c->accum,
-            (unsigned long long)c->steps, c->time_budget);
-    fprintf(f, "lr = %g\nmin_lr = %g\nwarmup = %llu\nweight_decay = %g\nbeta1 = %g\nbeta2 = %g\nclip = %g\n", c->lr,
-            c->min_lr, (unsigned long long)c->warmup, c->weight_decay, c->beta1, c->beta2, c->clip);
-    fprintf(f, "eval_every = %llu\neval_batches = %llu\nsample_every = %llu\nckpt_every = %llu\n",
-            (unsigned long long)c->eval_every, (unsigned long long)c->eval_batches,
-            (unsigned long long)c->sample_every, (unsigned long long)c->ckpt_every);
-    fprintf(f, "seed = %llu\nthreads = %d\n", (unsigned long long)c->seed, c->threads);
-    int rc = fclose(f) != 0 ? bg_fail(err, BG_ERR_RUNTIME, "out of memory")
-                            : fsutil_write_file(r->config_path, text, len, "config", err);
-    free(text);
-    return rc;
+    r->t0 = run_clock() - r->state.elapsed;
+    r->agreed_elapsed = r->state.elapsed;
+    r->nan_at = inject_nan_step();
+    if (c->steps > 0 && c->time_budget <= 0)
+        r->state.warmup_progress = (double)c->warmup / (double)c->steps;
 }
 
 /* ---- Resolving the configuration ---- */
@@ -165,6 +120,8 @@ static int resolve(struct bg_run *r, const struct bg_run_options *o, struct bg_t
     if (o->resume) {
         int rc = checkpoint_peek(r->ckpt_path, &r->state, err);
         if (!rc)
+            rc = run_dist_check_ranks(r, err);
+        if (!rc)
             rc = check_resume_settings(o->settings, &r->state.cfg, cfg, err);
         if (!rc && o->corpus && strcmp(o->corpus, r->state.corpus) != 0)
             rc = bg_fail(err, BG_ERR_INPUT, "--corpus %s differs from the run's corpus %s", o->corpus,
@@ -215,7 +172,7 @@ static int start_new(struct bg_run *r, const char *init_from, struct bg_error *e
     r->state.best_val = NAN;
     r->state.corpus_bytes = r->corpus_info.total_bytes;
     r->state.corpus_fingerprint = r->corpus_info.fingerprint;
-    r->state.ranks = 1;
+    r->state.ranks = (uint64_t)dist_size();
     rng_seed(&r->state.sample_rng, t->cfg.seed, BG_STREAM_SAMPLE);
     if (init_from) {
         struct bg_ckpt_state *init = malloc(sizeof *init);
@@ -231,57 +188,6 @@ static int start_new(struct bg_run *r, const char *init_from, struct bg_error *e
     rng_seed(&init_rng, t->cfg.seed, BG_STREAM_INIT);
     model_init_weights(&t->model, &init_rng);
     return BG_OK;
-}
-
-/* ---- Files that continue across a resume ---- */
-
-/* samples.txt after a kill may hold samples from steps after the
- * checkpoint, which the resumed run will write again: cut it back to the
- * last sample at or before the checkpoint's step. Each sample starts with
- * a line "--- step N ...". */
-static int cut_samples(const char *path, uint64_t keep_through, struct bg_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return BG_OK; /* no samples yet */
-    struct bg_atomic_file out;
-    int rc = fsutil_atomic_open(&out, path, "samples", err);
-    char line[1024];
-    int at_line_start = 1;
-    while (!rc && fgets(line, sizeof line, f)) {
-        unsigned long long step;
-        if (at_line_start && sscanf(line, "--- step %llu ", &step) == 1 && step > keep_through)
-            break;
-        at_line_start = strchr(line, '\n') != NULL;
-        fsutil_atomic_write(&out, line, strlen(line));
-    }
-    fclose(f);
-    return rc ? rc : fsutil_atomic_commit(&out, err);
-}
-
-/* best.bin written after the checkpoint (by a process killed before its
- * next checkpoint) belongs to steps the resumed run will take again, and
- * rewrite identically: remove it, so that nothing in the folder is from
- * after the checkpoint. */
-static void cut_best(const struct bg_run *r)
-{
-    struct bg_ckpt_state *b = malloc(sizeof *b);
-    struct bg_error ignore;
-    if (b && checkpoint_peek(r->best_path, b, &ignore) == BG_OK && b->step > r->state.step)
-        remove(r->best_path);
-    free(b);
-}
-
-/* The log: a new one, or the old one cut back to the checkpoint. */
-static int open_files(struct bg_run *r, struct bg_error *err)
-{
-    if (!r->resumed)
-        return trainlog_create(&r->log, r->log_path, err);
-    cut_best(r);
-    int rc = cut_samples(r->samples_path, r->state.step, err);
-    if (!rc && file_exists(r->log_path))
-        return trainlog_resume(&r->log, r->log_path, r->state.step, err);
-    return rc ? rc : trainlog_create(&r->log, r->log_path, err);
 }
 
 /* ---- Open and close ---- */
@@ -309,63 +215,90 @@ static int build(struct bg_run *r, const struct bg_run_options *o, const struct 
     int rc = trainer_init(&r->trainer, cfg, corpus, err);
     if (rc)
         return rc;
-    rc = o->resume ? start_resumed(r, err) : start_new(r, o->init_from ? r->init_path : NULL, err);
+    /* Ranks other than 0 read no checkpoint: a fresh run initialises
+     * itself from the seed, and the others get rank 0's weights and state
+     * (run_dist_share_model). */
+    if (!r->writer)
+        rc = o->resume ? BG_OK : start_new(r, NULL, err);
+    else
+        rc = o->resume ? start_resumed(r, err) : start_new(r, o->init_from ? r->init_path : NULL, err);
     if (!rc && !(r->window = malloc(cfg->model.ctx)))
         rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     return rc;
 }
 
+/* Rank 0's first look at the run folder: it locks a folder that exists
+ * before anything in it is read (a new one is locked when it is made, in
+ * make_folder, so that a refused run leaves no folder behind), checks it,
+ * and resolves the configuration. */
+static int open_folder(struct bg_run *r, const struct bg_run_options *o, struct bg_train_config *cfg,
+                       struct bg_error *err)
+{
+    int rc = access(r->out, F_OK) == 0 ? run_lock_folder(r, err) : BG_OK;
+    if (!rc)
+        rc = run_check_folder(r, o->resume, err);
+    return rc ? rc : resolve(r, o, cfg, err);
+}
+
+/* Rank 0 creates the run folder (a new run's) and its first files. */
+static int make_folder(struct bg_run *r, const struct bg_run_options *o, struct bg_error *err)
+{
+    int rc = run_make_dirs(r->out, err);
+    /* Two new runs may have raced to the same new folder: the one that
+     * gets the lock second finds the other's run there. */
+    if (!rc && r->lock_fd < 0 && !(rc = run_lock_folder(r, err)))
+        rc = run_check_folder(r, o->resume, err);
+    /* A new run writes its step-0 checkpoint first, so that a run folder
+     * with a log always has a checkpoint to resume from. */
+    if (!rc && !o->resume) {
+        corpus_get_pos(r->trainer.corpus, &r->state.pos);
+        const char *preset = o->settings->preset[0] ? o->settings->preset : "default";
+        rc = checkpoint_save(r->ckpt_path, &r->state, &r->trainer.model, err);
+        if (!rc)
+            rc = run_write_config(r, preset, err);
+    }
+    return rc ? rc : run_open_files(r, err);
+}
+
+/* With several processes, each stage ends in an agreement that every
+ * rank reaches, failed or not (run_dist.h); with one, the agreements
+ * return the status they are given. */
 int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *err)
 {
     memset(r, 0, sizeof *r);
     r->stop = o->stop;
     r->resumed = o->resume;
+    r->writer = dist_rank() == 0;
     r->last_train = r->last_val = NAN;
     struct bg_train_config cfg;
     struct bg_corpus *corpus = NULL;
     r->lock_fd = -1;
-    int rc = set_paths(r, o->out, err);
-    /* A folder that exists is locked before anything in it is read; a new
-     * one is locked when it is made (below), so that a refused run leaves
-     * no folder behind. */
-    if (!rc && file_exists(r->out))
-        rc = lock_folder(r, err);
-    if (!rc)
-        rc = check_folder(r, o->resume, err);
-    if (!rc)
-        rc = resolve(r, o, &cfg, err);
-    if (!rc)
-        rc = run_check_memory(&cfg.model, cfg.batch, err);
+    int rc = run_set_paths(r, o->out, err);
+    if (!rc && r->writer)
+        rc = open_folder(r, o, &cfg, err);
+    rc = run_dist_share_config(r, &cfg, rc, err);
+    /* Every machine checks its own memory. */
+    rc = run_dist_agree(rc ? rc : run_check_memory(&cfg.model, cfg.batch, err), err);
     if (rc) {
-        unlock_folder(r);
+        run_unlock_folder(r);
         return rc;
     }
     struct bg_corpus_options copt = {.ctx = cfg.model.ctx, .seed = cfg.seed};
-    if ((rc = corpus_open(&corpus, r->state.corpus, &copt, err)))
-        goto fail;
-    corpus_get_info(corpus, &r->corpus_info);
-    if ((rc = build(r, o, &cfg, corpus, err)) || (rc = fsutil_make_dirs(r->out, err)))
-        goto fail;
-    /* Two new runs may have raced to the same new folder: the one that
-     * gets the lock second finds the other's run there. */
-    if (r->lock_fd < 0 && ((rc = lock_folder(r, err)) || (rc = check_folder(r, o->resume, err))))
+    rc = corpus_open(&corpus, r->state.corpus, &copt, err);
+    if (!rc) {
+        corpus_get_info(corpus, &r->corpus_info);
+        rc = build(r, o, &cfg, corpus, err);
+    }
+    if ((rc = run_dist_share_model(r, o->resume || o->init_from, rc, err)))
         goto fail;
     r->init_only = settings_init_only(&cfg) && !o->resume;
-    /* A new run writes its step-0 checkpoint first, so that a run folder
-     * with a log always has a checkpoint to resume from. */
-    if (!o->resume) {
-        corpus_get_pos(corpus, &r->state.pos);
-        const char *preset = o->settings->preset[0] ? o->settings->preset : "default";
-        if ((rc = checkpoint_save(r->ckpt_path, &r->state, &r->trainer.model, err)) ||
-            (rc = write_config(r, preset, err)))
-            goto fail;
-    }
-    if ((rc = open_files(r, err)))
+    if ((rc = run_dist_agree(r->writer ? make_folder(r, o, err) : BG_OK, err)))
         goto fail;
-    run_loop_prepare(r);
+    prepare_loop(r);
+    run_page_open(r);
     return BG_OK;
 fail:
-    unlock_folder(r);
+    run_unlock_folder(r);
     trainer_free(&r->trainer);
     corpus_close(corpus);
     free(r->window);
@@ -380,12 +313,13 @@ void run_set_eval_every(struct bg_run *r, uint64_t every)
 
 int run_close(struct bg_run *r, struct bg_error *err)
 {
+    run_page_close(r);
     int rc = r->log.f ? trainlog_close(&r->log, err) : BG_OK;
     corpus_close(r->trainer.corpus);
     trainer_free(&r->trainer);
     free(r->window);
     r->trainer.corpus = NULL;
     r->window = NULL;
-    unlock_folder(r);
+    run_unlock_folder(r);
     return rc;
 }

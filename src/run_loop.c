@@ -1,43 +1,18 @@
 /* run_loop: one iteration of a run is one update: step, log, and
  * whatever is due (evaluation and best.bin, a sample, a checkpoint). */
-#include "run_loop.h"
+#include "bytegpt/run.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bytegpt/dist.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/schedule.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
- * step N, so that the tests can drive the real NaN path (detection, no
- * update, no checkpoint of the bad state) on demand. */
-static uint64_t inject_nan_step(void)
-{
-    const char *v = getenv("BYTEGPT_INJECT_NAN_AT");
-    return v ? strtoull(v, NULL, 10) : 0;
-}
-
-void run_loop_prepare(struct bg_run *r)
-{
-    const struct bg_train_config *c = &r->trainer.cfg;
-    r->t0 = now_s() - r->state.elapsed;
-    r->nan_at = inject_nan_step();
-    /* A step-counted run knows when its warmup ends; a timed run learns
-     * it when warmup ends (run_step), and the checkpoint keeps it. */
-    if (c->steps > 0 && c->time_budget <= 0)
-        r->state.warmup_progress = (double)c->warmup / (double)c->steps;
-}
+#include "run_page.h"
+#include "run_dist.h"
 
 /* ---- Progress ---- */
 
@@ -53,11 +28,23 @@ double run_progress(const struct bg_train_config *c, uint64_t step, double elaps
 
 double run_elapsed(const struct bg_run *r)
 {
-    return now_s() - r->t0;
+    return run_clock() - r->t0;
+}
+
+/* The seconds trained at monotonic time `now`, and whether a stop was
+ * asked, as the loop decides by them. One process reads its own clock and
+ * flag. Several decide by what they agreed at the end of the last step,
+ * never by their own clocks or a signal that reached one of them, or they
+ * would decide differently and wait for each other forever. */
+static double clock_at(const struct bg_run *r, double now)
+{
+    return dist_size() > 1 ? r->agreed_elapsed : now - r->t0;
 }
 
 static int stop_asked(const struct bg_run *r)
 {
+    if (dist_size() > 1)
+        return r->agreed_stop != 0;
     return r->stop && *r->stop;
 }
 
@@ -70,7 +57,7 @@ static int spent(const struct bg_run *r, double elapsed)
 
 int run_finished(const struct bg_run *r)
 {
-    return spent(r, run_elapsed(r)) || stop_asked(r);
+    return spent(r, clock_at(r, run_clock())) || stop_asked(r);
 }
 
 static int due(uint64_t every, uint64_t step)
@@ -86,6 +73,8 @@ static int save_checkpoint(struct bg_run *r, const char *path, double elapsed, s
     r->state.tokens = r->trainer.tokens;
     r->state.elapsed = elapsed;
     corpus_get_pos(r->trainer.corpus, &r->state.pos);
+    if (!r->writer)
+        return BG_OK; /* rank 0 alone writes */
     return checkpoint_save(path, &r->state, &r->trainer.model, err);
 }
 
@@ -133,7 +122,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     struct bg_trainer *t = &r->trainer;
     const struct bg_train_config *c = &t->cfg;
     struct bg_schedule sched = {c->lr, c->min_lr, c->warmup};
-    double start = now_s(), elapsed = start - r->t0;
+    double start = run_clock(), elapsed = clock_at(r, start);
     double lr = schedule_lr(&sched, t->step, run_progress(c, t->step, elapsed), r->state.warmup_progress);
     struct bg_step_result res;
     memset(rep, 0, sizeof *rep);
@@ -142,15 +131,16 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     int rc = trainer_step(t, lr, &res, err);
     if (rc)
         return rc;
-    double end = now_s();
-    elapsed = end - r->t0;
+    double end = run_clock();
+    run_dist_agree_step(r, end - r->t0);
+    elapsed = clock_at(r, end);
     if (t->step == c->warmup && c->time_budget > 0)
         r->state.warmup_progress = run_progress(c, t->step, elapsed);
     r->last_train = res.loss;
     r->saved = 0;
 
     int last = spent(r, elapsed) || stop_asked(r);
-    double tok_s = (double)(c->batch * c->accum * c->model.ctx) / (end - start);
+    double tok_s = (double)(c->batch * c->accum * t->ranks * c->model.ctx) / (end - start);
     rep->row = (struct bg_log_row){t->step, t->tokens, config_flops_per_token(&c->model) * (double)t->tokens, lr,
                                    res.loss, NAN, NAN, res.grad_norm, tok_s, elapsed};
     rep->progress = run_progress(c, t->step, elapsed);
@@ -160,10 +150,10 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
      * asked it to stop now. */
     if ((due(c->eval_every, t->step) || (last && !stop_asked(r))) && (rc = evaluate(r, rep, elapsed, err)))
         return rc;
-    if ((rc = trainlog_append(&r->log, &rep->row, err)))
+    if (r->writer && (rc = trainlog_append(&r->log, &rep->row, err)))
         return rc;
     if (due(c->sample_every, t->step)) {
-        if ((rc = write_sample(r, err)))
+        if (r->writer && (rc = write_sample(r, err)))
             return rc;
         rep->events |= BG_RUN_SAMPLED;
     }
@@ -173,6 +163,8 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
         r->saved = 1;
         rep->events |= BG_RUN_SAVED;
     }
+    if ((rep->events & BG_RUN_EVALUATED) && !last)
+        run_page_write(r, BG_PAGE_LIVE);
     return BG_OK;
 }
 
@@ -180,7 +172,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
 
 int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
 {
-    if (r->init_only)
+    if (r->init_only || !r->writer)
         return BG_OK;
     if (!r->saved) {
         int rc = save_checkpoint(r, r->ckpt_path, run_elapsed(r), err);
@@ -196,5 +188,6 @@ int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
     struct bg_error e = {0};
     if (plot_svg_file(svg, logs, 1, NULL, &e) && warning)
         *warning = e;
+    run_page_write(r, stop_asked(r) ? BG_PAGE_STOPPED : BG_PAGE_FINISHED);
     return BG_OK;
 }

@@ -161,7 +161,7 @@ static int read_heldout(struct bg_sweep *s, struct bg_error *err)
     if (rc)
         return rc;
     size_t n;
-    const uint8_t *val = corpus_val_bytes(c, &n);
+    const uint8_t *val = corpus_val_text(c, &n);
     struct bg_corpus_info info;
     corpus_get_info(c, &info);
     s->def.fingerprint = info.fingerprint;

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bytegpt/fsutil.h"
 #include "bytegpt/trainlog.h"
+#include "bytegpt/page.h"
 #include "sweep_internal.h"
 
 #define N_COLUMNS 13
@@ -108,8 +110,32 @@ void sweep_row_canon(struct bg_sweep_row *row)
 
 /* ---- The file ---- */
 
+/* DIR/index.html: the results so far as the sweep's web page (page.h),
+ * each trial linked to its first run's page. A page that cannot be
+ * written costs the page only: results.tsv is what a sweep promises. */
+static void write_page(const struct bg_sweep *s)
+{
+    struct bg_page_trial *rows = calloc(s->n_rows ? s->n_rows : 1, sizeof *rows);
+    char (*names)[32] = calloc(s->n_rows ? s->n_rows : 1, sizeof *names);
+    if (rows && names) {
+        for (size_t i = 0; i < s->n_rows; i++) {
+            const struct bg_sweep_row *r = &s->rows[i];
+            snprintf(names[i], sizeof names[i], "trial-%03zu", r->trial);
+            rows[i] = (struct bg_page_trial){names[i], sweep_status_name(r->status), r->val_bpb, r->spread,
+                                             (uint64_t)r->steps, r->tokens, r->seconds, r->flags, r->note};
+        }
+        struct bg_page_sweep page = {s->dir, s->n_rows < s->n_trials || s->n_trials == 0, rows, s->n_rows,
+                                     (double)time(NULL), 0};
+        struct bg_error ignore;
+        page_write_sweep(s->dir, &page, &ignore);
+    }
+    free(rows);
+    free(names);
+}
+
 int sweep_results_write(const struct bg_sweep *s, struct bg_error *err)
 {
+    write_page(s);
     struct bg_strbuf b = {0};
     strbuf_puts(&b, BG_SWEEP_HEADER "\n");
     for (size_t i = 0; i < s->n_rows; i++)

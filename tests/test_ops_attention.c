@@ -262,6 +262,17 @@ static void test_backward_matches_ref(void)
         char what[96];
         snprintf(what, sizeof what, "dqkv B=%zu T=%zu C=%zu NH=%zu", s.B, s.T, s.C, s.NH);
         check_close(what, dqkv, ref, tol, nqkv);
+
+        /* attention_backward_into overwrites dqkv, NaN included: against
+         * the twin from zero, with the bounds for no prior. */
+        for (size_t i = 0; i < nqkv; i++)
+            dqkv[i] = NAN;
+        memset(ref, 0, nqkv * sizeof(float));
+        attention_backward_into(dqkv, datt, dout, qkv, att, s.B, s.T, s.C, s.NH);
+        attention_backward_ref(ref, ref_datt, dout, qkv, att, s.B, s.T, s.C, s.NH);
+        backward_bounds(tol, qkv, att, dout, NULL, ref, 0.0, s);
+        snprintf(what, sizeof what, "into: dqkv B=%zu T=%zu C=%zu NH=%zu", s.B, s.T, s.C, s.NH);
+        check_close(what, dqkv, ref, tol, nqkv);
         free(qkv), free(out), free(att), free(dout), free(prior), free(dqkv), free(ref);
         free(datt), free(ref_datt), free(tol);
     }

@@ -109,6 +109,48 @@ static void test_forward_matches_ref(void)
     }
 }
 
+/* The projection that writes into the residual stream: out = residual +
+ * inp . w^T + bias. The product's C terms, the bias and the residual are
+ * C + 2 terms summed in some order: gamma(C + 2) times the sum of their
+ * magnitudes, plus u |ref| for the twin. A kernel that dropped the
+ * residual, or added it twice, misses by about |residual| ~ 1. */
+static void test_forward_residual_matches_ref(void)
+{
+    struct bg_rng rng;
+    rng_seed(&rng, 5, 1);
+    for (size_t i = 0; i < N_SHAPES; i++) {
+        struct shape s = get_shape(i, &rng);
+        size_t n = s.BT * s.OC;
+        float *inp = fbuf(s.BT * s.C), *w = fbuf(s.OC * s.C), *bias = fbuf(s.OC), *res = fbuf(n);
+        float *out = fbuf(n), *ref = fbuf(n);
+        double *tol = dbuf(n);
+        fill_uniform(inp, s.BT * s.C, &rng, -1, 1);
+        fill_uniform(w, s.OC * s.C, &rng, -1, 1);
+        fill_uniform(bias, s.OC, &rng, -1, 1);
+        fill_uniform(res, n, &rng, -1, 1);
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            const float *b = with_bias ? bias : NULL;
+            for (size_t k = 0; k < n; k++)
+                out[k] = NAN; /* out is written, never read */
+            matmul_forward_residual(out, inp, w, b, res, s.BT, s.C, s.OC);
+            matmul_forward_residual_ref(ref, inp, w, b, res, s.BT, s.C, s.OC);
+            for (size_t r = 0; r < s.BT; r++) {
+                for (size_t o = 0; o < s.OC; o++) {
+                    double a = fabs(res[r * s.OC + o]) + (b ? fabs(b[o]) : 0.0);
+                    for (size_t c = 0; c < s.C; c++)
+                        a += fabs((double)inp[r * s.C + c] * w[o * s.C + c]);
+                    tol[r * s.OC + o] = gam((double)s.C + 2) * a + U32 * fabs(ref[r * s.OC + o]);
+                }
+            }
+            char what[96];
+            snprintf(what, sizeof what, "out + residual BT=%zu C=%zu OC=%zu%s", s.BT, s.C, s.OC,
+                     with_bias ? "" : " no bias");
+            check_close(what, out, ref, tol, n);
+        }
+        free(inp), free(w), free(bias), free(res), free(out), free(ref), free(tol);
+    }
+}
+
 static void test_backward_matches_ref(void)
 {
     struct bg_rng rng;
@@ -156,6 +198,27 @@ static void test_backward_matches_ref(void)
         matmul_backward_ref(ref_dinp, ref_dw, NULL, dout, inp, w, BT, C, OC);
         snprintf(what, sizeof what, "dinp, dbias NULL, BT=%zu C=%zu OC=%zu", BT, C, OC);
         check_close(what, dinp, ref_dinp, tol_dinp, BT * C);
+
+        /* matmul_backward_into overwrites dinp, NaN included, and adds to
+         * dweight and dbias as matmul_backward does: against the twin from
+         * a zero dinp, with the bounds for no prior. */
+        for (size_t k = 0; k < BT * C; k++)
+            dinp[k] = NAN;
+        memset(ref_dinp, 0, BT * C * sizeof(float));
+        memcpy(dw, prior_dw, OC * C * sizeof(float));
+        memcpy(db, prior_db, OC * sizeof(float));
+        memcpy(ref_dw, prior_dw, OC * C * sizeof(float));
+        memcpy(ref_db, prior_db, OC * sizeof(float));
+        matmul_backward_into(dinp, dw, db, dout, inp, w, BT, C, OC);
+        matmul_backward_ref(ref_dinp, ref_dw, ref_db, dout, inp, w, BT, C, OC);
+        backward_bounds(tol_dinp, tol_dw, tol_db, dout, inp, w, NULL, prior_dw, prior_db, ref_dinp, ref_dw,
+                        ref_db, s);
+        snprintf(what, sizeof what, "into: dinp BT=%zu C=%zu OC=%zu", BT, C, OC);
+        check_close(what, dinp, ref_dinp, tol_dinp, BT * C);
+        snprintf(what, sizeof what, "into: dweight BT=%zu C=%zu OC=%zu", BT, C, OC);
+        check_close(what, dw, ref_dw, tol_dw, OC * C);
+        snprintf(what, sizeof what, "into: dbias BT=%zu C=%zu OC=%zu", BT, C, OC);
+        check_close(what, db, ref_db, tol_db, OC);
         snprintf(what, sizeof what, "dweight, dbias NULL, BT=%zu C=%zu OC=%zu", BT, C, OC);
         check_close(what, dw, ref_dw, tol_dw, OC * C);
 
@@ -246,6 +309,7 @@ static void test_deterministic(void)
 int main(void)
 {
     RUN_TEST(test_forward_matches_ref);
+    RUN_TEST(test_forward_residual_matches_ref);
     RUN_TEST(test_backward_matches_ref);
     RUN_TEST(test_backward_finite_differences);
     RUN_TEST(test_deterministic);

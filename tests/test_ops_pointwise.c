@@ -180,6 +180,31 @@ static void test_gelu_finite_differences(void)
 
 /* A single IEEE addition per element, so the kernels must give exactly
  * a + b and prior + dout. */
+/* gelu_backward_into writes GELU'(x) dout, which is exactly what
+ * gelu_backward adds to a zero gradient (0 + y = y): the same floats, with
+ * NaN in dinp beforehand (it must not be read), and in place (dinp = dout)
+ * too. gelu_backward itself is checked against its twin and by finite
+ * differences above. */
+static void test_gelu_backward_into(void)
+{
+    size_t N = 10000 + 7;
+    struct bg_rng rng;
+    rng_seed(&rng, 9, 4);
+    float *x = fbuf(N), *dout = fbuf(N), *want = fbuf(N), *got = fbuf(N), *inplace = fbuf(N);
+    double *zero = dbuf(N);
+    fill_uniform(x, N, &rng, -6, 6);
+    fill_uniform(dout, N, &rng, -1, 1);
+    gelu_backward(want, x, dout, N); /* want starts at zero (calloc) */
+    for (size_t i = 0; i < N; i++)
+        got[i] = NAN;
+    gelu_backward_into(got, x, dout, N);
+    check_close("gelu_backward_into = gelu_backward from 0", got, want, zero, N);
+    memcpy(inplace, dout, N * sizeof(float));
+    gelu_backward_into(inplace, x, inplace, N);
+    check_close("gelu_backward_into in place", inplace, want, zero, N);
+    free(x), free(dout), free(want), free(got), free(inplace), free(zero);
+}
+
 static void test_residual_exact(void)
 {
     size_t N = 10007;
@@ -391,6 +416,7 @@ int main(void)
     RUN_TEST(test_gelu_matches_ref);
     RUN_TEST(test_gelu_known_values);
     RUN_TEST(test_gelu_finite_differences);
+    RUN_TEST(test_gelu_backward_into);
     RUN_TEST(test_residual_exact);
     RUN_TEST(test_residual_finite_differences);
     RUN_TEST(test_encoder_matches_ref_exactly);

@@ -30,6 +30,7 @@
 #include "bytegpt/schedule.h"
 #include "bytegpt/train.h"
 #include "bytegpt/profile.h"
+#include "bytegpt/roofline.h"
 #include "bytegpt/trainlog.h"
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/modelfile.h"
@@ -39,5 +40,6 @@
 #include "bytegpt/plot.h"
 #include "bytegpt/plot_chart.h"
 #include "bytegpt/cost.h"
+#include "bytegpt/page.h"
 
 #endif

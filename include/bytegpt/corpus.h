@@ -104,10 +104,11 @@ int corpus_next_batch(struct bg_corpus *c, uint8_t *inputs, uint8_t *targets,
 void corpus_val_batch(const struct bg_corpus *c, uint8_t *inputs, uint8_t *targets,
                       size_t index, size_t n_batches, size_t B, size_t T);
 
-/* The validation bytes kept (the first val_kept_bytes of the validation
- * stream, NUL joins included), *n of them: the held-out text a sweep
- * scores every trial on. Valid until the corpus is closed. */
-const uint8_t *corpus_val_bytes(const struct bg_corpus *c, size_t *n);
+/* The validation bytes kept for evaluation (*n = val_kept_bytes of
+ * them, NUL joins included), the text every validation batch is cut from:
+ * what a baseline on "the validation text" is computed on. The bytes
+ * belong to the corpus and live until corpus_close. */
+const uint8_t *corpus_val_text(const struct bg_corpus *c, size_t *n);
 
 void corpus_get_pos(const struct bg_corpus *c, struct bg_corpus_pos *pos);
 

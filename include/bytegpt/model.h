@@ -117,8 +117,7 @@ struct bg_act_grads {
     float *qkv;         /* (B,T,3C) */
     float *atty;        /* (B,T,C) */
     float *att;         /* (B,NH,T,T) scratch for attention backward */
-    float *fch;         /* (B,T,4C) */
-    float *fch_gelu;    /* (B,T,4C) */
+    float *fch_gelu;    /* (B,T,4C), then in place that of fch */
     float *logits;      /* (B,T,V) */
 };
 

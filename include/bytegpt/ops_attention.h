@@ -17,6 +17,17 @@ void attention_forward(float *out, float *att, const float *qkv,
  * datt (B,NH,T,T) is scratch, overwritten. */
 void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
                         const float *att, size_t B, size_t T, size_t C, size_t NH);
+/* The same, except that dqkv is overwritten (=), its previous contents
+ * (even NaN) ignored: for a fresh gradient, which then needs no zeroing. */
+void attention_backward_into(float *dqkv, float *datt, const float *dout, const float *qkv,
+                             const float *att, size_t B, size_t T, size_t C, size_t NH);
+/* The matrix products of attention_forward and attention_backward_into alone, without the softmax and its
+ * backward (att and datt then hold unnormalised scores): what bench's
+ * roofline times as the floor under attention. */
+void attention_forward_products(float *out, float *att, const float *qkv,
+                                size_t B, size_t T, size_t C, size_t NH);
+void attention_backward_products(float *dqkv, float *datt, const float *dout, const float *qkv,
+                                 const float *att, size_t B, size_t T, size_t C, size_t NH);
 void attention_forward_ref(float *out, float *att, const float *qkv,
                            size_t B, size_t T, size_t C, size_t NH);
 void attention_backward_ref(float *dqkv, float *datt, const float *dout, const float *qkv,

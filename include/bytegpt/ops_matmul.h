@@ -25,13 +25,26 @@
 /* out (BT,OC) = inp (BT,C) . weight (OC,C)^T + bias (OC); bias may be NULL. */
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias,
                     size_t BT, size_t C, size_t OC);
+/* out (BT,OC) = residual (BT,OC) + inp . weight^T + bias: the projection
+ * that writes into the residual stream, with the stream's add done in the
+ * same sweep over out (its gradient is dout itself, passed on unchanged by
+ * the caller). out may not alias residual; bias may be NULL. */
+void matmul_forward_residual(float *out, const float *inp, const float *weight, const float *bias,
+                             const float *residual, size_t BT, size_t C, size_t OC);
 /* dinp (BT,C) += dout (BT,OC) . weight (OC,C)
  * dweight (OC,C) += dout^T . inp (BT,C)
  * dbias (OC) += sum over rows of dout; dbias may be NULL (no bias). */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, size_t BT, size_t C, size_t OC);
+/* The same, except that dinp is overwritten (=) instead of added to (its
+ * previous contents, even NaN, are ignored): for an input gradient that
+ * nothing else adds to, so that the caller need not zero it first. */
+void matmul_backward_into(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, size_t BT, size_t C, size_t OC);
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias,
                         size_t BT, size_t C, size_t OC);
+void matmul_forward_residual_ref(float *out, const float *inp, const float *weight, const float *bias,
+                                 const float *residual, size_t BT, size_t C, size_t OC);
 void matmul_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
                          const float *inp, const float *weight, size_t BT, size_t C, size_t OC);
 

@@ -12,6 +12,9 @@
 void gelu_forward(float *out, const float *inp, size_t N);
 /* dinp (N) += GELU'(inp) * dout (N). */
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N);
+/* dinp (N) = GELU'(inp) * dout (N), overwritten, not added to; dinp may
+ * be dout itself (in place). For a gradient that nothing else adds to. */
+void gelu_backward_into(float *dinp, const float *inp, const float *dout, size_t N);
 void gelu_forward_ref(float *out, const float *inp, size_t N);
 void gelu_backward_ref(float *dinp, const float *inp, const float *dout, size_t N);
 

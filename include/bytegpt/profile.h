@@ -5,8 +5,8 @@
  * it from outside instead, one phase at a time:
  *
  *   data loading   the --accum micro-batches a step draws from the corpus;
- *   clip + AdamW   clipping a real gradient and one AdamW update at the
- *                  model's size (on copies of the parameters and moments);
+ *   clip + AdamW   clipping a real gradient and one AdamW update of the
+ *                  model, undone afterwards from a copy;
  *   the kernels    every kernel a step's forward and backward run, at the
  *                  same shapes, grouped by kind (all the matmul forwards,
  *                  then all the attention forwards, ...), one clock around
@@ -31,7 +31,7 @@
 /* The phases, in the order bench prints them. The kernels' come first. */
 enum bg_phase {
     BG_PH_MATMUL_FWD, BG_PH_MATMUL_BWD, BG_PH_ATTN_FWD, BG_PH_ATTN_BWD, BG_PH_LAYERNORM,
-    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_RESIDUAL, BG_PH_OPTIM, BG_PH_DATA, BG_N_PHASES
+    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_OPTIM, BG_PH_DATA, BG_N_PHASES
 };
 extern const char *const bg_phase_names[BG_N_PHASES];
 
@@ -39,10 +39,11 @@ extern const char *const bg_phase_names[BG_N_PHASES];
 double profile_seconds(void);
 
 /* The matrix products of one micro-batch: count products of (B*T, C)
- * activations with an (OC, C) weight, with a bias of OC or without. */
+ * activations with an (OC, C) weight, with a bias of OC or without, and
+ * adding the residual stream (B*T, OC) to their output or not. */
 struct bg_matmul_shape {
     size_t count, C, OC;
-    int bias;
+    int bias, residual;
 };
 #define BG_PROFILE_N_MATMULS 5
 
@@ -50,9 +51,9 @@ struct bg_matmul_shape {
  * two layers (C -> 4C -> C), each L times; the LM head (C -> V) once. */
 void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PROFILE_N_MATMULS]);
 
-/* Scratch for the measurements, sized for one trainer: the kernels read
- * and write it instead of the model, so that measuring never changes the
- * model's parameters or moments. */
+/* Scratch for the measurements, sized for one trainer. The kernels read
+ * and write it instead of the model, and the parameters and moments
+ * AdamW updates are put back, so that measuring never changes them. */
 struct bg_profile {
     double seconds[BG_N_PHASES]; /* summed over the steps measured */
     size_t steps;                /* steps measured */
@@ -66,7 +67,7 @@ struct bg_profile {
     float *mean, *rstd, *losses; /* (B,T) */
     float *att, *datt;           /* (B,NH,T,T) */
     uint8_t *inputs, *targets;   /* (B,T) */
-    float *params, *m, *v;       /* copies for AdamW, num_params each */
+    float *params, *m, *v;       /* the model's, kept while AdamW runs on it */
 };
 
 /* Sizes and allocates the scratch for trainer t (zeroed: every phase adds

@@ -10,6 +10,7 @@
 
 #include "bytegpt/corpus.h"
 #include "bytegpt/profile.h"
+#include "bytegpt/roofline.h"
 #include "bytegpt/train.h"
 #include "bytegpt/run.h"
 #include "cli.h"
@@ -24,7 +25,10 @@ static const char help[] =
     "tokens/s, GFLOP/s by 6N + 6*L*ctx*C per token, and MFU (achieved over peak),\n"
     "with a breakdown of one step by phase, measured over as many more steps by\n"
     "running each phase's kernels again at the step's shapes (the timed steps\n"
-    "carry no timers). The last line is machine-readable.\n"
+    "carry no timers), each beside its roofline: the least time it could take\n"
+    "here (its matrix products timed alone, best of 5, plus the larger of its\n"
+    "bytes over the measured memory bandwidth and its operations over the\n"
+    "measured vector rate). The last line is machine-readable.\n"
     "\n"
     "flags:\n" COMMON_MODEL_HELP
     "  --threads N        OpenBLAS and OpenMP threads (default: all cores)\n"
@@ -94,23 +98,68 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void print_breakdown(const double *profile, double total)
+/* "12.3 MiB" or "456 KiB": a byte count for the roofline's notes. */
+static void print_bytes(double bytes)
 {
-    printf("where one step's time goes:\n");
+    if (bytes >= 1 << 20)
+        printf("%.1f MiB", bytes / (1 << 20));
+    else
+        printf("%.0f KiB", bytes / (1 << 10));
+}
+
+/* What sets phase ph's limit: its products alone, and its memory traffic
+ * or its arithmetic, whichever roofline.c found the larger. */
+static void print_limit_note(const struct bg_roofline *r, int ph)
+{
+    if (r->products[ph] > 0)
+        printf("products alone %.2f ms + ", 1e3 * r->products[ph]);
+    if (r->memory_bound[ph]) {
+        print_bytes(r->bytes[ph]);
+        printf(" at %.0f GB/s\n", r->bandwidth[ph] / 1e9);
+    } else {
+        printf("%.3g G operations\n", r->ops[ph] / 1e9);
+    }
+}
+
+static void print_machine(const struct bg_roofline *r)
+{
+    printf("memory bandwidth (read-modify-write sweeps, best of %d):", ROOFLINE_REPS);
+    for (int i = 0; i < ROOFLINE_N_SIZES; i++) {
+        printf("  ");
+        print_bytes((double)r->bw_size[i]);
+        printf(" %.0f", r->bw[i] / 1e9);
+    }
+    printf(" GB/s\nvector arithmetic (multiplies and adds, all threads): %.0f G operations/s\n", r->vector_ops / 1e9);
+}
+
+/* Each phase's mean time per step beside its limit, then the rest (step
+ * minus phases, whose limit is 0), then the whole step (median). */
+static void print_breakdown(const double *profile, double step, const struct bg_roofline *r)
+{
+    print_machine(r);
+    printf("where one step's time goes, beside the least it could take on this machine (its roofline):\n");
+    printf("  %-20s %9s %6s %9s %6s  %s\n", "phase", "time", "share", "limit", "ratio",
+           "the limit: what it must at least do");
     double known = 0;
     for (int p = 0; p < BG_N_PHASES; p++) {
-        printf("  %-20s %7.2f ms  %5.1f%%\n", bg_phase_names[p], 1e3 * profile[p], 100 * profile[p] / total);
+        printf("  %-20s %6.2f ms %5.1f%% %6.2f ms %5.2fx  ", bg_phase_names[p], 1e3 * profile[p],
+               100 * profile[p] / step, 1e3 * r->limit[p], profile[p] / r->limit[p]);
+        print_limit_note(r, p);
         known += profile[p];
     }
-    printf("  %-20s %7.2f ms  %5.1f%%\n", "other (zeroing)", 1e3 * (total - known), 100 * (total - known) / total);
+    printf("  %-20s %6.2f ms %5.1f%% %6.2f ms %6s  %s\n", "other (zeroing)", 1e3 * (step - known),
+           100 * (step - known) / step, 0.0, "", "nothing");
+    printf("  %-20s %6.2f ms %6s %6.2f ms %5.2fx  %s\n", "step (median)", 1e3 * step, "", 1e3 * r->step_limit,
+           step / r->step_limit, "the sum");
 }
 
 /* Times n_steps training steps after warmup untimed ones (times[i] in
- * seconds), then measures n_steps more phase by phase (profile.h) and
- * leaves each phase's mean in phases. The timed steps run with no
- * measuring inside them, so their times are those of training. */
+ * seconds), then measures n_steps more phase by phase (profile.h),
+ * leaving each phase's mean in phases, and the step's roofline in roof.
+ * The timed steps run with no measuring inside them, so their times are
+ * those of training. */
 static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *times, double *phases,
-                   struct bg_error *err)
+                   struct bg_roofline *roof, struct bg_error *err)
 {
     struct bg_step_result res;
     int rc = BG_OK;
@@ -127,16 +176,15 @@ static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *
         rc = profile_step(&prof, t, 1e-4, err);
     for (int p = 0; p < BG_N_PHASES; p++)
         phases[p] = prof.seconds[p] / (double)n_steps;
+    if (!rc)
+        rc = roofline_measure(roof, &prof, t->model.num_params, err);
     profile_free(&prof);
     return rc;
 }
 
 static void print_results(const struct bg_train_config *cfg, double *times, size_t n_steps, const double *profile,
-                          double peak)
+                          const struct bg_roofline *roof, double peak)
 {
-    double total = 0;
-    for (size_t i = 0; i < n_steps; i++)
-        total += times[i];
     qsort(times, n_steps, sizeof(double), cmp_double);
     double med = times[n_steps / 2], tokens = (double)(cfg->batch * cfg->accum * cfg->model.ctx);
     double tok_s = tokens / med, gflops = tok_s * config_flops_per_token(&cfg->model) / 1e9;
@@ -147,9 +195,11 @@ static void print_results(const struct bg_train_config *cfg, double *times, size
     if (peak > 0)
         printf(", MFU %.1f%% of %.1f GFLOP/s", 100 * gflops / peak, peak);
     printf("\n");
-    print_breakdown(profile, total / (double)n_steps);
-    printf("result: ms_per_step=%.3f tokens_per_s=%.1f gflops=%.2f peak_gflops=%.2f mfu=%.4f\n", 1e3 * med, tok_s,
-           gflops, peak, peak > 0 ? gflops / peak : 0.0);
+    print_breakdown(profile, med, roof);
+    printf("result: ms_per_step=%.3f tokens_per_s=%.1f gflops=%.2f peak_gflops=%.2f mfu=%.4f limit_ms=%.3f "
+           "attention_ms=%.3f\n",
+           1e3 * med, tok_s, gflops, peak, peak > 0 ? gflops / peak : 0.0, 1e3 * roof->step_limit,
+           1e3 * (profile[BG_PH_ATTN_FWD] + profile[BG_PH_ATTN_BWD]));
 }
 
 static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup, double peak, struct bg_error *err)
@@ -162,6 +212,7 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
     struct bg_corpus *c = NULL;
     struct bg_trainer t;
     double *times = calloc(n_steps, sizeof(double)), profile[BG_N_PHASES] = {0};
+    struct bg_roofline roof;
     struct bg_corpus_options opt = {.ctx = cfg->model.ctx, .seed = 1};
     size_t text = 20 * (cfg->model.ctx + 1) * 20 + (1u << 20);
     int rc = write_text(path, text) ? bg_fail(err, BG_ERR_RUNTIME, "cannot write %s", path) : BG_OK;
@@ -171,11 +222,11 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
         struct bg_rng r;
         rng_seed(&r, 1, BG_STREAM_INIT);
         model_init_weights(&t.model, &r);
-        rc = measure(&t, n_steps, warmup, times, profile, err);
+        rc = measure(&t, n_steps, warmup, times, profile, &roof, err);
         trainer_free(&t);
     }
     if (!rc)
-        print_results(cfg, times, n_steps, profile, peak);
+        print_results(cfg, times, n_steps, profile, &roof, peak);
     corpus_close(c);
     free(times);
     remove(path);
@@ -203,8 +254,9 @@ static int run(int argc, char **argv)
     cfg.threads = (int)threads;
     train_set_threads((int)threads);
     int n_threads = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    printf("bench: %zu layers, %zu heads, dim %zu, ctx %zu, batch %zu, %d thread%s\n", cfg.model.L, cfg.model.NH,
-           cfg.model.C, cfg.model.ctx, cfg.batch, n_threads, n_threads == 1 ? "" : "s");
+    printf("bench: %zu layers, %zu heads, dim %zu, ctx %zu, batch %zu, %d thread%s, OpenBLAS's %s kernels\n",
+           cfg.model.L, cfg.model.NH, cfg.model.C, cfg.model.ctx, cfg.batch, n_threads, n_threads == 1 ? "" : "s",
+           openblas_get_corename());
     double peak = no_peak ? 0.0 : measure_peak();
     if (time_steps(&cfg, steps, warmup, peak, &err))
         return cli_report(&err);
