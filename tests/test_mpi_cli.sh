@@ -34,7 +34,10 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_mpi_yield_when_idl
 # starts: OpenMPI leaves allocations made by plugins it unloads at the end,
 # which LeakSanitizer cannot tell from ours (the MPI code here allocates
 # nothing; the one-process runs below keep checking the rest).
-MPI2=(timeout 120 env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" mpirun --oversubscribe -np 2)
+# timeout --foreground passes a signal on to mpirun once; without it,
+# timeout signals its whole process group as well, and mpirun, signalled
+# twice, kills the job at once (a second Ctrl-C does the same).
+MPI2=(timeout --foreground 120 env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" mpirun --oversubscribe -np 2)
 
 python3 - "$tmp/words.txt" <<'PY'
 import random, sys
@@ -188,11 +191,10 @@ rc=$?
 # ---- Stop, kill, resume ----
 # On SIGTERM, OpenMPI's mpirun waits odls_base_sigkill_timeout seconds (1
 # by default), passes SIGTERM on to the ranks and kills them as long
-# after; 5 seconds here, so that a loaded machine still finishes the step
-# and the save in time. How many steps a rank takes meanwhile depends on
-# the machine, so these runs have no end of their own (--steps 1000000, a
-# schedule that barely moves): each is stopped by SIGTERM to mpirun, and
-# logs are compared on the steps both hold.
+# after. How many steps a rank takes meanwhile depends on the machine, so
+# these runs have no end of their own (--steps 1000000, a schedule that
+# barely moves): each is stopped by SIGTERM to mpirun, and logs are
+# compared on the steps both hold.
 RUN=(--corpus "$tmp/words.txt" --preset tiny --batch 4 --steps 1000000 --warmup 20 --eval-every 100
      --ckpt-every 50 --sample-every 0 --threads 1)
 cols() { cut -d, -f1,2,4,5,6,8 "$1"; } # step tokens lr train_loss val_loss grad_norm
@@ -228,7 +230,7 @@ stop_at() {
     local out=$1 rows=$2
     shift 2
     [ -f "$out/ckpt.bin" ] && rows=$((rows + $(ckpt_step "$out")))
-    "${MPI2[@]}" --mca odls_base_sigkill_timeout 5 "$BG" train "$@" --out "$out" >>"$out.log" 2>&1 &
+    "${MPI2[@]}" "$BG" train "$@" --out "$out" >>"$out.log" 2>&1 &
     local pid=$!
     wait_rows "$out/log.csv" "$rows" || bad "$out: the run did not get going"
     kill -TERM $pid
