@@ -201,7 +201,7 @@ mpi() {
         tail -n +2 "$1/log.csv" | awk -F, -v s="$s" -v t="$2" '{ sum += t / $9 } END { printf "%.1f", 100 * s / sum }'
     }
     echo "data parallelism on this machine ($(nproc) cores): the same update as 2 ranks x 1 thread and 1 process x 2 threads"
-    printf '%-16s %16s %16s %8s %12s\n' "L,C,T,B" "1x2 tok/s" "2x1 tok/s" "ratio" "all-reduce"
+    printf '%-16s %16s %16s %8s %12s %5s\n' "L,C,T,B" "1x2 tok/s" "2x1 tok/s" "ratio" "all-reduce" "load"
     for cfg in "4 128 128 16 40" "6 384 256 8 8"; do
         set -- $cfg
         local model=(--corpus "$tmp/t.txt" --layers "$1" --dim "$2" --heads $(( $2 / 32 )) --ctx "$3" --batch "$4"
@@ -209,15 +209,16 @@ mpi() {
         local one=() two=() share=()
         for i in $(seq 1 "$ROUNDS"); do
             "$BG" train "${model[@]}" --accum 2 --threads 2 --out "$tmp/one-$1-$i" >/dev/null
-            mpirun --oversubscribe -np 2 "$BG" train "${model[@]}" --threads 1 --out "$tmp/two-$1-$i" >"$tmp/two-$1-$i.out"
+            mpirun --oversubscribe -np 2 "$BG" train "${model[@]}" --threads 1 --out "$tmp/two-$1-$i" \
+                >"$tmp/two-$1-$i.out" 2>&1 || { echo "error: the 2-rank run failed:" >&2; tail -5 "$tmp/two-$1-$i.out" >&2; exit 1; }
             one+=("$(tok_s "$tmp/one-$1-$i")") two+=("$(tok_s "$tmp/two-$1-$i")")
             share+=("$(reduce_share "$tmp/two-$1-$i" $(( 2 * $4 * $3 )))")
         done
         local a b c
         a=$(printf '%s\n' "${one[@]}" | median); b=$(printf '%s\n' "${two[@]}" | median)
         c=$(printf '%s\n' "${share[@]}" | median)
-        awk -v cfg="$1,$2,$3,$4" -v a="$a" -v b="$b" -v c="$c" \
-            'BEGIN { printf "%-16s %16.0f %16.0f %7.2fx %11.1f%%\n", cfg, a, b, b / a, c }'
+        awk -v cfg="$1,$2,$3,$4" -v a="$a" -v b="$b" -v c="$c" -v ld="$(load)" \
+            'BEGIN { printf "%-16s %16.0f %16.0f %7.2fx %11.1f%% %5s\n", cfg, a, b, b / a, c, ld }'
     done
     echo
     for n in 8 64; do

@@ -34,7 +34,10 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_mpi_yield_when_idl
 # starts: OpenMPI leaves allocations made by plugins it unloads at the end,
 # which LeakSanitizer cannot tell from ours (the MPI code here allocates
 # nothing; the one-process runs below keep checking the rest).
-MPI2=(timeout 120 env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" mpirun --oversubscribe -np 2)
+# timeout --foreground passes a signal on to mpirun once; without it,
+# timeout signals its whole process group as well, and mpirun, signalled
+# twice, kills the job at once (a second Ctrl-C does the same).
+MPI2=(timeout --foreground 120 env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" mpirun --oversubscribe -np 2)
 
 python3 - "$tmp/words.txt" <<'PY'
 import random, sys
@@ -188,11 +191,12 @@ rc=$?
 # ---- Stop, kill, resume ----
 # On SIGTERM, OpenMPI's mpirun waits odls_base_sigkill_timeout seconds (1
 # by default), passes SIGTERM on to the ranks and kills them as long
-# after; 5 seconds here, so that a loaded machine still finishes the step
-# and the save in time. How many steps a rank takes meanwhile depends on
-# the machine, so these runs have no end of their own (--steps 1000000, a
-# schedule that barely moves): each is stopped by SIGTERM to mpirun, and
-# logs are compared on the steps both hold.
+# after; 5 seconds here, so that a loaded machine (the ASan tree in CI)
+# still finishes the step and the save in time. How many steps a rank
+# takes meanwhile depends on the machine, so these runs have no end of
+# their own (--steps 1000000, a schedule that barely moves): each is
+# stopped by SIGTERM to mpirun, and logs are compared on the steps both
+# hold.
 RUN=(--corpus "$tmp/words.txt" --preset tiny --batch 4 --steps 1000000 --warmup 20 --eval-every 100
      --ckpt-every 50 --sample-every 0 --threads 1)
 cols() { cut -d, -f1,2,4,5,6,8 "$1"; } # step tokens lr train_loss val_loss grad_norm
@@ -231,13 +235,9 @@ stop_at() {
     "${MPI2[@]}" --mca odls_base_sigkill_timeout 5 "$BG" train "$@" --out "$out" >>"$out.log" 2>&1 &
     local pid=$!
     wait_rows "$out/log.csv" "$rows" || bad "$out: the run did not get going"
-    # SIGTERM goes to the ranks, as mpirun passes it on, but at once: mpirun's
-    # own forwarding waits odls_base_sigkill_timeout and stops reading the
-    # ranks' output meanwhile, which on a loaded machine made the outcome
-    # depend on timing (a rank 0 blocked on its progress line was killed
-    # before it saved). What is checked is the ranks' part: they stop after
-    # one agreed step and rank 0 saves it.
-    pkill -TERM -P $pid -f "$BG train" || kill -TERM $pid
+    # SIGTERM to timeout, which (with --foreground) passes it to mpirun once,
+    # as a user's kill or Ctrl-C would; mpirun passes it on to the ranks.
+    kill -TERM $pid
     wait $pid
     wait_unlocked "$out" || bad "$out: the ranks outlived mpirun"
     local step
