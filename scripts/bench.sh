@@ -8,6 +8,8 @@
 #   scripts/bench.sh quality    time to quality: the default preset for 300 s on
 #                               moby-dick, bytegpt and PyTorch, held-out bits per byte
 #   scripts/bench.sh bigcorpus  peak memory on a 1.3 GB gzip corpus (6 GB of text) beside a 20 MB one
+#   scripts/bench.sh mpi        data parallelism: 2 ranks x 1 thread against 1 process x 2 threads,
+#                               the all-reduce's share of a step, and `info --ranks` at 8 and 64
 #
 # PyTorch (Debian's python3-torch, run with /usr/bin/python3) is only a peer
 # here; without it the script says how to install it and measures bytegpt alone.
@@ -180,10 +182,59 @@ print(' '.join(random.choice(w) for _ in range(700000)))" >"$tmp/block.txt"
     rm -rf "$tmp"
 }
 
+# Data parallelism on one machine: the same update (2 ranks with --batch B
+# against one process with --batch B --accum 2) as 2 ranks of 1 thread and
+# as 1 process of 2 threads, alternated ROUNDS times. tokens/s is the median
+# of the log's per-step figure after two warm-up steps; the all-reduce's
+# share is its seconds (from the run's summary) over the steps' seconds.
+mpi() {
+    if ! command -v mpirun >/dev/null 2>&1; then
+        echo "error: mpirun not found; scripts/setup.sh installs OpenMPI" >&2
+        exit 1
+    fi
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+    local tmp; tmp=$(mktemp -d)
+    python3 -c "import random; random.seed(1); w='the whale sea ship captain ahab boat'.split(); print(' '.join(random.choice(w) for _ in range(300000)))" >"$tmp/t.txt"
+    # tok_s RUN: the median tokens/s of a run's steps after the first two.
+    tok_s() { tail -n +4 "$1/log.csv" | cut -d, -f9 | median; }
+    # reduce_share RUN TOKENS_PER_STEP: all-reduce seconds over step seconds.
+    reduce_share() {
+        local s; s=$(sed -n 's/^all-reduce: \([0-9.e+-]*\) s of.*/\1/p' "$1.out")
+        tail -n +2 "$1/log.csv" | awk -F, -v s="$s" -v t="$2" '{ sum += t / $9 } END { printf "%.1f", 100 * s / sum }'
+    }
+    echo "data parallelism on this machine ($(nproc) cores): the same update as 2 ranks x 1 thread and 1 process x 2 threads"
+    printf '%-16s %16s %16s %8s %12s\n' "L,C,T,B" "1x2 tok/s" "2x1 tok/s" "ratio" "all-reduce"
+    for cfg in "4 128 128 16 40" "6 384 256 8 8"; do
+        set -- $cfg
+        local model=(--corpus "$tmp/t.txt" --layers "$1" --dim "$2" --heads $(( $2 / 32 )) --ctx "$3" --batch "$4"
+                     --steps "$5" --eval-every 0 --eval-batches 1 --sample-every 0 --ckpt-every 0)
+        local one=() two=() share=()
+        for i in $(seq 1 "$ROUNDS"); do
+            "$BG" train "${model[@]}" --accum 2 --threads 2 --out "$tmp/one-$1-$i" >/dev/null
+            mpirun --oversubscribe -np 2 "$BG" train "${model[@]}" --threads 1 --out "$tmp/two-$1-$i" >"$tmp/two-$1-$i.out"
+            one+=("$(tok_s "$tmp/one-$1-$i")") two+=("$(tok_s "$tmp/two-$1-$i")")
+            share+=("$(reduce_share "$tmp/two-$1-$i" $(( 2 * $4 * $3 )))")
+        done
+        local a b c
+        a=$(printf '%s\n' "${one[@]}" | median); b=$(printf '%s\n' "${two[@]}" | median)
+        c=$(printf '%s\n' "${share[@]}" | median)
+        awk -v cfg="$1,$2,$3,$4" -v a="$a" -v b="$b" -v c="$c" \
+            'BEGIN { printf "%-16s %16.0f %16.0f %7.2fx %11.1f%%\n", cfg, a, b, b / a, c }'
+    done
+    echo
+    for n in 8 64; do
+        echo "bytegpt info --preset default --ranks $n (10 Gbit/s):"
+        "$BG" info --preset default --ranks "$n" | sed -n '/^data parallel/,$p'
+        echo
+    done
+    rm -rf "$tmp"
+}
+
 case "${1:-speed}" in
     speed) speed ;;
     context) context ;;
     quality) quality ;;
     bigcorpus) bigcorpus ;;
-    *) echo "usage: scripts/bench.sh [speed|context|quality|bigcorpus]" >&2; exit 2 ;;
+    mpi) mpi ;;
+    *) echo "usage: scripts/bench.sh [speed|context|quality|bigcorpus|mpi]" >&2; exit 2 ;;
 esac

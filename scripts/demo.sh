@@ -22,6 +22,7 @@ bash scripts/get_corpus.sh moby-dick
 
 run=runs/demo-$(date +%Y%m%d-%H%M%S)
 echo "== pre-training the default preset for $budget (Ctrl-C stops and saves; --resume continues)"
+echo "open $run/index.html in a browser to follow the run live"
 "$BG" train --corpus corpus/moby-dick.txt.gz --out "$run" --time-budget "$budget" "$@"
 
 echo
@@ -40,5 +41,6 @@ echo "  ckpt.bin     the latest checkpoint (bytegpt train --out $run --resume co
 echo "  best.bin     the checkpoint with the best validation loss"
 echo "  samples.txt  text the model wrote as it learned"
 echo "  config.txt   the run's settings"
+echo "  index.html   the run's page: loss chart, progress, samples (open it in a browser)"
 [ -f "$run/loss.svg" ] && echo "  loss.svg     the loss curves (open it in a browser)"
 echo "next: $BG plot $run/log.csv    $BG predict --model $run --prompt 'The whale'"

@@ -85,6 +85,8 @@ next byte; the error is the loss (in nats; ln 256 = 5.545 at the start). \
 Backpropagation tells each of its weights which way to move to lower it. That \
 is all pre-training is: next-token prediction, over and over, on a lot of text. \
 Watch the loss fall and the FLOPs pile up ($PRETRAIN)."
+echo "open $L/pretrained/index.html in a browser to watch it learn (the page follows the run)"
+echo
 run "$BG" train --corpus corpus/moby-dick.txt.gz --preset $PRESET --time-budget $PRETRAIN --out $L/pretrained --sample-every 0
 
 step "After training" \
@@ -112,7 +114,7 @@ plus the attention's share. Here is the bill of the run we just did, at the rate
 this machine reached, beside the pre-training of GPT-2 and GPT-3."
 last=$(tail -1 $L/pretrained/log.csv)
 tokens=$(cut -d, -f2 <<<"$last")
-rate=$(awk -F, '{ printf "%.1f", $3 / $10 / 1e9 }' <<<"$last")
+rate=$(awk -F, '{ printf "%.3g", $3 / $10 / 1e9 }' <<<"$last")
 run "$BG" info --preset $PRESET --tokens "$tokens" --gflops "$rate"
 
 step "Pre-training comes first" \

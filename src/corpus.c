@@ -163,6 +163,12 @@ void corpus_close(struct bg_corpus *c)
     free(c);
 }
 
+const uint8_t *corpus_val_text(const struct bg_corpus *c, size_t *n)
+{
+    *n = c->val_len;
+    return c->val_buf;
+}
+
 void corpus_get_info(const struct bg_corpus *c, struct bg_corpus_info *info)
 {
     *info = (struct bg_corpus_info){

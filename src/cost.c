@@ -68,3 +68,17 @@ void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double 
         r->seconds = r->flops / bill->rate;
     }
 }
+
+/* ---- Data parallelism ---- */
+
+void cost_data_parallel(size_t n_params, double step_tokens, double compute_seconds, double link_bytes_per_s,
+                        int ranks, struct bg_dp_cost *c)
+{
+    double N = ranks;
+    c->ranks = ranks;
+    c->bytes = 2.0 * (N - 1) / N * (double)sizeof(float) * (double)n_params;
+    c->comm_seconds = c->bytes / link_bytes_per_s;
+    c->compute_seconds = compute_seconds;
+    c->efficiency = compute_seconds / (compute_seconds + c->comm_seconds);
+    c->tokens_per_s = N * step_tokens / (compute_seconds + c->comm_seconds);
+}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,26 @@ int fsutil_errno_status(int e)
                    e == ENAMETOOLONG || e == ELOOP
                ? BG_ERR_INPUT
                : BG_ERR_RUNTIME;
+}
+
+int fsutil_make_dirs(const char *dir, struct bg_error *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", dir);
+    return BG_OK;
 }
 
 int fsutil_sync_parent(const char *path)
@@ -110,4 +131,36 @@ int fsutil_write_file(const char *path, const void *data, size_t n, const char *
         return rc;
     fsutil_atomic_write(&a, data, n);
     return fsutil_atomic_commit(&a, err);
+}
+
+/* ---- One process per folder ---- */
+
+int fsutil_lock_folder(const char *dir, const char *what, int *fd, struct bg_error *err)
+{
+    char path[4200], pid[32] = "";
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return bg_fail(err, fsutil_errno_status(errno), "cannot lock %s %s: %s", what, dir, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(f, pid, sizeof pid - 1);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(f);
+        return bg_fail(err, BG_ERR_INPUT, "%s %s is in use by process %s", what, dir, pid[0] ? pid : "(unknown)");
+    }
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(f, 0) != 0 || pwrite(f, pid, (size_t)len, 0) != len) {
+        close(f);
+        return bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(errno));
+    }
+    *fd = f;
+    return BG_OK;
+}
+
+void fsutil_unlock_folder(int *fd)
+{
+    if (*fd > 0) /* 0 is a cleared struct's, never a lock's */
+        close(*fd); /* closing drops the lock; the file stays, harmless */
+    *fd = -1;
 }

@@ -11,22 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- Run names that are safe to show ---- */
+#include "bytegpt/strbuf.h"
 
-/* The length of the valid UTF-8 sequence at s, or 0 when it is not one
- * (bad lead byte, missing continuation, overlong form, surrogate). */
-static int utf8_length(const unsigned char *s)
-{
-    int n = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-          : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
-        (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return n;
-}
+/* ---- Run names that are safe to show ---- */
 
 /* Makes a run name safe to print and to put in XML: control characters
  * (which could drive the terminal) and bytes that are not UTF-8 (which
@@ -35,7 +22,7 @@ static void text_sanitize(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
-        int n = utf8_length(p);
+        int n = strbuf_utf8_length(p);
         int control = n == 1 ? (*p < 0x20 || *p == 0x7F) : n == 2 && p[0] == 0xC2 && p[1] < 0xA0;
         if (n == 0 || control) {
             for (int i = 0; i < (n ? n : 1); i++)

@@ -66,7 +66,7 @@ void plot_smooth(double *v, size_t n, double a)
 
 /* ---- Series ---- */
 
-static double row_x(const struct bg_log_row *r, enum bg_plot_x x)
+double plot_row_x(const struct bg_log_row *r, enum bg_plot_x x)
 {
     switch (x) {
     case BG_PLOT_X_TOKENS:
@@ -93,7 +93,7 @@ static int series_fill(struct plot_series *train, struct plot_series *val, const
         s->y = s->x + r->n_rows;
     }
     for (size_t i = 0; i < r->n_rows; i++) {
-        double x = row_x(&r->rows[i], opt->x);
+        double x = plot_row_x(&r->rows[i], opt->x);
         if (!isfinite(x))
             continue;
         if (isfinite(r->rows[i].train_loss)) {

@@ -24,6 +24,11 @@ static const char *const svg_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467
                                          "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"};
 #define N_SVG_COLORS 10
 
+const char *plot_color(size_t run)
+{
+    return svg_colors[run % N_SVG_COLORS];
+}
+
 /* Appends text with XML's five special characters escaped. */
 static void svg_escape(struct bg_strbuf *b, const char *s)
 {
@@ -107,7 +112,7 @@ static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const s
         if (s->n == 0)
             continue;
         strbuf_printf(b, "<polyline class=\"%s\" stroke=\"%s\"%s points=\"", s->val ? "val" : "train",
-                      svg_colors[s->run % N_SVG_COLORS], s->val ? " stroke-dasharray=\"6 4\"" : "");
+                      plot_color(s->run), s->val ? " stroke-dasharray=\"6 4\"" : "");
         for (size_t j = 0; j < s->n; j++)
             strbuf_printf(b, "%s%.1f,%.1f", j ? " " : "", svg_x(ax, s->x[j]), svg_y(ay, s->y[j]));
         strbuf_puts(b, "\"/>\n");
@@ -117,7 +122,7 @@ static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const s
         const struct plot_series *s = &ch->s[i];
         if (!s->val || s->n == 0 || s->n > SVG_MAX_DOTS)
             continue;
-        strbuf_printf(b, "<g fill=\"%s\" stroke=\"white\" stroke-width=\"0.8\">\n", svg_colors[s->run % N_SVG_COLORS]);
+        strbuf_printf(b, "<g fill=\"%s\" stroke=\"white\" stroke-width=\"0.8\">\n", plot_color(s->run));
         for (size_t j = 0; j < s->n; j++)
             strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", svg_x(ax, s->x[j]), svg_y(ay, s->y[j]));
         strbuf_puts(b, "</g>\n");
@@ -157,7 +162,7 @@ static void svg_legend(struct bg_strbuf *b, const struct bg_plot *p, const struc
         strbuf_fit(name, sizeof name, p->runs[r].name, chars);
         strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"8\" fill=\"%s\"/>\n"
                          "<text x=\"%.1f\" y=\"%.1f\">",
-                      x + 10, ry - 4, svg_colors[r % N_SVG_COLORS], x + 40, ry + 4);
+                      x + 10, ry - 4, plot_color(r), x + 40, ry + 4);
         svg_escape(b, name);
         strbuf_puts(b, "</text>\n");
     }

@@ -10,10 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytegpt/dist.h"
 #include "bytegpt/format.h"
 #include "bytegpt/modelfile.h"
 #include "bytegpt/rng.h"
+#include "run_dist.h"
 #include "run_folder.h"
+#include "run_page.h"
 
 /* ---- The clock ---- */
 
@@ -41,6 +44,7 @@ static void prepare_loop(struct bg_run *r)
 {
     const struct bg_train_config *c = &r->trainer.cfg;
     r->t0 = run_clock() - r->state.elapsed;
+    r->agreed_elapsed = r->state.elapsed;
     r->nan_at = inject_nan_step();
     if (c->steps > 0 && c->time_budget <= 0)
         r->state.warmup_progress = (double)c->warmup / (double)c->steps;
@@ -116,6 +120,8 @@ static int resolve(struct bg_run *r, const struct bg_run_options *o, struct bg_t
     if (o->resume) {
         int rc = checkpoint_peek(r->ckpt_path, &r->state, err);
         if (!rc)
+            rc = run_dist_check_ranks(r, err);
+        if (!rc)
             rc = check_resume_settings(o->settings, &r->state.cfg, cfg, err);
         if (!rc && o->corpus && strcmp(o->corpus, r->state.corpus) != 0)
             rc = bg_fail(err, BG_ERR_INPUT, "--corpus %s differs from the run's corpus %s", o->corpus,
@@ -166,7 +172,7 @@ static int start_new(struct bg_run *r, const char *init_from, struct bg_error *e
     r->state.best_val = NAN;
     r->state.corpus_bytes = r->corpus_info.total_bytes;
     r->state.corpus_fingerprint = r->corpus_info.fingerprint;
-    r->state.ranks = 1;
+    r->state.ranks = (uint64_t)dist_size();
     rng_seed(&r->state.sample_rng, t->cfg.seed, BG_STREAM_SAMPLE);
     if (init_from) {
         struct bg_ckpt_state *init = malloc(sizeof *init);
@@ -209,60 +215,87 @@ static int build(struct bg_run *r, const struct bg_run_options *o, const struct 
     int rc = trainer_init(&r->trainer, cfg, corpus, err);
     if (rc)
         return rc;
-    rc = o->resume ? start_resumed(r, err) : start_new(r, o->init_from ? r->init_path : NULL, err);
+    /* Ranks other than 0 read no checkpoint: a fresh run initialises
+     * itself from the seed, and the others get rank 0's weights and state
+     * (run_dist_share_model). */
+    if (!r->writer)
+        rc = o->resume ? BG_OK : start_new(r, NULL, err);
+    else
+        rc = o->resume ? start_resumed(r, err) : start_new(r, o->init_from ? r->init_path : NULL, err);
     if (!rc && !(r->window = malloc(cfg->model.ctx)))
         rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     return rc;
 }
 
+/* Rank 0's first look at the run folder: it locks a folder that exists
+ * before anything in it is read (a new one is locked when it is made, in
+ * make_folder, so that a refused run leaves no folder behind), checks it,
+ * and resolves the configuration. */
+static int open_folder(struct bg_run *r, const struct bg_run_options *o, struct bg_train_config *cfg,
+                       struct bg_error *err)
+{
+    int rc = access(r->out, F_OK) == 0 ? run_lock_folder(r, err) : BG_OK;
+    if (!rc)
+        rc = run_check_folder(r, o->resume, err);
+    return rc ? rc : resolve(r, o, cfg, err);
+}
+
+/* Rank 0 creates the run folder (a new run's) and its first files. */
+static int make_folder(struct bg_run *r, const struct bg_run_options *o, struct bg_error *err)
+{
+    int rc = run_make_dirs(r->out, err);
+    /* Two new runs may have raced to the same new folder: the one that
+     * gets the lock second finds the other's run there. */
+    if (!rc && r->lock_fd < 0 && !(rc = run_lock_folder(r, err)))
+        rc = run_check_folder(r, o->resume, err);
+    /* A new run writes its step-0 checkpoint first, so that a run folder
+     * with a log always has a checkpoint to resume from. */
+    if (!rc && !o->resume) {
+        corpus_get_pos(r->trainer.corpus, &r->state.pos);
+        const char *preset = o->settings->preset[0] ? o->settings->preset : "default";
+        rc = checkpoint_save(r->ckpt_path, &r->state, &r->trainer.model, err);
+        if (!rc)
+            rc = run_write_config(r, preset, err);
+    }
+    return rc ? rc : run_open_files(r, err);
+}
+
+/* With several processes, each stage ends in an agreement that every
+ * rank reaches, failed or not (run_dist.h); with one, the agreements
+ * return the status they are given. */
 int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *err)
 {
     memset(r, 0, sizeof *r);
     r->stop = o->stop;
     r->resumed = o->resume;
+    r->writer = dist_rank() == 0;
     r->last_train = r->last_val = NAN;
     struct bg_train_config cfg;
     struct bg_corpus *corpus = NULL;
     r->lock_fd = -1;
     int rc = run_set_paths(r, o->out, err);
-    /* A folder that exists is locked before anything in it is read; a new
-     * one is locked when it is made (below), so that a refused run leaves
-     * no folder behind. */
-    if (!rc && access(r->out, F_OK) == 0)
-        rc = run_lock_folder(r, err);
-    if (!rc)
-        rc = run_check_folder(r, o->resume, err);
-    if (!rc)
-        rc = resolve(r, o, &cfg, err);
-    if (!rc)
-        rc = run_check_memory(&cfg.model, cfg.batch, err);
+    if (!rc && r->writer)
+        rc = open_folder(r, o, &cfg, err);
+    rc = run_dist_share_config(r, &cfg, rc, err);
+    /* Every machine checks its own memory. */
+    rc = run_dist_agree(rc ? rc : run_check_memory(&cfg.model, cfg.batch, err), err);
     if (rc) {
         run_unlock_folder(r);
         return rc;
     }
     struct bg_corpus_options copt = {.ctx = cfg.model.ctx, .seed = cfg.seed};
-    if ((rc = corpus_open(&corpus, r->state.corpus, &copt, err)))
-        goto fail;
-    corpus_get_info(corpus, &r->corpus_info);
-    if ((rc = build(r, o, &cfg, corpus, err)) || (rc = run_make_dirs(r->out, err)))
-        goto fail;
-    /* Two new runs may have raced to the same new folder: the one that
-     * gets the lock second finds the other's run there. */
-    if (r->lock_fd < 0 && ((rc = run_lock_folder(r, err)) || (rc = run_check_folder(r, o->resume, err))))
+    rc = corpus_open(&corpus, r->state.corpus, &copt, err);
+    if (!rc) {
+        corpus_get_info(corpus, &r->corpus_info);
+        rc = build(r, o, &cfg, corpus, err);
+    }
+    if ((rc = run_dist_share_model(r, o->resume || o->init_from, rc, err)))
         goto fail;
     r->init_only = settings_init_only(&cfg) && !o->resume;
-    /* A new run writes its step-0 checkpoint first, so that a run folder
-     * with a log always has a checkpoint to resume from. */
-    if (!o->resume) {
-        corpus_get_pos(corpus, &r->state.pos);
-        const char *preset = o->settings->preset[0] ? o->settings->preset : "default";
-        if ((rc = checkpoint_save(r->ckpt_path, &r->state, &r->trainer.model, err)) ||
-            (rc = run_write_config(r, preset, err)))
-            goto fail;
-    }
-    if ((rc = run_open_files(r, err)))
+    if ((rc = run_dist_agree(r->writer ? make_folder(r, o, err) : BG_OK, err)))
         goto fail;
     prepare_loop(r);
+    run_page_open(r);
     return BG_OK;
 fail:
     run_unlock_folder(r);
@@ -273,8 +306,14 @@ fail:
     return rc;
 }
 
+void run_set_eval_every(struct bg_run *r, uint64_t every)
+{
+    r->trainer.cfg.eval_every = every;
+}
+
 int run_close(struct bg_run *r, struct bg_error *err)
 {
+    run_page_close(r);
     int rc = r->log.f ? trainlog_close(&r->log, err) : BG_OK;
     corpus_close(r->trainer.corpus);
     trainer_free(&r->trainer);

@@ -25,22 +25,7 @@ static int file_exists(const char *path)
 /* mkdir -p: creates dir and its missing parents. */
 int run_make_dirs(const char *dir, struct bg_error *err)
 {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return bg_fail(err, BG_ERR_INPUT, "cannot create folder %s: %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", dir);
-    return BG_OK;
+    return fsutil_make_dirs(dir, err);
 }
 
 int run_set_paths(struct bg_run *r, const char *out, struct bg_error *err)
@@ -58,37 +43,15 @@ int run_set_paths(struct bg_run *r, const char *out, struct bg_error *err)
 
 /* ---- One process per run folder ---- */
 
-/* An flock on DIR/lock: the kernel drops it when its holder exits, kill
- * -9 included, so there is never a stale lock to clean by hand. The file
- * holds the holder's PID, for the message the next process gives. */
+/* The lock is fsutil's, shared with the sweep folder's (fsutil.h). */
 int run_lock_folder(struct bg_run *r, struct bg_error *err)
 {
-    char path[4200], pid[32] = "";
-    snprintf(path, sizeof path, "%s/lock", r->out);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return bg_fail(err, fsutil_errno_status(errno), "cannot lock run folder %s: %s", r->out, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ssize_t n = read(fd, pid, sizeof pid - 1);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        close(fd);
-        return bg_fail(err, BG_ERR_INPUT, "run folder %s is in use by process %s", r->out, pid[0] ? pid : "(unknown)");
-    }
-    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
-        close(fd);
-        return bg_fail(err, BG_ERR_RUNTIME, "cannot write %s: %s", path, strerror(errno));
-    }
-    r->lock_fd = fd;
-    return BG_OK;
+    return fsutil_lock_folder(r->out, "run folder", &r->lock_fd, err);
 }
 
 void run_unlock_folder(struct bg_run *r)
 {
-    if (r->lock_fd > 0)
-        close(r->lock_fd); /* closing drops the lock; the file stays, harmless */
-    r->lock_fd = -1;
+    fsutil_unlock_folder(&r->lock_fd);
 }
 
 /* Refuses to start a new run in a folder that holds one, and a resume in
@@ -132,6 +95,7 @@ int run_write_config(const struct bg_run *r, const char *preset, struct bg_error
             (unsigned long long)c->eval_every, (unsigned long long)c->eval_batches,
             (unsigned long long)c->sample_every, (unsigned long long)c->ckpt_every);
     fprintf(f, "seed = %llu\nthreads = %d\n", (unsigned long long)c->seed, c->threads);
+    fprintf(f, "processes = %llu\n", (unsigned long long)r->state.ranks);
     int rc = fclose(f) != 0 ? bg_fail(err, BG_ERR_RUNTIME, "out of memory")
                             : fsutil_write_file(r->config_path, text, len, "config", err);
     free(text);

@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytegpt/dist.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/schedule.h"
+#include "run_page.h"
+#include "run_dist.h"
 
 /* ---- Progress ---- */
 
@@ -28,8 +31,20 @@ double run_elapsed(const struct bg_run *r)
     return run_clock() - r->t0;
 }
 
+/* The seconds trained at monotonic time `now`, and whether a stop was
+ * asked, as the loop decides by them. One process reads its own clock and
+ * flag. Several decide by what they agreed at the end of the last step,
+ * never by their own clocks or a signal that reached one of them, or they
+ * would decide differently and wait for each other forever. */
+static double clock_at(const struct bg_run *r, double now)
+{
+    return dist_size() > 1 ? r->agreed_elapsed : now - r->t0;
+}
+
 static int stop_asked(const struct bg_run *r)
 {
+    if (dist_size() > 1)
+        return r->agreed_stop != 0;
     return r->stop && *r->stop;
 }
 
@@ -42,7 +57,7 @@ static int spent(const struct bg_run *r, double elapsed)
 
 int run_finished(const struct bg_run *r)
 {
-    return spent(r, run_elapsed(r)) || stop_asked(r);
+    return spent(r, clock_at(r, run_clock())) || stop_asked(r);
 }
 
 static int due(uint64_t every, uint64_t step)
@@ -58,6 +73,8 @@ static int save_checkpoint(struct bg_run *r, const char *path, double elapsed, s
     r->state.tokens = r->trainer.tokens;
     r->state.elapsed = elapsed;
     corpus_get_pos(r->trainer.corpus, &r->state.pos);
+    if (!r->writer)
+        return BG_OK; /* rank 0 alone writes */
     return checkpoint_save(path, &r->state, &r->trainer.model, err);
 }
 
@@ -105,7 +122,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     struct bg_trainer *t = &r->trainer;
     const struct bg_train_config *c = &t->cfg;
     struct bg_schedule sched = {c->lr, c->min_lr, c->warmup};
-    double start = run_clock(), elapsed = start - r->t0;
+    double start = run_clock(), elapsed = clock_at(r, start);
     double lr = schedule_lr(&sched, t->step, run_progress(c, t->step, elapsed), r->state.warmup_progress);
     struct bg_step_result res;
     memset(rep, 0, sizeof *rep);
@@ -115,14 +132,15 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     if (rc)
         return rc;
     double end = run_clock();
-    elapsed = end - r->t0;
+    run_dist_agree_step(r, end - r->t0);
+    elapsed = clock_at(r, end);
     if (t->step == c->warmup && c->time_budget > 0)
         r->state.warmup_progress = run_progress(c, t->step, elapsed);
     r->last_train = res.loss;
     r->saved = 0;
 
     int last = spent(r, elapsed) || stop_asked(r);
-    double tok_s = (double)(c->batch * c->accum * c->model.ctx) / (end - start);
+    double tok_s = (double)(c->batch * c->accum * t->ranks * c->model.ctx) / (end - start);
     rep->row = (struct bg_log_row){t->step, t->tokens, config_flops_per_token(&c->model) * (double)t->tokens, lr,
                                    res.loss, NAN, NAN, res.grad_norm, tok_s, elapsed};
     rep->progress = run_progress(c, t->step, elapsed);
@@ -132,10 +150,10 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
      * asked it to stop now. */
     if ((due(c->eval_every, t->step) || (last && !stop_asked(r))) && (rc = evaluate(r, rep, elapsed, err)))
         return rc;
-    if ((rc = trainlog_append(&r->log, &rep->row, err)))
+    if (r->writer && (rc = trainlog_append(&r->log, &rep->row, err)))
         return rc;
     if (due(c->sample_every, t->step)) {
-        if ((rc = write_sample(r, err)))
+        if (r->writer && (rc = write_sample(r, err)))
             return rc;
         rep->events |= BG_RUN_SAMPLED;
     }
@@ -145,6 +163,8 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
         r->saved = 1;
         rep->events |= BG_RUN_SAVED;
     }
+    if ((rep->events & BG_RUN_EVALUATED) && !last)
+        run_page_write(r, BG_PAGE_LIVE);
     return BG_OK;
 }
 
@@ -152,7 +172,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
 
 int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
 {
-    if (r->init_only)
+    if (r->init_only || !r->writer)
         return BG_OK;
     if (!r->saved) {
         int rc = save_checkpoint(r, r->ckpt_path, run_elapsed(r), err);
@@ -168,5 +188,6 @@ int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
     struct bg_error e = {0};
     if (plot_svg_file(svg, logs, 1, NULL, &e) && warning)
         *warning = e;
+    run_page_write(r, stop_asked(r) ? BG_PAGE_STOPPED : BG_PAGE_FINISHED);
     return BG_OK;
 }

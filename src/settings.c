@@ -61,6 +61,11 @@ int settings_find(const char *name)
     return -1;
 }
 
+int settings_whole(enum bg_setting i)
+{
+    return table[i].kind == K_COUNT || table[i].kind == K_U64 || table[i].kind == K_THREADS;
+}
+
 /* ---- Parsing one value ---- */
 
 /* The limit on counts keeps products like batch * ctx far from overflow;
@@ -82,7 +87,7 @@ static int parse_into(const struct setting *t, struct bg_train_config *c, const 
                            text);
         if (t->kind == K_COUNT && u == 0)
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s must be at least 1, got '%s'", cmd, t->name, text);
-        if (t->kind != K_U64 && u > (t->kind == K_THREADS ? 4096 : COUNT_MAX))
+        if (t->kind != K_U64 && u > (t->kind == K_THREADS ? BG_THREADS_MAX : COUNT_MAX))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s is out of range: '%s'", cmd, t->name, text);
         if (t->kind == K_COUNT)
             *(size_t *)field = (size_t)u;

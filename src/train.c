@@ -5,8 +5,8 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "bytegpt/dist.h"
 #include "bytegpt/tokenizer.h"
 
 /* ---- Presets ---- */
@@ -102,16 +102,22 @@ int train_config_validate(const struct bg_train_config *c, struct bg_error *err)
                        (unsigned long long)c->warmup, (unsigned long long)c->steps);
     if (c->eval_batches == 0)
         return bg_fail(err, BG_ERR_INPUT, "--eval-batches must be at least 1");
+    /* The flags cannot give these, but a checkpoint's record can (its CRC
+     * guards against damage, not against a file made to pass it); a
+     * resumed run would train forever with a NaN budget, or ask OpenMP
+     * for a billion threads (found by tests/fuzz/fuzz_checkpoint). */
+    if (!isfinite(c->time_budget) || c->time_budget < 0)
+        return bg_fail(err, BG_ERR_INPUT, "--time-budget must be a positive time, got %g s", c->time_budget);
+    if (c->threads < 0 || c->threads > BG_THREADS_MAX)
+        return bg_fail(err, BG_ERR_INPUT, "--threads must be in [0, %d], got %d", BG_THREADS_MAX, c->threads);
     return BG_OK;
 }
 
 void train_set_threads(int n)
 {
-    /* 0 (the default) means every core the system has online. */
+    /* 0 (the default) means this process's share of the cores. */
     if (n <= 0)
-        n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n <= 0)
-        n = 1;
+        n = dist_default_threads();
     openblas_set_num_threads(n);
     omp_set_num_threads(n);
 }
@@ -127,6 +133,8 @@ int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct
         return rc;
     t->cfg = *cfg;
     t->corpus = corpus;
+    t->rank = (size_t)dist_rank();
+    t->ranks = (size_t)dist_size();
     t->opt = (struct bg_adamw){(float)cfg->beta1, (float)cfg->beta2, 1e-8f, (float)cfg->weight_decay};
     model_tensors(&cfg->model, t->tensors);
     rc = model_init(&t->model, &cfg->model, cfg->batch, err);
@@ -170,28 +178,39 @@ static int step_diverged(uint64_t step, double loss, double norm, struct bg_erro
 int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err)
 {
     struct bg_model *m = &t->model;
-    size_t B = t->cfg.batch, T = t->cfg.model.ctx, k = t->cfg.accum;
+    size_t B = t->cfg.batch, T = t->cfg.model.ctx, k = t->cfg.accum, all = t->ranks * k;
     double loss = 0.0;
 
-    /* The gradients of --accum micro-batches are summed, so they are
-     * zeroed once, before the first. Each micro-batch's loss is the mean
-     * over its positions; scaling by 1/k makes the sum the mean over the
-     * whole batch. */
+    /* The gradients of all the step's micro-batches are summed, so they
+     * are zeroed once, before the first. Each micro-batch's loss is the
+     * mean over its positions; scaling by 1/all makes the sum the mean over
+     * the whole batch. Every rank draws every micro-batch (a copy of bytes,
+     * cheap), so that all copies of the corpus stay at the same place, and
+     * computes only its own block of k (train.h). */
     model_zero_grad(m);
-    for (size_t micro = 0; micro < k; micro++) {
+    for (size_t micro = 0; micro < all; micro++) {
         int rc = corpus_next_batch(t->corpus, t->inputs, t->targets, B, T, err);
         if (rc)
             return rc;
-        loss += model_forward(m, t->inputs, t->targets, B, T) / (double)k;
-        model_backward(m, 1.0f / (float)k);
+        if (micro / k != t->rank)
+            continue;
+        loss += model_forward(m, t->inputs, t->targets, B, T) / (double)all;
+        model_backward(m, 1.0f / (float)all);
     }
+    /* The ranks' partial sums become the whole step's, on every rank. */
+    dist_sum_floats(m->grads, m->num_params);
+    dist_sum_doubles(&loss, 1);
     double norm = adamw_clip(m->grads, m->num_params, t->cfg.clip);
-    if (!isfinite(loss) || !isfinite(norm))
-        return step_diverged(t->step + 1, loss, norm, err);
+    if (!isfinite(loss) || !isfinite(norm)) {
+        int rc = step_diverged(t->step + 1, loss, norm, err);
+        if (t->rank > 0 && err) /* every rank stops here; rank 0 says why */
+            err->msg[0] = '\0';
+        return rc;
+    }
     adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
 
     t->step++;
-    t->tokens += (uint64_t)(B * T * k);
+    t->tokens += (uint64_t)(B * T * all);
     r->loss = loss;
     r->grad_norm = norm;
     r->lr = lr;
@@ -202,9 +221,10 @@ double trainer_evaluate(struct bg_trainer *t)
 {
     size_t B = t->cfg.batch, T = t->cfg.model.ctx, n = t->cfg.eval_batches;
     double sum = 0.0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = t->rank; i < n; i += t->ranks) {
         corpus_val_batch(t->corpus, t->inputs, t->targets, i, n, B, T);
         sum += model_forward(&t->model, t->inputs, t->targets, B, T);
     }
+    dist_sum_doubles(&sum, 1);
     return sum / (double)n;
 }

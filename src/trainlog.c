@@ -29,15 +29,19 @@ int trainlog_create(struct bg_trainlog *log, const char *path, struct bg_error *
 
 /* Formats one row as its line of log.csv, newline included, and returns
  * its length. Both appending and the rewrite on resume use it, so a row
- * reads the same whichever wrote it. Empty for NaN (an empty CSV field);
- * %.9g keeps every bit of a float, so two runs compare exactly. */
+ * reads the same whichever wrote it. A NaN in a validation column is an
+ * empty field (no evaluation); elsewhere, where the reader refuses an
+ * empty field, it is written "nan", so that a resume never rewrites a
+ * readable log into one it cannot read (found by fuzz_trainlog: a log
+ * with lr "nan"). %.9g keeps every bit of a float, so two runs compare
+ * exactly. */
 static size_t format_row(char line[ROW_MAX], const struct bg_log_row *r)
 {
     int n = snprintf(line, ROW_MAX, "%llu,%llu", (unsigned long long)r->step, (unsigned long long)r->tokens);
     const double vals[8] = {r->flops, r->lr, r->train_loss, r->val_loss, r->val_bpb,
                             r->grad_norm, r->tokens_per_s, r->elapsed_s};
     for (int i = 0; i < 8; i++)
-        n += isnan(vals[i]) ? snprintf(line + n, ROW_MAX - (size_t)n, ",")
+        n += isnan(vals[i]) && (i == 3 || i == 4) ? snprintf(line + n, ROW_MAX - (size_t)n, ",")
                             : snprintf(line + n, ROW_MAX - (size_t)n, ",%.9g", vals[i]);
     n += snprintf(line + n, ROW_MAX - (size_t)n, "\n");
     return (size_t)n;
@@ -97,7 +101,10 @@ static int parse_row(const char *line, struct bg_log_row *r)
             return 0;
         p = end + 1;
     }
-    if (*p != '\0' || v[0] < 0 || v[1] < 0)
+    /* step and tokens become uint64_t: a value outside [0, 2^64) (or
+     * NaN) has no such value, and converting it would be undefined
+     * behaviour (the fuzzer's first find: a tokens column of 1.8e20). */
+    if (*p != '\0' || !(v[0] >= 0 && v[0] < 0x1p64) || !(v[1] >= 0 && v[1] < 0x1p64))
         return 0;
     *r = (struct bg_log_row){(uint64_t)v[0], (uint64_t)v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
     return 1;

@@ -325,6 +325,10 @@ static void test_single_file_split(void)
     uint8_t in[99], tg[99];
     corpus_val_batch(c, in, tg, 0, 1, 1, 99);
     CHECK(memcmp(in, text + 909, 99) == 0 && tg[98] == (uint8_t)text[1008]);
+    /* corpus_val_text hands out exactly the held-out last 100 bytes. */
+    size_t val_n = 0;
+    const uint8_t *val = corpus_val_text(c, &val_n);
+    CHECK(val_n == 100 && memcmp(val, text + 909, 100) == 0);
     /* Every training window lies in the first 909 bytes. */
     int inside = 1;
     for (int i = 0; i < 500; i++) {

@@ -89,6 +89,28 @@ static void test_bill(void)
     CHECK(z.flops == 0 && z.refs[1].ratio == 0 && z.refs[1].flops > 0);
 }
 
+/* Data parallelism: a ring sends 2(N-1)/N of the gradient's bytes per
+ * process (none for one process, the gradient itself for two, never twice
+ * the gradient), and the efficiency is compute / (compute + all-reduce). */
+static void test_data_parallel(void)
+{
+    struct bg_dp_cost d;
+    cost_data_parallel(1000, 256, 0.01, 1e6, 1, &d);
+    CHECK(d.bytes == 0 && d.comm_seconds == 0 && d.efficiency == 1.0);
+    CHECK_NEAR(d.tokens_per_s, 25600, 1e-9);
+    cost_data_parallel(1000, 256, 0.01, 1e6, 2, &d);
+    CHECK_NEAR(d.bytes, 4000, 1e-9);
+    cost_data_parallel(1000, 256, 0.01, 1e6, 8, &d);
+    CHECK(d.ranks == 8);
+    CHECK_NEAR(d.bytes, 7000, 1e-9);          /* 2 * 7/8 * 4 bytes * 1000 */
+    CHECK_NEAR(d.comm_seconds, 7e-3, 1e-15);  /* over 1 MB/s */
+    CHECK(d.compute_seconds == 0.01);
+    CHECK_NEAR(d.efficiency, 0.01 / 0.017, 1e-12);
+    CHECK_NEAR(d.tokens_per_s, 8 * 256 / 0.017, 1e-6);
+    cost_data_parallel(1000, 256, 0.01, 1e6, 1000, &d);
+    CHECK(d.bytes < 8000 && d.bytes > 7990);
+}
+
 /* Runs a shell command; returns its exit code, with stdout+stderr in out. */
 static int run(const char *cmd, char *out, size_t n)
 {
@@ -127,10 +149,43 @@ static void test_info_cli(void)
     CHECK(strncmp(out, "error: ", 7) == 0 && strstr(out, "--tokens"));
 }
 
+/* info --ranks: the tiny model (34,688 parameters: 138,752 bytes of
+ * gradient) at 10 GFLOP/s computes a step of 8 x 32 tokens x 220,416 FLOP
+ * in 5.64 ms; at 8 processes a ring sends 2 * 7/8 of the gradient, 237.1
+ * KiB, which takes 1.94 ms at 1 Gbit/s: 5.64 / (5.64 + 1.94) = 74.4%. */
+static void test_info_ranks_cli(void)
+{
+    static char out[16384];
+    CHECK(run(BG_CLI " info --preset tiny --ranks 8 --link 1Gbit --gflops 10", out, sizeof out) == 0);
+    CHECK(strstr(out, "2(N-1)/N x gradient / link") != NULL);
+    CHECK(strstr(out, "compute / (compute + all-reduce)") != NULL);
+    CHECK(strstr(out, "5.64 ms per step per process") != NULL);
+    CHECK(strstr(out, "        8        237.1 KiB      1.94 ms     7.59 ms       74.4%") != NULL);
+    const char *rows[4] = {"\n          2 ", "\n          8 ", "\n         64 ", "\n        512 "};
+    const char *at = out;
+    for (int i = 0; i < 4; i++) /* all four, in order */
+        CHECK(at && (at = strstr(at, rows[i])) != NULL);
+    /* Another count takes its place among them. */
+    CHECK(run(BG_CLI " info --preset tiny --ranks 3 --gflops 10", out, sizeof out) == 0);
+    const char *two = strstr(out, "\n          2 "), *three = strstr(out, "\n          3 "),
+               *eight = strstr(out, "\n          8 ");
+    CHECK(two && three && eight && two < three && three < eight);
+    CHECK(strstr(out, "10Gbit") != NULL);
+    /* Without --gflops the rate is measured here. */
+    CHECK(run(BG_CLI " info --preset tiny --ranks 2", out, sizeof out) == 0);
+    CHECK(strstr(out, "measured here by one training pass of 8 rows") != NULL);
+    CHECK(run(BG_CLI " info --ranks 2 --link 10x", out, sizeof out) == 2);
+    CHECK(strncmp(out, "error: ", 7) == 0 && strstr(out, "--link"));
+    CHECK(run(BG_CLI " info --link 1Gbit", out, sizeof out) == 2);
+    CHECK(strstr(out, "error: info: --link needs --ranks") != NULL);
+}
+
 int main(void)
 {
     RUN_TEST(test_param_groups);
     RUN_TEST(test_bill);
     RUN_TEST(test_info_cli);
+    RUN_TEST(test_data_parallel);
+    RUN_TEST(test_info_ranks_cli);
     return TEST_EXIT();
 }

@@ -77,6 +77,10 @@ expect_error "top-k 257" "--top-k" sample --model "$RUN" --top-k 257
 expect_error "tokens 0" "--tokens" sample --model "$RUN" --tokens 0
 expect_error "negative tokens" "--tokens" sample --model "$RUN" --tokens -3
 expect_error "malformed tokens" "--tokens" sample --model "$RUN" --tokens 10x
+# Flags read numbers as settings do (parse.h): a space before a sign was
+# once read as a wrapped-around seed of 18446744073709551611 (a fuzz find).
+expect_error "seed with a space and a sign" "--seed" sample --model "$RUN" --seed " -5"
+expect_error "tokens with a leading tab" "--tokens" sample --model "$RUN" --tokens "$(printf '\t7')"
 
 # predict: the prompt is needed, and not empty; top-k in range.
 expect_error "predict without prompt" "--prompt" predict --model "$RUN"

@@ -22,5 +22,9 @@ done
 grep -Eq "^held-out bits per byte on sotu: pre-trained then fine-tuned [0-9.]+, from scratch [0-9.]+$" "$out" \
     && ok || bad "no sotu bits-per-byte line"
 grep -q '^\$ bytegpt train --corpus corpus/moby-dick.txt.gz' "$out" && ok || bad "commands are not shown as typed"
+# The run's page: where to open it is said at the start of pre-training,
+# and it is there once the run is done.
+grep -q '^open runs/lesson/pretrained/index.html in a browser' "$out" && [ -f "$SRC/runs/lesson/pretrained/index.html" ] \
+    && grep -q 'class="state finished"' "$SRC/runs/lesson/pretrained/index.html" && ok || bad "no page for the pre-training run"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

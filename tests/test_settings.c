@@ -118,6 +118,19 @@ static void test_format_round_trip(void)
         CHECK(settings_same(&c, &d, i));
 }
 
+/* Whole-number settings are exactly those that refuse a fraction. */
+static void test_whole(void)
+{
+    for (int i = 0; i < BG_N_SETTINGS; i++) {
+        struct bg_settings s;
+        struct bg_error err;
+        memset(&s, 0, sizeof s);
+        int takes_fraction = settings_set(&s, settings_name(i), "0.5", "test", &err) == BG_OK;
+        CHECK(settings_whole(i) == !takes_fraction);
+    }
+    CHECK(settings_whole(BG_SET_DIM) && settings_whole(BG_SET_SEED) && !settings_whole(BG_SET_LR));
+}
+
 int main(void)
 {
     RUN_TEST(test_preset_alone);
@@ -127,5 +140,6 @@ int main(void)
     RUN_TEST(test_init_only);
     RUN_TEST(test_bad_values);
     RUN_TEST(test_format_round_trip);
+    RUN_TEST(test_whole);
     return TEST_EXIT();
 }

@@ -166,6 +166,27 @@ static void test_bad_settings(void)
     bad = cfg;
     bad.min_lr = 2 * cfg.lr;
     CHECK(train_config_validate(&bad, &err) == BG_ERR_INPUT);
+    /* A checkpoint's record can hold what no flag gives (found by
+     * tests/fuzz/fuzz_checkpoint): a NaN, infinite or negative budget,
+     * threads below 0 or above BG_THREADS_MAX. */
+    const double budgets[] = {NAN, INFINITY, -1.0};
+    for (int i = 0; i < 3; i++) {
+        bad = cfg;
+        bad.time_budget = budgets[i];
+        CHECK(train_config_validate(&bad, &err) == BG_ERR_INPUT);
+        CHECK(strstr(err.msg, "--time-budget") != NULL);
+    }
+    const int threads[] = {-88768511, -1, BG_THREADS_MAX + 1};
+    for (int i = 0; i < 3; i++) {
+        bad = cfg;
+        bad.threads = threads[i];
+        CHECK(train_config_validate(&bad, &err) == BG_ERR_INPUT);
+        CHECK(strstr(err.msg, "--threads") != NULL);
+    }
+    bad = cfg;
+    bad.threads = BG_THREADS_MAX;
+    bad.time_budget = 300;
+    CHECK(train_config_validate(&bad, &err) == BG_OK);
 }
 
 /* --threads 0, the default, means every core: a 0 passed on to OpenMP

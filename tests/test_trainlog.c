@@ -148,6 +148,29 @@ static void test_partial_last_line_ignored(void)
     free(rows);
 }
 
+/* A NaN outside the validation columns (a log from elsewhere: training
+ * stops before logging a NaN loss) survives a resume's rewrite as "nan",
+ * not as an empty field the reader refuses (found by fuzz_trainlog). */
+static void test_nan_survives_resume(void)
+{
+    struct bg_trainlog log;
+    struct bg_error err;
+    write_log(3);
+    FILE *f = fopen(path, "a");
+    fputs("4,2048,1,nan,nan,,,1,1,1\n", f);
+    fclose(f);
+    CHECK(trainlog_resume(&log, path, 4, &err) == BG_OK);
+    CHECK(trainlog_close(&log, &err) == BG_OK);
+    struct bg_log_row *rows;
+    size_t n;
+    CHECK(trainlog_read(path, &rows, &n, &err) == BG_OK);
+    CHECK(n == 4);
+    if (n == 4) {
+        CHECK(isnan(rows[3].lr) && isnan(rows[3].train_loss) && isnan(rows[3].val_loss));
+        free(rows);
+    }
+}
+
 static void test_malformed(void)
 {
     struct bg_log_row *rows;
@@ -166,6 +189,19 @@ static void test_malformed(void)
     CHECK(trainlog_read(path, &rows, &n, &err) == BG_ERR_INPUT);
     CHECK(strstr(err.msg, "line 5") != NULL);
 
+    /* step and tokens that no uint64_t holds are refused, not converted
+     * (undefined behaviour, found by tests/fuzz/fuzz_trainlog). */
+    const char *no_count[] = {"1.8e20", "18446744073709551616", "nan", "inf", "-1"};
+    for (int i = 0; i < 5; i++)
+        for (int col = 0; col < 2; col++) {
+            write_log(3);
+            f = fopen(path, "a");
+            fprintf(f, col == 0 ? "%s,2048,1,1,1,,,1,1,1\n" : "4,%s,1,1,1,,,1,1,1\n", no_count[i]);
+            fclose(f);
+            CHECK(trainlog_read(path, &rows, &n, &err) == BG_ERR_INPUT);
+            CHECK(strstr(err.msg, "line 5") != NULL);
+        }
+
     CHECK(trainlog_read("/nonexistent/log.csv", &rows, &n, &err) == BG_ERR_INPUT);
     CHECK(strstr(err.msg, "/nonexistent/log.csv") != NULL);
 }
@@ -181,6 +217,7 @@ int main(void)
     RUN_TEST(test_resume_drops_rows_after_checkpoint);
     RUN_TEST(test_resume_rewrite_is_exact_and_atomic);
     RUN_TEST(test_partial_last_line_ignored);
+    RUN_TEST(test_nan_survives_resume);
     RUN_TEST(test_malformed);
     remove(path);
     rmdir(dir);

@@ -40,5 +40,6 @@
 #include "bytegpt/plot.h"
 #include "bytegpt/plot_chart.h"
 #include "bytegpt/cost.h"
+#include "bytegpt/page.h"
 
 #endif

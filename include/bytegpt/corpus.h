@@ -104,6 +104,12 @@ int corpus_next_batch(struct bg_corpus *c, uint8_t *inputs, uint8_t *targets,
 void corpus_val_batch(const struct bg_corpus *c, uint8_t *inputs, uint8_t *targets,
                       size_t index, size_t n_batches, size_t B, size_t T);
 
+/* The validation bytes kept for evaluation (*n = val_kept_bytes of
+ * them, NUL joins included), the text every validation batch is cut from:
+ * what a baseline on "the validation text" is computed on. The bytes
+ * belong to the corpus and live until corpus_close. */
+const uint8_t *corpus_val_text(const struct bg_corpus *c, size_t *n);
+
 void corpus_get_pos(const struct bg_corpus *c, struct bg_corpus_pos *pos);
 
 /* Restores a position saved by corpus_get_pos on a corpus opened with the

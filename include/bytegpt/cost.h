@@ -67,4 +67,31 @@ struct bg_cost {
  * figure). tokens may be 0, which leaves the ratios 0. */
 void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double rate, struct bg_cost *bill);
 
+/* ---- Data parallelism: what more processes cost ----
+ *
+ * N processes (one per machine) each compute the gradient of their share
+ * of a step, then all-reduce it: every process ends with the sum. A ring
+ * all-reduce, which MPI and NCCL use for large buffers, passes the buffer
+ * around the ring in N pieces twice (once adding up, once handing out the
+ * sums), so each process sends, and receives, 2(N-1)/N of the gradient's
+ * bytes per step: nearly twice the gradient, however large N grows. On a
+ * link of L bytes/s that takes 2(N-1)/N * G / L seconds. bytegpt reduces
+ * after the backward pass, not during it, so the step takes compute +
+ * all-reduce, and the efficiency (the share of the step spent computing)
+ * is compute / (compute + all-reduce). The latency of the ring's 2(N-1)
+ * messages is left out: the figures are a best case. */
+struct bg_dp_cost {
+    int ranks;              /* N */
+    double bytes;           /* sent per process per step: 2(N-1)/N * 4 * params */
+    double comm_seconds;    /* bytes / link */
+    double compute_seconds; /* one process's step */
+    double efficiency;      /* compute / (compute + comm) */
+    double tokens_per_s;    /* all processes: N * step tokens / (compute + comm) */
+};
+
+/* The cost of one step at N = ranks processes, each computing step_tokens
+ * tokens in compute_seconds, over a link of link_bytes_per_s. */
+void cost_data_parallel(size_t n_params, double step_tokens, double compute_seconds, double link_bytes_per_s,
+                        int ranks, struct bg_dp_cost *c);
+
 #endif

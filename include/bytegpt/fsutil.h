@@ -58,7 +58,23 @@ int fsutil_write_file(const char *path, const void *data, size_t n, const char *
  * disk) is the machine's, BG_ERR_RUNTIME. */
 int fsutil_errno_status(int errnum);
 
+/* mkdir -p: creates the folder dir and its missing parents. A path
+ * that cannot be a folder is BG_ERR_INPUT: "--out DIR exists and is not
+ * a folder" when dir is a file. */
+int fsutil_make_dirs(const char *dir, struct bg_error *err);
+
 /* fsyncs the folder that holds path; returns 0, or -1 with errno set. */
 int fsutil_sync_parent(const char *path);
+
+/* ---- One process per folder ----
+ * A run folder and a sweep folder each belong to one process at a time.
+ * fsutil_lock_folder takes an flock on DIR/lock: the kernel drops it when
+ * its holder exits, kill -9 included, so there is never a stale lock to
+ * clean by hand. The file holds the holder's PID, for the message the
+ * next process gets: "<what> DIR is in use by process PID" (BG_ERR_INPUT).
+ * what names the folder ("run folder", "sweep folder"). On success *fd
+ * holds the lock; fsutil_unlock_folder closes it (fd <= 0: nothing) and sets -1. */
+int fsutil_lock_folder(const char *dir, const char *what, int *fd, struct bg_error *err);
+void fsutil_unlock_folder(int *fd);
 
 #endif

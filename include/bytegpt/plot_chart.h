@@ -29,6 +29,10 @@ int plot_draw(const struct bg_plot *p, const struct bg_plot_options *opt,
                            const struct bg_plot_options *o),
               char **out, struct bg_error *err);
 
+/* The colour of run number `run` ("#1f77b4"), the same in every chart
+ * drawn for a browser (the SVG, the web page), cycling through ten. */
+const char *plot_color(size_t run);
+
 /* ---- Smoothing ---- */
 
 /* A bias-corrected EMA: w is the total weight given so far, 1 - a^t, so
@@ -42,6 +46,9 @@ struct plot_ema {
 double plot_ema_push(struct plot_ema *e, double a, double v);
 
 /* ---- Series ---- */
+
+/* A log row's value on the x axis: its step, tokens, FLOPs or seconds. */
+double plot_row_x(const struct bg_log_row *r, enum bg_plot_x x);
 
 /* One curve: points (x[i], y[i]) of a run's train or val loss. */
 struct plot_series {

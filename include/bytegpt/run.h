@@ -12,7 +12,10 @@
  *         run_step(&r, &report, err);          // one update and what is due
  *     run_finish(&r, err);                     // last checkpoint, loss.svg
  *     run_close(&r);
- */
+ *
+ * Under mpirun every process runs this same sequence; rank 0 alone reads
+ * and writes the run folder, and the others take what they need from it
+ * (run_dist.h). */
 #ifndef BYTEGPT_RUN_H
 #define BYTEGPT_RUN_H
 
@@ -64,12 +67,20 @@ struct bg_run {
     int init_only;              /* --steps 0: the step-0 checkpoint is the run */
     int resumed;
     int lock_fd;                /* holds the folder's flock; -1 when none */
+    int writer;                 /* this process writes the run folder: rank 0 (dist.h) */
     /* The loop's own state. */
     double t0;                  /* the monotonic clock minus the seconds trained before */
     double last_train, last_val;
     int saved;                  /* ckpt.bin holds the current step */
     uint64_t nan_at;            /* fault injection for the tests (BYTEGPT_INJECT_NAN_AT) */
     uint8_t *window;            /* ctx bytes of scratch for samples */
+    /* The run's web page, index.html (run_page.c). */
+    double val_order0_bpb, val_gzip_bpb; /* the validation text's baselines, found at open */
+    int page_live;              /* the page on disk says the run is live */
+    /* With several processes, the loop decides by what they agreed at the
+     * end of the last step, so that every rank decides alike. */
+    double agreed_elapsed;      /* seconds trained: the largest of the ranks' clocks */
+    int agreed_stop;            /* a stop signal any rank received, or 0 */
 };
 
 /* Resolves the configuration (from the settings, or on resume from the
@@ -96,6 +107,10 @@ int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
 
 /* The monotonic clock, in seconds. */
 double run_clock(void);
+/* Evaluates every `every` steps from now on (0: only at the end). A
+ * sweep sets it once the first steps show how many its time budget
+ * holds, to see each trial's curve about as often. */
+void run_set_eval_every(struct bg_run *r, uint64_t every);
 
 /* Seconds trained, over all sessions of the run. */
 double run_elapsed(const struct bg_run *r);

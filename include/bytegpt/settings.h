@@ -41,6 +41,10 @@ const char *settings_name(enum bg_setting s);
 /* The setting called name, or -1. */
 int settings_find(const char *name);
 
+/* True when setting i takes whole numbers (counts, steps, the seed,
+ * threads), so that a sweep rounds a value it draws from a range. */
+int settings_whole(enum bg_setting i);
+
 /* Parses text as the value of setting `name` ("preset" included) and
  * records it as given. cmd names the command in messages, which read like
  * "train: --steps needs a non-negative whole number, got '12x'". */

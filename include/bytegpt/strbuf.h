@@ -34,6 +34,13 @@ char *strbuf_take(struct bg_strbuf *b);
  * wide; names with wide characters may come out a little long. */
 size_t strbuf_columns(const char *s);
 
+/* The length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 when
+ * it is not one: a bad lead byte, a missing continuation byte (a NUL
+ * included, so that the end of a string stops it), an overlong form or a
+ * surrogate. What a name or a text must pass before it goes into an SVG
+ * or a web page, where invalid UTF-8 makes the document invalid. */
+int strbuf_utf8_length(const unsigned char *s);
+
 /* Copies src into dst (n bytes), cut to at most w columns with an
  * ellipsis marking the cut. */
 void strbuf_fit(char *dst, size_t n, const char *src, size_t w);

@@ -41,11 +41,16 @@ int train_preset(const char *name, struct bg_train_config *cfg, struct bg_error 
 /* The preset names, NULL-terminated, for help texts and `info`. */
 extern const char *const bg_preset_names[];
 
+/* The most threads a run may ask for (0 means all cores). */
+#define BG_THREADS_MAX 4096
+
 /* Checks the optimisation and run settings (the model's are checked by
- * config_validate): finite, positive where they must be, betas in [0,1). */
+ * config_validate): finite, positive where they must be, betas in [0,1),
+ * a time budget of 0 (none) or more, threads in [0, BG_THREADS_MAX]. */
 int train_config_validate(const struct bg_train_config *cfg, struct bg_error *err);
 
-/* Sets the threads OpenBLAS and OpenMP use; n <= 0 means all cores. */
+/* Sets the threads OpenBLAS and OpenMP use; n <= 0 means this process's
+ * share of the cores (all of them when it runs alone, dist.h). */
 void train_set_threads(int n);
 
 /* The trainer: a model, its optimizer, and batch buffers, all allocated
@@ -59,7 +64,8 @@ struct bg_trainer {
     uint8_t *inputs, *targets; /* (batch, ctx) each, carved from io */
     struct bg_arena io;
     uint64_t step;             /* updates done */
-    uint64_t tokens;           /* training tokens seen */
+    uint64_t tokens;           /* training tokens seen, by all processes */
+    size_t rank, ranks;        /* this process, of the run's processes (dist.h) */
 };
 
 /* What one step did, for the log and the progress line. */
@@ -75,11 +81,23 @@ void trainer_free(struct bg_trainer *t);
 
 /* One update at learning rate lr. A loss or gradient norm that is NaN or
  * infinite stops before the update (BG_ERR_RUNTIME), so the parameters
- * stay as they were. */
+ * stay as they were.
+ *
+ * With N processes (ranks), one update consumes N * accum micro-batches:
+ * every rank draws all of them from its own copy of the corpus, in the
+ * order one process with --accum N*accum would, and runs forward and
+ * backward on its own block of accum of them (rank r: micro-batches
+ * r*accum .. (r+1)*accum - 1). One all-reduce sums the gradients, so every
+ * rank holds the gradient one process would have computed, up to the
+ * order of the float sums, and takes the identical update. The loss and
+ * the gradient norm are those of the whole step. A NaN stops every rank
+ * at the same step; rank 0 alone says why (the others' message is empty). */
 int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err);
 
 /* The mean validation loss (nats per byte) over cfg.eval_batches fixed
- * validation batches. */
+ * validation batches. With several ranks, rank r evaluates batches r,
+ * r + N, r + 2N, ... and the sums are added up in double precision, so
+ * the result equals one process's up to the rounding of that sum. */
 double trainer_evaluate(struct bg_trainer *t);
 
 #endif

@@ -1,12 +1,10 @@
 /* args: see args.h. */
 #include "args.h"
 
-#include "bytegpt/parse.h"
-
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bytegpt/parse.h"
 
 int args_wants_help(int argc, char **argv, int first)
 {
@@ -24,28 +22,30 @@ const struct arg_spec *args_find(const struct arg_spec *specs, size_t n, const c
     return NULL;
 }
 
-/* Stores one value, or explains why it cannot. The readers are the
- * library's (parse.h), so that flags, settings and sweep grids refuse the
- * same texts. */
+/* Stores one value, or explains why it cannot. Numbers are read by
+ * parse.h's readers, the ones settings and sweep grids use, so that a flag
+ * accepts exactly what a setting accepts. (The fuzzer found that this file's
+ * own strtoull took " -5" as 18446744073709551611 and "\t7" as 7.) */
 static int store_value(const char *cmd, struct arg_spec *s, const char *value, struct bg_error *err)
 {
-    uint64_t u;
     switch (s->type) {
     case ARG_SIZE:
-    case ARG_U64:
-        if (!parse_u64(value, &u))
-            return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a non-negative whole number, got '%s'", cmd, s->name,
-                           value);
+    case ARG_U64: {
+        uint64_t v;
+        if (!parse_u64(value, &v))
+            return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a non-negative whole number, got '%s'",
+                           cmd, s->name, value);
         if (s->type == ARG_U64) {
-            *(uint64_t *)s->dest = u;
+            *(uint64_t *)s->dest = v;
             break;
         }
-        if (u == 0 && !(s->flags & ARG_ZERO_OK))
+        if (v == 0 && !(s->flags & ARG_ZERO_OK))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s must be at least 1, got '%s'", cmd, s->name, value);
-        if (u > (uint64_t)SIZE_MAX / 2)
+        if (v > (uint64_t)SIZE_MAX / 2)
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s is out of range: '%s'", cmd, s->name, value);
-        *(size_t *)s->dest = (size_t)u;
+        *(size_t *)s->dest = (size_t)v;
         break;
+    }
     case ARG_FLOAT:
         if (!parse_finite(value, (double *)s->dest))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a finite number, got '%s'", cmd, s->name, value);

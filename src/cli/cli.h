@@ -15,7 +15,9 @@ struct cli_command {
 };
 
 /* Prints "error: <msg>" on standard error and returns err->code as the
- * exit code (1 when the code is not set). */
+ * exit code (1 when the code is not set). In a run of several processes
+ * an empty message prints nothing: it stands for the failure of another
+ * process, which that one reported. */
 int cli_report(const struct bg_error *err);
 
 /* Prints a command's help on standard output. */

@@ -1,5 +1,6 @@
 /* info: what a corpus holds, and what a model costs. */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +12,26 @@
 #include "bytegpt/cost.h"
 #include "bytegpt/format.h"
 #include "bytegpt/model.h"
+#include "bytegpt/profile.h"
+#include "bytegpt/rng.h"
+#include "bytegpt/run.h"
 #include "cli.h"
 #include "common.h"
 
 static const char help[] =
     "usage: bytegpt info [--corpus PATH [--first N]] [--preset X | model flags] [--batch B] [--tokens N] [--gflops X]\n"
+    "                    [--ranks N [--link 10Gbit]]\n"
     "\n"
     "With --corpus: the corpus' size, shards, compressed size and ratio, and\n"
     "the train/validation split (the last 10% of a single file, or every\n"
     "tenth shard of a folder). Without: what the model costs: parameters by\n"
     "group, memory (parameters, gradients, AdamW moments, activations for the\n"
     "batch), FLOPs per token (6N + 6*L*ctx*C), the FLOPs and time of a run of\n"
-    "N tokens, and the same bill for GPT-2 124M and GPT-3 175B.\n"
+    "N tokens, and the same bill for GPT-2 124M and GPT-3 175B. With --ranks:\n"
+    "what data parallelism over N machines costs: the bytes a ring all-reduce\n"
+    "sends per step, their time on the link beside the compute time of a step\n"
+    "(at the rate --gflops gives, or measured here by one training pass), and\n"
+    "the efficiency at 2, 8, 64 and 512 machines.\n"
     "\n"
     "flags:\n"
     "  --corpus PATH    a .gz or text file, or a folder of them\n"
@@ -31,6 +40,9 @@ static const char help[] =
     "                   steps x batch x ctx)\n"
     "  --gflops X       this machine's training rate in GFLOP/s, as bytegpt bench\n"
     "                   measures it (default: an assumed 60)\n"
+    "  --ranks N        also the cost of training as N processes, one per machine\n"
+    "  --link SPEED     with --ranks: the network between them (default 10Gbit;\n"
+    "                   e.g. 1Gbit, 100Gbit, 1.6Tbit)\n"
     COMMON_MODEL_HELP;
 
 /* The file a corpus starts with: itself, or a folder's first shard in
@@ -203,6 +215,129 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
     return 0;
 }
 
+/* ---- Data parallelism ---- */
+
+/* A link speed in bits per second written as a number and Mbit, Gbit or
+ * Tbit ("10Gbit"), converted to bytes per second. */
+static int parse_link(const char *text, double *bytes_per_s)
+{
+    const char *units[3] = {"Mbit", "Gbit", "Tbit"};
+    char *end;
+    double v = strtod(text, &end);
+    for (int i = 0; i < 3; i++)
+        if (end != text && strcmp(end, units[i]) == 0 && v > 0 && v <= 1e6) {
+            *bytes_per_s = v * pow(1000.0, i + 2) / 8.0;
+            return 1;
+        }
+    return 0;
+}
+
+/* This machine's training rate for the model, in FLOP/s: one forward and
+ * backward pass, timed after an untimed one that warms the caches and
+ * threads, on as many rows as make about 3 GFLOP (at least one, at most
+ * the batch), of random bytes. Sets *rows to the rows used. */
+static int measure_rate(const struct bg_train_config *cfg, double *rate, size_t *rows, struct bg_error *err)
+{
+    const struct bg_config *m = &cfg->model;
+    double per_row = config_flops_per_token(m) * (double)m->ctx;
+    double want = floor(3e9 / per_row);
+    *rows = want < 1 ? 1 : want > (double)cfg->batch ? cfg->batch : (size_t)want;
+    struct bg_model model;
+    int rc = run_check_memory(m, *rows, err);
+    if (rc || (rc = model_init(&model, m, *rows, err)))
+        return rc;
+    size_t n = *rows * m->ctx;
+    uint8_t *bytes = malloc(2 * n);
+    if (!bytes) {
+        model_free(&model);
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+    }
+    struct bg_rng rng;
+    rng_seed(&rng, cfg->seed, BG_STREAM_INIT);
+    model_init_weights(&model, &rng);
+    for (size_t i = 0; i < 2 * n; i++)
+        bytes[i] = (uint8_t)rng_range(&rng, 256);
+    double seconds = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        double t0 = profile_seconds();
+        model_zero_grad(&model);
+        model_forward(&model, bytes, bytes + n, *rows, m->ctx);
+        model_backward(&model, 1.0f);
+        seconds = profile_seconds() - t0;
+    }
+    *rate = per_row * (double)*rows / seconds;
+    free(bytes);
+    model_free(&model);
+    return BG_OK;
+}
+
+/* A short time: "2.71 ms", "1.93 s", then as format_duration gives it. */
+static const char *short_time(char *buf, size_t n, double s)
+{
+    if (s < 1.0)
+        snprintf(buf, n, "%.3g ms", s * 1e3);
+    else if (s < 60.0)
+        snprintf(buf, n, "%.3g s", s);
+    else
+        format_duration(buf, n, s);
+    return buf;
+}
+
+/* One row of the table: the step at n processes. */
+static void dp_row(size_t params, double tokens, double compute, double link_bytes, int n)
+{
+    struct bg_dp_cost d;
+    cost_data_parallel(params, tokens, compute, link_bytes, n, &d);
+    char a[FORMAT_LEN], b[FORMAT_LEN], c[FORMAT_LEN], e[FORMAT_LEN];
+    printf("  %9d %16s %12s %11s %10.1f%% %14s\n", n, format_bytes(a, sizeof a, d.bytes),
+           short_time(b, sizeof b, d.comm_seconds), short_time(c, sizeof c, d.compute_seconds + d.comm_seconds),
+           100.0 * d.efficiency, format_grouped(e, sizeof e, d.tokens_per_s));
+}
+
+static int info_ranks(const struct bg_train_config *cfg, int ranks, const char *link, double link_bytes,
+                      double gflops)
+{
+    const struct bg_config *m = &cfg->model;
+    double rate = gflops * 1e9, tokens = (double)(cfg->batch * cfg->accum * m->ctx);
+    size_t rows = 0;
+    struct bg_error err = {0};
+    if (gflops <= 0 && measure_rate(cfg, &rate, &rows, &err))
+        return cli_report(&err);
+    size_t params = config_num_params(m);
+    double compute = tokens * config_flops_per_token(m) / rate;
+    char a[FORMAT_LEN], b[FORMAT_LEN], c[FORMAT_LEN], r[80];
+    printf("\ndata parallel  %d processes, one per machine, each training batch %zu x accum %zu x ctx %zu = %s "
+           "tokens per step\n",
+           ranks, cfg->batch, cfg->accum, m->ctx, format_grouped(a, sizeof a, tokens));
+    printf("  gradient   %s per step (%s fp32 parameters), summed over the processes by one all-reduce\n",
+           format_bytes(a, sizeof a, 4.0 * (double)params), format_grouped(b, sizeof b, (double)params));
+    printf("  all-reduce 2(N-1)/N x gradient / link: a ring sends that much per process per step, and\n"
+           "             receives as much\n");
+    printf("  link       %s = %s/s, one per machine (--link)\n", link, format_bytes(a, sizeof a, link_bytes));
+    if (rows)
+        snprintf(r, sizeof r, "measured here by one training pass of %zu row%s", rows, rows == 1 ? "" : "s");
+    else
+        snprintf(r, sizeof r, "given with --gflops");
+    printf("  compute    %s per step per process: %s tokens x %s at %.1f GFLOP/s (%s)\n",
+           short_time(c, sizeof c, compute), format_grouped(a, sizeof a, tokens),
+           format_si(b, sizeof b, config_flops_per_token(m), "FLOP"), rate / 1e9, r);
+    printf("  efficiency compute / (compute + all-reduce), the all-reduce after the backward pass; the\n"
+           "             latency of its 2(N-1) messages left out, so these are best cases\n\n");
+    printf("  %9s %16s %12s %11s %11s %14s\n", "processes", "sent/process", "all-reduce", "step", "efficiency",
+           "tokens/s (all)");
+    /* From a pair of machines to a cluster, with the count asked for in
+     * its place among them. */
+    const int n_list[4] = {2, 8, 64, 512};
+    for (int i = 0; i < 4; i++) {
+        if (ranks > (i ? n_list[i - 1] : 1) && ranks < n_list[i])
+            dp_row(params, tokens, compute, link_bytes, ranks);
+        dp_row(params, tokens, compute, link_bytes, n_list[i]);
+    }
+    if (ranks > n_list[3])
+        dp_row(params, tokens, compute, link_bytes, ranks);
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
     if (args_wants_help(argc, argv, 1)) {
@@ -211,11 +346,13 @@ static int run(int argc, char **argv)
     }
     struct common_model_flags mf = {0};
     const char *corpus = NULL;
-    double tokens = 0, gflops = 0;
-    size_t first = 0;
+    const char *link = "10Gbit";
+    double tokens = 0, gflops = 0, link_bytes = 0;
+    size_t first = 0, ranks = 0;
     struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"corpus", ARG_STRING, &corpus, 0, 0},
                                {"tokens", ARG_FLOAT, &tokens, 0, 0}, {"gflops", ARG_FLOAT, &gflops, 0, 0},
-                               {"first", ARG_SIZE, &first, 0, 0}};
+                               {"first", ARG_SIZE, &first, 0, 0}, {"ranks", ARG_SIZE, &ranks, 0, 0},
+                               {"link", ARG_STRING, &link, 0, 0}};
     size_t n_specs = sizeof specs / sizeof specs[0], n_pos;
     struct bg_error err = {0};
     int rc = args_parse("info", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err);
@@ -230,6 +367,14 @@ static int run(int argc, char **argv)
         return cli_report(&err);
     if (first && !corpus)
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --first needs --corpus");
+    if (!rc && args_find(specs, n_specs, "link")->seen && !ranks)
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --link needs --ranks");
+    if (!rc && ranks && corpus)
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --ranks costs a model, not a corpus: leave out --corpus");
+    if (!rc && ranks > 1000000)
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --ranks must be at most 1000000, got %zu", ranks);
+    if (!rc && !parse_link(link, &link_bytes))
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --link needs a speed such as 1Gbit, 10Gbit or 1.6Tbit, got '%s'", link);
     if (rc)
         return cli_report(&err);
     if (corpus) {
@@ -240,7 +385,8 @@ static int run(int argc, char **argv)
     int from_preset = !args_find(specs, n_specs, "tokens")->seen;
     if (from_preset)
         tokens = (double)cfg.steps * (double)cfg.batch * (double)cfg.accum * (double)cfg.model.ctx;
-    return info_model(&cfg, mf.preset, tokens, from_preset, gflops);
+    int code = info_model(&cfg, mf.preset, tokens, from_preset, gflops);
+    return code || !ranks ? code : info_ranks(&cfg, (int)ranks, link, link_bytes, gflops);
 }
 
 const struct cli_command cli_cmd_info = {"info", "what a corpus holds and what a model costs", help, run};

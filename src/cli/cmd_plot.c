@@ -7,12 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytegpt/page.h"
 #include "bytegpt/plot.h"
 #include "cli.h"
 #include "args.h"
 
 static const char help[] =
-    "usage: bytegpt plot LOG.csv [LOG2.csv ...] [--svg FILE] [--x step|tokens|flops|time] [--smooth A]\n"
+    "usage: bytegpt plot LOG.csv [LOG2.csv ...] [--svg FILE] [--html FILE] [--x step|tokens|flops|time]\n"
+    "                    [--smooth A]\n"
     "\n"
     "Draws the train loss and validation loss of one or more runs (their\n"
     "log.csv) on one chart in the terminal, or as an SVG with --svg, all runs\n"
@@ -25,9 +27,14 @@ static const char help[] =
     "flags:\n"
     "  --svg FILE     write the chart to FILE as a standalone SVG instead of\n"
     "                 drawing it in the terminal (the table is still printed)\n"
+    "  --html FILE    write a web page to FILE instead: the chart (train loss raw\n"
+    "                 and smoothed, validation loss, in nats and bits per byte,\n"
+    "                 values shown under the cursor) and the table of runs; one\n"
+    "                 self-contained file that opens offline in any browser\n"
     "  --x AXIS       the horizontal axis: step (default), tokens, flops or time\n"
     "  --smooth A     smooth the train loss with an exponential moving average\n"
-    "                 of coefficient A in [0, 1), e.g. 0.9 (default 0: raw)\n"
+    "                 of coefficient A in [0, 1), e.g. 0.9 (default 0: raw; the\n"
+    "                 page's smoothed curve uses 0.9 then)\n"
     "\n"
     "The chart is $COLUMNS wide (80 when unset) and in colour when standard\n"
     "output is a terminal and NO_COLOR is not set.\n"
@@ -48,12 +55,13 @@ static size_t terminal_width(void)
 
 /* Reads the flags into opt and the log paths into logs. */
 static int plot_flags(int argc, char **argv, const char **logs, size_t *n_logs, const char **svg,
-                      struct bg_plot_options *opt, struct bg_error *err)
+                      const char **html, struct bg_plot_options *opt, struct bg_error *err)
 {
     const char *x = "step";
     double smooth = 0.0;
     struct arg_spec specs[] = {
         {"svg", ARG_STRING, svg, 0, 0},
+        {"html", ARG_STRING, html, 0, 0},
         {"x", ARG_STRING, &x, 0, 0},
         {"smooth", ARG_FLOAT, &smooth, 0, 0},
     };
@@ -83,21 +91,25 @@ static int run(int argc, char **argv)
     struct bg_error err = {0};
     struct bg_plot p = {0};
     struct bg_plot_options opt;
-    const char *svg = NULL;
+    const char *svg = NULL, *html = NULL;
     char *chart = NULL, *table = NULL;
     size_t n_logs = 0;
     const char **logs = malloc((size_t)argc * sizeof *logs);
     int rc = logs ? BG_OK : bg_fail(&err, BG_ERR_RUNTIME, "out of memory");
     if (!rc)
-        rc = plot_flags(argc, argv, logs, &n_logs, &svg, &opt, &err);
+        rc = plot_flags(argc, argv, logs, &n_logs, &svg, &html, &opt, &err);
     if (!rc)
         rc = plot_load(&p, logs, n_logs, &err);
     /* Everything is checked and drawn before the first byte goes out, so
      * that a failure leaves no file behind and no half chart on screen. */
     if (!rc)
         rc = plot_table(&p, &opt, &table, &err);
-    if (!rc)
-        rc = svg ? plot_svg_write(svg, &p, &opt, &err) : plot_terminal(&p, &opt, &chart, &err);
+    if (!rc && svg)
+        rc = plot_svg_write(svg, &p, &opt, &err);
+    if (!rc && html)
+        rc = page_compare_write(html, &p, &opt, &err);
+    if (!rc && !svg && !html)
+        rc = plot_terminal(&p, &opt, &chart, &err);
     if (rc) {
         rc = cli_report(&err);
         goto out;
@@ -107,6 +119,8 @@ static int run(int argc, char **argv)
     fputs(table, stdout);
     if (svg)
         printf("wrote %s\n", svg);
+    if (html)
+        printf("wrote %s\n", html);
 out:
     free(chart);
     free(table);
@@ -115,4 +129,5 @@ out:
     return rc;
 }
 
-const struct cli_command cli_cmd_plot = {"plot", "plot and compare loss logs (terminal or SVG)", help, run};
+const struct cli_command cli_cmd_plot = {"plot", "plot and compare loss logs (terminal, SVG or web page)", help,
+                                         run};

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bytegpt/cost.h"
+#include "bytegpt/dist.h"
 #include "bytegpt/format.h"
 #include "bytegpt/run.h"
 #include "cli.h"
@@ -22,6 +23,8 @@ static const char help[] =
     "Pre-trains a byte-level GPT on PATH (a .gz or text file, or a folder of\n"
     "them) and leaves a run folder: log.csv, ckpt.bin, best.bin, samples.txt,\n"
     "config.txt. Ctrl-C finishes the step, saves and exits; --resume continues.\n"
+    "Under mpirun -np N, N processes train one model: the same update as one\n"
+    "process with --accum N*accum (see the README).\n"
     "\n"
     "model:\n" COMMON_MODEL_HELP
     "run:\n"
@@ -33,7 +36,8 @@ static const char help[] =
     "  --time-budget T    stop after T of wall time (90s, 5m, 1h); the cosine follows the\n"
     "                     elapsed fraction; with --steps too, whichever ends first wins\n"
     "  --seed S           fixes init, batches and samples (default 1337)\n"
-    "  --threads N        OpenBLAS and OpenMP threads (default: all cores)\n"
+    "  --threads N        OpenBLAS and OpenMP threads (default: all cores, shared among\n"
+    "                     the processes on a machine under mpirun)\n"
     "  --resume           continue the run in --out exactly where its checkpoint left it\n"
     "  --init-from CKPT   start from a checkpoint's weights (fresh optimiser and schedule)\n"
     "optimiser:\n"
@@ -97,28 +101,6 @@ static int read_flags(int argc, char **argv, struct train_flags *f, struct bg_se
     return BG_OK;
 }
 
-/* ---- Signals: finish the step, save, exit 130/143 ---- */
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    /* Only a flag: the run sees it after the current step, saves, and
-     * the command exits. A second signal during the save sets it again. */
-    stop_signal = sig;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 /* ---- What the user sees ---- */
 
 static void print_start(const struct bg_run *r)
@@ -136,9 +118,18 @@ static void print_start(const struct bg_run *r)
            c->model.L, c->model.NH, c->model.C, c->model.ctx, config_num_params(&c->model),
            format_bytes(a, sizeof a, (double)mem.total),
            format_si(fl, sizeof fl, config_flops_per_token(&c->model), "FLOP"));
-    printf("training: batch %zu x accum %zu x ctx %zu = %zu tokens per step, lr %g -> %g, warmup %llu, seed %llu\n",
-           c->batch, c->accum, c->model.ctx, c->batch * c->accum * c->model.ctx, c->lr, c->min_lr,
+    size_t ranks = r->trainer.ranks;
+    char procs[48] = "";
+    if (ranks > 1)
+        snprintf(procs, sizeof procs, " x %zu processes", ranks);
+    printf("training: batch %zu x accum %zu%s x ctx %zu = %zu tokens per step, lr %g -> %g, warmup %llu, seed %llu\n",
+           c->batch, c->accum, procs, c->model.ctx, c->batch * c->accum * ranks * c->model.ctx, c->lr, c->min_lr,
            (unsigned long long)c->warmup, (unsigned long long)c->seed);
+    if (ranks > 1) {
+        int threads = c->threads > 0 ? c->threads : dist_default_threads();
+        printf("processes: %zu (%d on this machine), %d thread%s each\n", ranks, dist_local_size(), threads,
+               threads == 1 ? "" : "s");
+    }
     if (r->resumed)
         printf("resuming %s at step %llu\n", r->out, (unsigned long long)r->state.step);
     printf("run folder: %s\n", r->out);
@@ -181,6 +172,10 @@ static void print_summary(const struct bg_run *r, double elapsed)
            (unsigned long long)r->trainer.step, format_count(tk, sizeof tk, tokens),
            format_duration(el, sizeof el, elapsed), format_si(fl, sizeof fl, bill.flops, "FLOP"),
            bill.flops_per_token);
+    if (r->trainer.ranks > 1)
+        printf("all-reduce: %.3g s of the %s (%.1f%%) on rank 0, waiting for the other processes included\n",
+               dist_reduce_seconds(), format_duration(el, sizeof el, elapsed),
+               elapsed > 0 ? 100.0 * dist_reduce_seconds() / elapsed : 0.0);
     printf("final train loss %.4f nats (%.3f bits per byte)", r->last_train, r->last_train / log(2.0));
     if (!isnan(r->last_val))
         printf(", validation %.4f nats (%.3f bits per byte)", r->last_val, r->last_val / log(2.0));
@@ -199,9 +194,24 @@ static void print_summary(const struct bg_run *r, double elapsed)
 
 /* ---- The loop ---- */
 
+/* A failure in the loop of a run of several processes: the rank that met
+ * it says why and ends the whole job at once, since the others may be
+ * waiting for it in the next all-reduce. For a NaN loss, which every rank
+ * meets at the same step (after the all-reduce), that is rank 0; the
+ * others' message is empty and they leave it to rank 0. */
+static int end_together(const struct bg_error *err)
+{
+    if (dist_size() > 1 && err->msg[0])
+        dist_abort(err->code);
+    return err->code;
+}
+
 /* Steps until the run is done or stopped, printing progress at most every
  * 10 s off a terminal (and at each evaluation and the end). Returns the
- * exit code. */
+ * exit code. Under mpirun, standard output is a terminal that mpirun
+ * reads and passes on, but stops reading when it is told to end the job:
+ * a rank 0 that wrote a line every step would soon block on the full
+ * terminal and never save. So several processes print as off a terminal. */
 static int train_steps(struct bg_run *r, int tty)
 {
     struct bg_error err = {0};
@@ -212,9 +222,10 @@ static int train_steps(struct bg_run *r, int tty)
             if (tty)
                 printf("\n");
             cli_report(&err);
-            fprintf(stderr, "the last good checkpoint is %s (step %llu)\n", r->ckpt_path,
-                    (unsigned long long)r->state.step);
-            return err.code;
+            if (r->writer)
+                fprintf(stderr, "the last good checkpoint is %s (step %llu)\n", r->ckpt_path,
+                        (unsigned long long)r->state.step);
+            return end_together(&err);
         }
         if (rep.events & BG_RUN_EVALUATED)
             last_bpb = rep.row.val_bpb;
@@ -227,16 +238,18 @@ static int train_steps(struct bg_run *r, int tty)
     if (run_finish(r, &warning, &err)) {
         if (tty)
             printf("\n");
-        return cli_report(&err);
+        cli_report(&err);
+        return end_together(&err);
     }
     print_summary(r, run_elapsed(r));
     if (warning.msg[0])
         fprintf(stderr, "warning: no loss.svg: %s\n", warning.msg);
-    if (!stop_signal)
+    if (!common_stop_signal)
         return 0;
     printf("stopped by %s after step %llu; checkpoint saved in %s\nresume with: bytegpt train --out %s --resume\n",
-           stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)r->trainer.step, r->ckpt_path, r->out);
-    return 128 + stop_signal;
+           common_stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)r->trainer.step, r->ckpt_path,
+           r->out);
+    return 128 + common_stop_signal;
 }
 
 static int run(int argc, char **argv)
@@ -257,16 +270,16 @@ static int run(int argc, char **argv)
         f.out = default_out;
     }
     static struct bg_run r; /* large (paths, state): not on the stack */
-    struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &stop_signal};
+    struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &common_stop_signal};
     if (run_open(&r, &opt, &err))
         return cli_report(&err);
-    install_signals();
+    common_catch_stop();
     print_start(&r);
     int code = 0;
     if (r.init_only)
         printf("initialised the model (--steps 0): %s holds it at step 0, untrained\n", r.ckpt_path);
     else
-        code = train_steps(&r, isatty(STDOUT_FILENO));
+        code = train_steps(&r, isatty(STDOUT_FILENO) && dist_size() == 1);
     if (run_close(&r, &err) && code == 0)
         code = cli_report(&err);
     return code;

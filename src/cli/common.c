@@ -1,6 +1,7 @@
 /* common: see common.h. */
 #include "common.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,4 +50,24 @@ void common_print_model(const struct bg_modelfile *mf)
     const struct bg_config *c = &mf->model.cfg;
     fprintf(stderr, "model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu\n", mf->path,
             (unsigned long long)mf->state.step, c->L, c->NH, c->C, c->ctx);
+}
+
+/* ---- Stopping on a signal ---- */
+
+volatile sig_atomic_t common_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    common_stop_signal = sig;
+}
+
+void common_catch_stop(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

@@ -4,6 +4,7 @@
 #ifndef BYTEGPT_CLI_COMMON_H
 #define BYTEGPT_CLI_COMMON_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,5 +52,13 @@ int common_open_model(const char *cmd, const char *model, size_t batch_bytes, st
 /* The one line that says which model a command read: its checkpoint file,
  * step and shape, on standard error. */
 void common_print_model(const struct bg_modelfile *mf);
+
+/* ---- Stopping on a signal ----
+ * train and sweep stop at a safe point instead of dying: SIGINT and
+ * SIGTERM only set common_stop_signal to the signal's number (a second
+ * signal sets it again), the loop sees it after the step, saves, and the
+ * command exits 128 + the signal. */
+extern volatile sig_atomic_t common_stop_signal;
+void common_catch_stop(void);
 
 #endif

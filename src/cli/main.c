@@ -1,7 +1,9 @@
-/* main: dispatches `bytegpt COMMAND ...` to the command's entry point. */
+/* main: dispatches `bytegpt COMMAND ...` to the command's entry point,
+ * inside the job of processes that mpirun may have started (dist.h). */
 #include <stdio.h>
 #include <string.h>
 
+#include "bytegpt/dist.h"
 #include "cli.h"
 
 static const struct cli_command *const commands[] = {
@@ -12,7 +14,8 @@ static const struct cli_command *const commands[] = {
 
 int cli_report(const struct bg_error *err)
 {
-    fprintf(stderr, "error: %s\n", err->msg);
+    if (err->msg[0] || dist_size() == 1)
+        fprintf(stderr, "error: %s\n", err->msg);
     return err->code ? err->code : BG_ERR_RUNTIME;
 }
 
@@ -34,7 +37,7 @@ static void print_usage(FILE *out)
     fprintf(out, "\nexit codes: 0 ok, 1 runtime failure, 2 usage or input error, 130/143 stopped by a signal\n");
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         print_usage(stderr);
@@ -45,9 +48,33 @@ int main(int argc, char **argv)
         print_usage(stdout);
         return 0;
     }
+    /* Only training knows how to share its work; any other command run
+     * by several processes would do the same thing several times, or
+     * write the same files at once. */
+    if (dist_size() > 1 && strcmp(argv[1], "train") != 0) {
+        if (dist_rank() == 0)
+            fprintf(stderr, "error: only bytegpt train runs as several processes; run bytegpt %s without mpirun\n",
+                    argv[1]);
+        return 2;
+    }
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(argv[1], commands[i]->name) == 0)
             return commands[i]->run(argc - 1, argv + 1);
     fprintf(stderr, "error: unknown command '%s'; the commands are listed by bytegpt --help\n", argv[1]);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    struct bg_error err = {0};
+    if (dist_init(&argc, &argv, &err))
+        return cli_report(&err);
+    /* Rank 0 speaks for the job. The others' standard output goes
+     * nowhere; they still report on standard error what fails on them
+     * alone. */
+    if (dist_rank() > 0 && !freopen("/dev/null", "w", stdout))
+        return cli_report(&(struct bg_error){BG_ERR_RUNTIME, "cannot open /dev/null"});
+    int code = dispatch(argc, argv);
+    dist_finalize();
+    return code;
 }
