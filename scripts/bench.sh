@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bytegpt beside PyTorch on this machine, side by side in one run.
 #
-#   scripts/bench.sh            speed: ms/step, tokens/s ratio, MFU at three sizes;
-#                               1 vs 2 threads; peak memory; three batch sizes
+#   scripts/bench.sh            speed: ms/step beside the step's roofline, tokens/s ratio,
+#                               MFU at three sizes; 1 vs 2 threads; step time against
+#                               context length; three batch sizes; peak memory
+#   scripts/bench.sh context    only the table of step time against context length
 #   scripts/bench.sh quality    time to quality: the default preset for 300 s on
 #                               moby-dick, bytegpt and PyTorch, held-out bits per byte
 #   scripts/bench.sh bigcorpus  peak memory on a 1.3 GB gzip corpus (6 GB of text) beside a 20 MB one
@@ -231,8 +233,9 @@ mpi() {
 
 case "${1:-speed}" in
     speed) speed ;;
+    context) context ;;
     quality) quality ;;
     bigcorpus) bigcorpus ;;
     mpi) mpi ;;
-    *) echo "usage: scripts/bench.sh [speed|quality|bigcorpus|mpi]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [speed|context|quality|bigcorpus|mpi]" >&2; exit 2 ;;
 esac

@@ -6,7 +6,9 @@
  *   HS = C / NH head size, V vocabulary.
  * - A backward kernel ACCUMULATES (+=) into its gradient outputs, so the
  *   caller zeroes gradients once per step and a tensor used twice (the
- *   tied embedding, a residual) simply receives both contributions.
+ *   tied embedding, a residual) simply receives both contributions. A few
+ *   have an _into twin that writes (=) an input gradient instead, for one
+ *   that nothing else adds to, which then needs no zeroing first.
  * - No kernel allocates; scratch memory is passed in by the caller.
  * - Every fast kernel has a slow, obviously-correct twin with the suffix
  *   _ref (plain loops, no BLAS, no OpenMP) that the tests compare it to.

@@ -30,6 +30,7 @@
 #include "bytegpt/profile.h"
 
 #define ROOFLINE_REPS 5
+#define ROOFLINE_PASSES 3 /* all of it measured this many times, the best kept */
 #define ROOFLINE_N_SIZES 6 /* buffer sizes the bandwidth is measured at */
 
 struct bg_roofline {
@@ -48,8 +49,9 @@ struct bg_roofline {
 };
 
 /* Measures the bandwidths and the vector rate, times the step's products
- * on p's scratch (the shapes and threads of the trainer p was made for)
- * and fills every limit. Takes a few seconds at most. */
+ * on p's scratch (the shapes and threads of the trainer p was made for),
+ * all of it ROOFLINE_PASSES times over keeping the best, and fills every
+ * limit. Takes a few seconds (about 20 step times for a large model). */
 int roofline_measure(struct bg_roofline *r, struct bg_profile *p, size_t num_params, struct bg_error *err);
 
 /* The bandwidth measured at the smallest size holding bytes (the largest

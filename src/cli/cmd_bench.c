@@ -142,8 +142,13 @@ static void print_breakdown(const double *profile, double step, const struct bg_
            "the limit: what it must at least do");
     double known = 0;
     for (int p = 0; p < BG_N_PHASES; p++) {
-        printf("  %-20s %6.2f ms %5.1f%% %6.2f ms %5.2fx  ", bg_phase_names[p], 1e3 * profile[p],
-               100 * profile[p] / step, 1e3 * r->limit[p], profile[p] / r->limit[p]);
+        printf("  %-20s %6.2f ms %5.1f%% %6.2f ms ", bg_phase_names[p], 1e3 * profile[p], 100 * profile[p] / step,
+               1e3 * r->limit[p]);
+        /* A limit under a microsecond (the data's few KiB) makes no ratio worth reading. */
+        if (r->limit[p] >= 1e-6)
+            printf("%5.2fx  ", profile[p] / r->limit[p]);
+        else
+            printf("%6s  ", "");
         print_limit_note(r, p);
         known += profile[p];
     }
