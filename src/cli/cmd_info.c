@@ -274,10 +274,12 @@ static int measure_rate(const struct bg_train_config *cfg, double *rate, size_t 
 /* A short time: "2.71 ms", "1.93 s", then as format_duration gives it. */
 static const char *short_time(char *buf, size_t n, double s)
 {
-    if (s < 1.0)
-        snprintf(buf, n, "%.3g ms", s * 1e3);
+    /* Three figures, trailing zeros kept ("66.0 ms", not "66 ms"), so that
+     * the rows of a column read alike. */
+    if (s < 0.9995) /* 999.7 ms would print as 1.00e+03 ms */
+        snprintf(buf, n, "%#.3g ms", s * 1e3);
     else if (s < 60.0)
-        snprintf(buf, n, "%.3g s", s);
+        snprintf(buf, n, "%#.3g s", s);
     else
         format_duration(buf, n, s);
     return buf;
