@@ -2,6 +2,7 @@
 #include "bytegpt/model.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bytegpt/ops_attention.h"
@@ -56,6 +57,13 @@ void model_tensors(const struct bg_config *cfg, struct bg_tensor t[BG_N_TENSORS]
         t[i].offset = offset;
         offset += t[i].size;
     }
+}
+
+const char *config_describe(const struct bg_config *cfg, char *buf, size_t n)
+{
+    snprintf(buf, n, "%zu layer%s, %zu head%s, dim %zu, ctx %zu", cfg->L, cfg->L == 1 ? "" : "s", cfg->NH,
+             cfg->NH == 1 ? "" : "s", cfg->C, cfg->ctx);
+    return buf;
 }
 
 size_t config_num_params(const struct bg_config *cfg)

@@ -34,6 +34,15 @@ static void test_param_count(void)
     CHECK_NEAR(config_flops_per_token(&c), 6.0 * expect + 6.0 * 3 * 20 * 48, 0);
 }
 
+/* One layer and one head read in the singular. */
+static void test_config_describe(void)
+{
+    char buf[96];
+    struct bg_config one = {.L = 1, .NH = 1, .C = 64, .ctx = 32, .V = 256}, four = {4, 4, 128, 128, 256};
+    CHECK(strcmp(config_describe(&one, buf, sizeof buf), "1 layer, 1 head, dim 64, ctx 32") == 0);
+    CHECK(strcmp(config_describe(&four, buf, sizeof buf), "4 layers, 4 heads, dim 128, ctx 128") == 0);
+}
+
 static void test_config_validation(void)
 {
     struct bg_error err;
@@ -307,6 +316,7 @@ static void test_overfit_one_batch(void)
 int main(void)
 {
     RUN_TEST(test_param_count);
+    RUN_TEST(test_config_describe);
     RUN_TEST(test_config_validation);
     RUN_TEST(test_memory_estimate_is_exact);
     RUN_TEST(test_init);

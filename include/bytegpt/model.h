@@ -35,6 +35,10 @@ struct bg_config {
  * enough that sizes cannot overflow. */
 int config_validate(const struct bg_config *cfg, struct bg_error *err);
 
+/* The model's shape as every command prints it: "1 layer, 4 heads, dim
+ * 128, ctx 64". Returns buf. */
+const char *config_describe(const struct bg_config *cfg, char *buf, size_t n);
+
 /* The number of parameters (the LM head is tied, so counted once). */
 size_t config_num_params(const struct bg_config *cfg);
 

@@ -259,8 +259,9 @@ static int run(int argc, char **argv)
     cfg.threads = (int)threads;
     train_set_threads((int)threads);
     int n_threads = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    printf("bench: %zu layers, %zu heads, dim %zu, ctx %zu, batch %zu, %d thread%s, OpenBLAS's %s kernels\n",
-           cfg.model.L, cfg.model.NH, cfg.model.C, cfg.model.ctx, cfg.batch, n_threads, n_threads == 1 ? "" : "s",
+    char shape[96];
+    printf("bench: %s, batch %zu, %d thread%s, OpenBLAS's %s kernels\n",
+           config_describe(&cfg.model, shape, sizeof shape), cfg.batch, n_threads, n_threads == 1 ? "" : "s",
            openblas_get_corename());
     double peak = no_peak ? 0.0 : measure_peak();
     if (time_steps(&cfg, steps, warmup, peak, &err))

@@ -154,8 +154,9 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
     size_t L = m->L, C = m->C;
     char a[FORMAT_LEN], b[FORMAT_LEN], c[FORMAT_LEN], d[FORMAT_LEN], e[FORMAT_LEN];
 
-    printf("model        %s: %zu layers, %zu heads, dim %zu, ctx %zu, vocab %zu (bytes)\n",
-           preset ? preset : "default", L, m->NH, C, m->ctx, m->V);
+    char shape[96];
+    printf("model        %s: %s, vocab %zu (bytes)\n", preset ? preset : "default",
+           config_describe(m, shape, sizeof shape), m->V);
 
     printf("\nparameters   %s\n", format_grouped(a, sizeof a, (double)g->total));
     printf("  embeddings %12s %5.1f%%  token %zux%zu (also the LM head: tied) + position %zux%zu\n",

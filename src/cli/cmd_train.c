@@ -114,8 +114,9 @@ static void print_start(const struct bg_run *r)
            in->is_folder ? "every tenth shard" : "the last 10%");
     struct bg_memory mem;
     model_memory(&c->model, c->batch, &mem);
-    printf("model: %zu layers, %zu heads, dim %zu, ctx %zu: %zu parameters, %s of memory, %s per token\n",
-           c->model.L, c->model.NH, c->model.C, c->model.ctx, config_num_params(&c->model),
+    char shape[96];
+    printf("model: %s: %zu parameters, %s of memory, %s per token\n",
+           config_describe(&c->model, shape, sizeof shape), config_num_params(&c->model),
            format_bytes(a, sizeof a, (double)mem.total),
            format_si(fl, sizeof fl, config_flops_per_token(&c->model), "FLOP"));
     size_t ranks = r->trainer.ranks;

@@ -48,8 +48,9 @@ void common_print_model(const struct bg_modelfile *mf)
      * table, export's report. A pipe or a file then gets the data alone,
      * while a terminal shows the banner above it as before. */
     const struct bg_config *c = &mf->model.cfg;
-    fprintf(stderr, "model        %s (step %llu): %zu layers, %zu heads, dim %zu, ctx %zu\n", mf->path,
-            (unsigned long long)mf->state.step, c->L, c->NH, c->C, c->ctx);
+    char shape[96];
+    fprintf(stderr, "model        %s (step %llu): %s\n", mf->path, (unsigned long long)mf->state.step,
+            config_describe(c, shape, sizeof shape));
 }
 
 /* ---- Stopping on a signal ---- */
