@@ -7,19 +7,11 @@ set -u
 BG=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # A text of words, some 60 KB, and a model trained on it for a few steps:
 # these tests check the commands, not how well the model learned.
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(8)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(12000)))
-PY
+words "$tmp/words.txt" 8 12000
 gzip -9 -c "$tmp/words.txt" >"$tmp/words.txt.gz"
 "$BG" train --corpus "$tmp/words.txt" --preset tiny --steps 20 --out "$tmp/run" >"$tmp/train.out" 2>&1 ||
     { echo "  FAIL: training the test model"; cat "$tmp/train.out"; exit 1; }
@@ -185,5 +177,4 @@ for cmd in sample predict eval; do
     "$BG" $cmd --help | grep -q "^usage: bytegpt $cmd" && ok || bad "$cmd --help"
 done
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -15,25 +15,10 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(11)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+words "$tmp/words.txt" 11
 RUN=(--corpus "$tmp/words.txt" --preset tiny --threads 1)
-
-wait_rows() {
-    for _ in $(seq 1 1500); do
-        [ -f "$1" ] && [ "$(($(wc -l <"$1") - 1))" -ge "$2" ] && return 0
-        sleep 0.02
-    done
-    return 1
-}
 
 # ---- One process per run folder ----
 "$BG" train "${RUN[@]}" --steps 100000 --out "$tmp/locked" >/dev/null 2>&1 &
@@ -129,5 +114,4 @@ else
     echo "  skip: disk full while logging (cannot mount a tmpfs here: not root?)"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

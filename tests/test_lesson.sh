@@ -6,9 +6,7 @@ set -u
 BG=$1 SRC=$2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 (cd "$SRC" && BYTEGPT=$BG bash scripts/lesson.sh --quick --no-pause) >"$out" 2>&1
 rc=$?
@@ -27,5 +25,4 @@ grep -q '^best: trial [0-9], [0-9.]* bits per byte on the held-out bytes' "$out"
 # and it is there once the run is done.
 grep -q '^open runs/lesson/pretrained/index.html in a browser' "$out" && [ -f "$SRC/runs/lesson/pretrained/index.html" ] \
     && grep -q 'class="state finished"' "$SRC/runs/lesson/pretrained/index.html" && ok || bad "no page for the pre-training run"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -19,9 +19,7 @@ if ! command -v mpirun >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # OpenMPI refuses to run as root (CI runs as root) unless told twice; two
 # cores hold two ranks only with --oversubscribe; its shared-memory
@@ -39,12 +37,7 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_mpi_yield_when_idl
 # twice, kills the job at once (a second Ctrl-C does the same).
 MPI2=(timeout --foreground 120 env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" mpirun --oversubscribe -np 2)
 
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(9)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+words "$tmp/words.txt" 9
 
 # ---- A build without MPI under mpirun: refused before any file ----
 # (Without MPI, the program under test is itself that build.)
@@ -201,13 +194,8 @@ RUN=(--corpus "$tmp/words.txt" --preset tiny --batch 4 --steps 1000000 --warmup 
      --ckpt-every 50 --sample-every 0 --threads 1)
 cols() { cut -d, -f1,2,4,5,6,8 "$1"; } # step tokens lr train_loss val_loss grad_norm
 
-wait_rows() {
-    for _ in $(seq 1 6000); do
-        [ -f "$1" ] && [ "$(($(wc -l <"$1") - 1))" -ge "$2" ] && return 0
-        sleep 0.02
-    done
-    return 1
-}
+WAIT_TRIES=6000 # wait_rows tries every 0.02 s: 120 s
+
 last_step() { tail -1 "$1/log.csv" | cut -d, -f1; }
 # mpirun may return while the ranks it killed are still dying, one of them
 # holding the run folder's lock: wait until they are gone.

@@ -16,9 +16,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
@@ -71,12 +69,7 @@ sys.exit(0 if good else 1)
 PY
 }
 
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(3)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+words "$tmp/words.txt" 3
 RUN=(--corpus "$tmp/words.txt" --preset tiny --threads 1)
 
 # ---- A live run ----
@@ -149,5 +142,4 @@ else
 fi
 
 echo "  screenshots: $shots"
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

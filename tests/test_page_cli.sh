@@ -12,16 +12,9 @@ SRC=$2
 CHECK="python3 $SRC/tests/html_check.py"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(7)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+words "$tmp/words.txt" 7
 RUN=(--corpus "$tmp/words.txt" --preset tiny --threads 1)
 
 # field PAGE ID: the number a stat tile shows ("stat-val" -> 0.842).
@@ -114,5 +107,4 @@ rc=$?
 "$BG" plot "$tmp/live/log.csv" --html >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q -- "--html" "$tmp/err" && ok || bad "plot --html without a file"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -3,9 +3,7 @@
 # source file under src/ is named there, and every file named exists.
 set -u
 src=$2/src
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 section=$(sed -n '/<!-- reading-order:start -->/,/<!-- reading-order:end -->/p' "$2/README.md")
 [ -n "$section" ] && ok || bad "README has no reading-order section"
 for f in "$src"/*.c; do
@@ -15,5 +13,4 @@ done
 for name in $(grep -o '`[a-z_]*\.c`' <<<"$section" | tr -d '`' | sort -u); do
     [ -f "$src/$name" ] || [ -f "$src/cli/$name" ] && ok || bad "README names $name, which is not in src/"
 done
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -10,16 +10,9 @@ BG=$1   # the bytegpt binary; $2 is the source folder
 tmp=$(mktemp -d)
 cleanup() { mountpoint -q "$tmp/full" 2>/dev/null && umount "$tmp/full"; rm -rf "$tmp"; }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(9)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+words "$tmp/words.txt" 9
 RUN=(--corpus "$tmp/words.txt" --preset tiny --steps 60 --eval-every 10 --ckpt-every 10 --sample-every 0 --threads 2)
 
 # The columns that must match: step, lr, train_loss, val_loss, grad_norm.
@@ -27,14 +20,7 @@ cols() { cut -d, -f1,4,5,6,8 "$1"; }
 
 "$BG" train "${RUN[@]}" --out "$tmp/whole" >/dev/null 2>&1 || bad "uninterrupted run failed"
 
-# wait_rows LOG N: waits until LOG has at least N data rows.
-wait_rows() {
-    for _ in $(seq 1 600); do
-        [ -f "$1" ] && [ "$(($(wc -l <"$1") - 1))" -ge "$2" ] && return 0
-        sleep 0.02
-    done
-    return 1
-}
+WAIT_TRIES=600 # wait_rows tries every 0.02 s: 12 s
 
 # stop_and_resume SIGNAL WANT_EXIT: stops a run part way, resumes it, and
 # compares its log with the uninterrupted one.
@@ -121,5 +107,4 @@ fi
 # exactly once. The long version is the same script with hundreds of kills.
 if bash "$2/scripts/kill_test.sh" "$BG" 30; then ok; else bad "kill test"; fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -20,16 +20,9 @@ set -u
 BG=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(11)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+words "$tmp/words.txt" 11
 n=$(wc -c <"$tmp/words.txt")
 tail -c $((n / 10)) "$tmp/words.txt" >"$tmp/heldout.txt" # the validation stream: all of it fits in 64 KiB
 BASE=(--corpus "$tmp/words.txt" --preset tiny --steps 60)
@@ -345,5 +338,4 @@ for args in "--help" "-h" "--corpus x.txt --help"; do
         || bad "help ($args)"
 done
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -6,15 +6,8 @@ set -u
 BG=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(7)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+. "$(dirname "$0")/lib.sh"
+words "$tmp/words.txt" 7
 "$BG" sweep --corpus "$tmp/words.txt" --out "$tmp/sw" --preset tiny --steps 15 --seeds 1 --threads 1 \
     --grid 'lr=1e-3,3e-3' >"$tmp/out" 2>&1 && ok || { bad "sweep failed"; tail -5 "$tmp/out"; }
 [ -s "$tmp/sw/index.html" ] && ok || bad "no DIR/index.html"
@@ -24,5 +17,4 @@ for t in trial-001 trial-002 trial-003; do
         && ok || bad "no link to $t's page"
 done
 grep -q 'http-equiv="refresh"' "$tmp/sw/index.html" && bad "an ended sweep's page still reloads" || ok
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -6,18 +6,10 @@ set -u
 BG=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "  FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # A small text: words from a short list, a few hundred KB.
-python3 - "$tmp/words.txt" <<'PY'
-import random, sys
-random.seed(5)
-w = "the whale ship sea captain ahab white boat harpoon water deep long time man old".split()
-open(sys.argv[1], "w").write(" ".join(random.choice(w) for _ in range(30000)))
-PY
+words "$tmp/words.txt" 5
 printf 'tiny text' > "$tmp/short.txt"
 
 # expect_error NAME PATTERN ARGS...: exit 2, one line "error: ...PATTERN...",
@@ -100,5 +92,4 @@ rc=$?
 "$BG" train --corpus "$tmp/words.txt" --out "$tmp/again" --preset tiny --steps 30 --eval-every 10 --sample-every 15 >/dev/null 2>&1
 [ "$(cut -d, -f5 "$tmp/out/log.csv")" = "$(cut -d, -f5 "$tmp/again/log.csv")" ] && ok || bad "same seed, different losses"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
