@@ -302,7 +302,7 @@ static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (code == 128 + SIGINT || code == 128 + SIGTERM) {
         /* Stopped after a step with its checkpoint saved: it resumes. */
-        run->state = RUN_TODO;
+        run->state = RUN_PENDING;
         if (!s->stopped)
             s->stopped = code - 128;
         return BG_OK;

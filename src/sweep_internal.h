@@ -18,7 +18,9 @@
 
 /* ---- Runs and trials ---- */
 
-enum sweep_run_state { RUN_TODO, RUN_RUNNING, RUN_DONE };
+/* A run of a trial (one seed) is pending until a child trains it, and
+ * pending again when a signal stopped it before the end. */
+enum sweep_run_state { RUN_PENDING, RUN_RUNNING, RUN_DONE };
 
 /* What a run came to: result.txt in its folder. */
 struct sweep_result {
@@ -111,7 +113,7 @@ int sweep_child_start(struct bg_sweep *s, struct sweep_trial *t, size_t k, struc
 
 /* Waits up to timeout_ms for news from the running children; reports
  * progress and collects the runs that ended (state RUN_DONE, or back to
- * RUN_TODO when stopped by a signal). */
+ * RUN_PENDING when stopped by a signal). */
 int sweep_child_poll(struct bg_sweep *s, int timeout_ms, struct bg_error *err);
 
 /* Sends sig to every running child. */

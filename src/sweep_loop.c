@@ -240,7 +240,7 @@ static int start_runs(struct bg_sweep *s, struct bg_error *err)
     for (size_t i = 0; i < s->n_trials && running(s) < s->opt.jobs; i++) {
         struct sweep_trial *t = &s->trials[i];
         for (size_t k = 0; !t->decided && k < t->wanted && running(s) < s->opt.jobs; k++) {
-            if (t->runs[k].state != RUN_TODO)
+            if (t->runs[k].state != RUN_PENDING)
                 continue;
             char folder[4200];
             sweep_run_folder(s, t, k, folder, sizeof folder);
