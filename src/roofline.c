@@ -10,7 +10,9 @@
  * split of x, Horner's rule, the exponent bits). */
 #include "bytegpt/roofline.h"
 
+#include <cblas.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bytegpt/arena.h"
@@ -310,4 +312,28 @@ int roofline_measure(struct bg_roofline *r, struct bg_profile *p, size_t num_par
         r->step_limit += r->limit[ph];
     }
     return BG_OK;
+}
+
+/* ---- The sgemm rate ---- */
+
+double roofline_sgemm_gflops(int n, int reps)
+{
+    size_t nn = (size_t)n * (size_t)n;
+    float *a = malloc(nn * sizeof(float)), *b = malloc(nn * sizeof(float)), *c = malloc(nn * sizeof(float));
+    double best = 0;
+    for (size_t i = 0; a && b && c && i < nn; i++) {
+        a[i] = (float)(i % 7) * 0.1f;
+        b[i] = (float)(i % 5) * 0.1f;
+    }
+    for (int r = 0; a && b && c && r < reps + 1; r++) {
+        double t0 = profile_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double dt = profile_seconds() - t0, g = 2.0 * (double)nn * n / dt / 1e9;
+        if (r > 0 && g > best) /* the first call warms caches and threads */
+            best = g;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return best;
 }

@@ -10,6 +10,8 @@
 #include "bytegpt/arena.h"
 #include "bytegpt/rng.h"
 #include "bytegpt/fsutil.h"
+#include "bytegpt/cpu.h"
+#include "bytegpt/blas.h"
 
 /* Data, beside the model. */
 #include "bytegpt/tokenizer.h"

@@ -33,6 +33,7 @@ void rng_seed(struct bg_rng *r, uint64_t seed, uint64_t stream);
 #define BG_STREAM_INIT UINT64_C(1)              /* the model's initial weights */
 #define BG_STREAM_SAMPLE UINT64_C(3)            /* text samples: during training and bytegpt sample */
 #define BG_STREAM_SWEEP UINT64_C(4)             /* bytegpt sweep --random: its draws from --space */
+#define BG_STREAM_BLAS_CHECK UINT64_C(5)        /* the check of a BLAS kernel: its test matrices */
 #define BG_STREAM_WINDOWS UINT64_C(0x636f72707573) /* "corpus": the data loader's batch windows */
 #define BG_STREAM_ORDER UINT64_C(0x6f72646572)     /* "order": a shard folder's order in each epoch */
 

@@ -58,4 +58,9 @@ int roofline_measure(struct bg_roofline *r, struct bg_profile *p, size_t num_par
  * size's when none does). */
 double roofline_bandwidth(const struct bg_roofline *r, double bytes);
 
+/* The sgemm rate, GFLOP/s: the best of reps n x n x n products on the
+ * threads OpenBLAS has now, after an untimed one that warms the caches
+ * and threads. The peak bench's MFU is measured against. */
+double roofline_sgemm_gflops(int n, int reps);
+
 #endif

@@ -15,6 +15,7 @@
 #include "bytegpt/run.h"
 #include "cli.h"
 #include "common.h"
+#include "machine.h"
 
 static const char help[] =
     "usage: bytegpt bench [model flags] [--threads N] [--steps N] [--warmup-steps N] [--no-peak]\n"
@@ -38,36 +39,13 @@ static const char help[] =
 
 /* ---- The sgemm peak ---- */
 
-/* The best GFLOP/s of n x n x n products, over reps tries. */
-static double sgemm_gflops(int n, int reps)
-{
-    float *a = malloc((size_t)n * n * sizeof(float)), *b = malloc((size_t)n * n * sizeof(float));
-    float *c = malloc((size_t)n * n * sizeof(float));
-    for (size_t i = 0; i < (size_t)n * n; i++) {
-        a[i] = (float)(i % 7) * 0.1f;
-        b[i] = (float)(i % 5) * 0.1f;
-    }
-    double best = 0;
-    for (int r = 0; r < reps + 1; r++) {
-        double t0 = profile_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double dt = profile_seconds() - t0, g = 2.0 * n * n * (double)n / dt / 1e9;
-        if (r > 0 && g > best) /* the first call warms caches and threads */
-            best = g;
-    }
-    free(a);
-    free(b);
-    free(c);
-    return best;
-}
-
 static double measure_peak(void)
 {
     const int sizes[3] = {512, 1024, 2048};
     double peak = 0;
     printf("sgemm peak:");
     for (int i = 0; i < 3; i++) {
-        double g = sgemm_gflops(sizes[i], 5);
+        double g = roofline_sgemm_gflops(sizes[i], 5);
         printf("  %d: %.1f GFLOP/s", sizes[i], g);
         peak = g > peak ? g : peak;
     }
@@ -197,8 +175,10 @@ static void print_results(const struct bg_train_config *cfg, double *times, size
            1e3 * times[0], 1e3 * times[n_steps - 1], n_steps, tokens);
     printf("throughput: %.0f tokens/s, %.1f GFLOP/s (6N + 6*L*ctx*C = %.3g FLOP per token)", tok_s, gflops,
            config_flops_per_token(&cfg->model));
+    char kernels[64];
     if (peak > 0)
-        printf(", MFU %.1f%% of %.1f GFLOP/s", 100 * gflops / peak, peak);
+        printf(", MFU %.1f%% of %.1f GFLOP/s (sgemm's peak on %s)", 100 * gflops / peak, peak,
+               machine_kernel_words(kernels, sizeof kernels));
     printf("\n");
     print_breakdown(profile, med, roof);
     printf("result: ms_per_step=%.3f tokens_per_s=%.1f gflops=%.2f peak_gflops=%.2f mfu=%.4f limit_ms=%.3f "
@@ -257,6 +237,7 @@ static int run(int argc, char **argv)
         common_apply_model(&mf, specs, n_specs, &cfg, &err) || run_check_memory(&cfg.model, cfg.batch, &err))
         return cli_report(&err);
     cfg.threads = (int)threads;
+    machine_announce_blas();
     train_set_threads((int)threads);
     int n_threads = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     char shape[96];

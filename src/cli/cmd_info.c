@@ -17,11 +17,15 @@
 #include "bytegpt/run.h"
 #include "cli.h"
 #include "common.h"
+#include "machine.h"
 
 static const char help[] =
     "usage: bytegpt info [--corpus PATH [--first N]] [--preset X | model flags] [--batch B] [--tokens N] [--gflops X]\n"
-    "                    [--ranks N [--link 10Gbit]]\n"
+    "                    [--ranks N [--link 10Gbit]] [--machine]\n"
     "\n"
+    "First, this machine: its CPU and vector features, OpenBLAS's version,\n"
+    "the kernels OpenBLAS picked and the ones in use (and why), and sgemm's\n"
+    "rate at one thread and at all (--machine: only that).\n"
     "With --corpus: the corpus' size, shards, compressed size and ratio, and\n"
     "the train/validation split (the last 10% of a single file, or every\n"
     "tenth shard of a folder). Without: what the model costs: parameters by\n"
@@ -38,8 +42,10 @@ static const char help[] =
     "  --first N        with --corpus: also show its first N bytes as the tokens the model sees\n"
     "  --tokens N       training tokens to cost, e.g. 1e9 (default: the preset's\n"
     "                   steps x batch x ctx)\n"
-    "  --gflops X       this machine's training rate in GFLOP/s, as bytegpt bench\n"
-    "                   measures it (default: an assumed 60)\n"
+    "  --gflops X       the training rate in GFLOP/s the times are computed at\n"
+    "                   (default: sgemm's rate measured here, the ceiling a step\n"
+    "                   can reach; bytegpt bench measures a real step's)\n"
+    "  --machine        only the machine section\n"
     "  --ranks N        also the cost of training as N processes, one per machine\n"
     "  --link SPEED     with --ranks: the network between them (default 10Gbit;\n"
     "                   e.g. 1Gbit, 100Gbit, 1.6Tbit)\n"
@@ -105,13 +111,13 @@ static int info_corpus(const char *path, const struct bg_train_config *cfg)
 
 /* ---- The model's bill ---- */
 
-/* The FLOP/s the times are computed at: the rate given with --gflops
- * (what `bytegpt bench` measured on this machine), else an assumed rate,
- * said to be assumed. Sets *measured when the rate was given. */
-static double machine_rate(double gflops, int *measured)
+/* The FLOP/s the times are computed at: the rate given with --gflops,
+ * else sgemm's rate measured by the machine section (0 when it was not
+ * measured: then cost.h's assumed rate). Sets *given for --gflops. */
+static double machine_rate(double gflops, double sgemm_rate, int *given)
 {
-    *measured = gflops > 0;
-    return gflops > 0 ? gflops * 1e9 : BG_COST_ASSUMED_FLOPS;
+    *given = gflops > 0;
+    return gflops > 0 ? gflops * 1e9 : sgemm_rate;
 }
 
 static double percent(size_t part, size_t whole)
@@ -142,11 +148,11 @@ static int info_first_bytes(const char *path, size_t n)
 }
 
 static int info_model(const struct bg_train_config *cfg, const char *preset, double tokens, int from_preset,
-                      double gflops)
+                      double gflops, double sgemm_rate)
 {
     const struct bg_config *m = &cfg->model;
-    int measured;
-    double rate = machine_rate(gflops, &measured);
+    int given;
+    double rate = machine_rate(gflops, sgemm_rate, &given);
     struct bg_cost bill;
     cost_bill(m, cfg->batch, tokens, rate, &bill);
     const struct bg_param_groups *g = &bill.groups;
@@ -193,7 +199,9 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
         printf("  this run   %s tokens (--tokens) = %s FLOP\n", format_grouped(a, sizeof a, bill.tokens),
                format_sci(c, sizeof c, bill.flops));
     printf("  rate       %s/s (%s)\n", format_si(a, sizeof a, bill.rate, "FLOP"),
-           measured ? "given with --gflops" : "assumed; bytegpt bench measures this machine's, pass it with --gflops");
+           given ? "given with --gflops"
+                 : "sgemm's rate measured above: the ceiling; a training step reaches part of it, which bytegpt\n"
+                   "             bench measures; pass that with --gflops");
     printf("  time       %s for this run at that rate\n", format_duration(a, sizeof a, bill.seconds));
 
     printf("\nbeside real pre-training runs (6*N*D; this run counts attention too):\n");
@@ -209,7 +217,7 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
     }
     const struct bg_cost_ref *big = &bill.refs[BG_COST_N_REFS - 1];
     printf("  %s would take %s on this machine%s.\n", big->name, format_duration(a, sizeof a, big->seconds),
-           measured ? "" : " (at the assumed rate)");
+           given ? "" : " (at sgemm's rate, its best case)");
     printf("sources\n");
     for (int i = 0; i < BG_COST_N_REFS; i++)
         printf("  %-11s %s\n", bill.refs[i].name, bill.refs[i].source);
@@ -352,10 +360,11 @@ static int run(int argc, char **argv)
     const char *link = "10Gbit";
     double tokens = 0, gflops = 0, link_bytes = 0;
     size_t first = 0, ranks = 0;
+    int machine_only = 0;
     struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"corpus", ARG_STRING, &corpus, 0, 0},
                                {"tokens", ARG_FLOAT, &tokens, 0, 0}, {"gflops", ARG_FLOAT, &gflops, 0, 0},
                                {"first", ARG_SIZE, &first, 0, 0}, {"ranks", ARG_SIZE, &ranks, 0, 0},
-                               {"link", ARG_STRING, &link, 0, 0}};
+                               {"link", ARG_STRING, &link, 0, 0}, {"machine", ARG_BOOL, &machine_only, 0, 0}};
     size_t n_specs = sizeof specs / sizeof specs[0], n_pos;
     struct bg_error err = {0};
     int rc = args_parse("info", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err);
@@ -374,6 +383,8 @@ static int run(int argc, char **argv)
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --link needs --ranks");
     if (!rc && ranks && corpus)
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --ranks costs a model, not a corpus: leave out --corpus");
+    if (!rc && machine_only && (corpus || ranks))
+        rc = bg_fail(&err, BG_ERR_INPUT, "info: --machine shows the machine alone: leave out --corpus and --ranks");
     if (!rc && ranks > 1000000)
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --ranks must be at most 1000000, got %zu", ranks);
     if (!rc && !parse_link(link, &link_bytes))
@@ -388,7 +399,12 @@ static int run(int argc, char **argv)
     int from_preset = !args_find(specs, n_specs, "tokens")->seen;
     if (from_preset)
         tokens = (double)cfg.steps * (double)cfg.batch * (double)cfg.accum * (double)cfg.model.ctx;
-    int code = info_model(&cfg, mf.preset, tokens, from_preset, gflops);
+    double sgemm_rate = 0;
+    machine_print_section(&sgemm_rate);
+    if (machine_only)
+        return 0;
+    printf("\n");
+    int code = info_model(&cfg, mf.preset, tokens, from_preset, gflops, sgemm_rate);
     return code || !ranks ? code : info_ranks(&cfg, (int)ranks, link, link_bytes, gflops);
 }
 

@@ -15,6 +15,7 @@
 #include "bytegpt/sweep.h"
 #include "cli.h"
 #include "common.h"
+#include "machine.h"
 
 static const char help[] =
     "usage: bytegpt sweep --corpus PATH --out DIR (--time-budget T | --steps N) [base flags]\n"
@@ -321,6 +322,7 @@ static int run(int argc, char **argv)
     common_catch_stop();
     if (sweep_open(&s, &def, &opt, &err))
         return cli_report(&err);
+    machine_announce_blas();
     struct bg_sweep_info in;
     char held[FORMAT_LEN];
     sweep_info(s, &in);

@@ -15,6 +15,7 @@
 #include "bytegpt/run.h"
 #include "cli.h"
 #include "common.h"
+#include "machine.h"
 
 static const char help[] =
     "usage: bytegpt train --corpus PATH [--out DIR] [--preset NAME] [model flags]\n"
@@ -184,8 +185,10 @@ static void print_summary(const struct bg_run *r, double elapsed)
     if (bill.flops <= 0)
         return;
     /* The same bill as `bytegpt info`, for the run just done. */
-    printf("compute: %.3g FLOP at %.1f GFLOP/s (this run's rate, evaluations included); pre-training at scale:\n",
-           bill.flops, bill.rate / 1e9);
+    char kernels[64];
+    printf("compute: %.3g FLOP at %.1f GFLOP/s (this run's rate, evaluations included, on %s); pre-training at "
+           "scale:\n",
+           bill.flops, bill.rate / 1e9, machine_kernel_words(kernels, sizeof kernels));
     for (int i = 0; i < BG_COST_N_REFS; i++) {
         char t[32];
         printf("  %-11s %.3g FLOP = %.3g x this run = %s at this rate\n", bill.refs[i].name, bill.refs[i].flops,
@@ -274,6 +277,8 @@ static int run(int argc, char **argv)
     struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &common_stop_signal};
     if (run_open(&r, &opt, &err))
         return cli_report(&err);
+    /* Once the run is open, so that a refused run says only why. */
+    machine_announce_blas();
     common_catch_stop();
     print_start(&r);
     int code = 0;

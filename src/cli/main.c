@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytegpt/blas.h"
 #include "bytegpt/dist.h"
 #include "cli.h"
+#include "machine.h"
 
 static const struct cli_command *const commands[] = {
     &cli_cmd_train, &cli_cmd_sample, &cli_cmd_predict, &cli_cmd_eval, &cli_cmd_plot,
@@ -64,9 +66,28 @@ static int dispatch(int argc, char **argv)
     return 2;
 }
 
+/* `bytegpt --blas-check KERNEL`: the check of one of OpenBLAS's kernels,
+ * in the child process blas_check_kernel starts. Its answer is one line
+ * on standard output, which the parent reads from a pipe. */
+static int blas_check_main(const char *kernel)
+{
+    struct bg_error err = {0};
+    int rc = blas_check_child(kernel, &err);
+    printf("%s\n", rc ? err.msg : "ok");
+    return rc ? BG_ERR_RUNTIME : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bg_error err = {0};
+    if (argc == 3 && strcmp(argv[1], BLAS_CHECK_ARG) == 0)
+        return blas_check_main(argv[2]);
+    /* OpenBLAS's kernels are chosen first, before MPI starts: choosing a
+     * better one restarts the program (blas.h). */
+    struct bg_blas_choice blas;
+    if (blas_choose(argv, &blas, &err))
+        return cli_report(&err);
+    machine_set_blas(&blas);
     if (dist_init(&argc, &argv, &err))
         return cli_report(&err);
     /* Rank 0 speaks for the job. The others' standard output goes
