@@ -33,6 +33,15 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
 fi
 export OMP_NUM_THREADS=$THREADS
 
+# The same OpenBLAS kernels for both programs: PyTorch, on the same
+# libblas, gets whatever bytegpt chose for this CPU (or the user's
+# OPENBLAS_CORETYPE, which both then share); without this an OpenBLAS that
+# does not know the CPU would run PyTorch on its oldest kernels.
+KERNELS=$("$BG" info --machine | sed -n 's/^  kernels *//p')
+KERNEL=$(sed -n 's/.*in use: \([A-Za-z0-9_]*\) .*/\1/p' <<<"$KERNELS")
+TORCH_KERNEL=(env "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$KERNEL}")
+echo "OpenBLAS kernels: $KERNEL for bytegpt and PyTorch alike ($KERNELS)"
+
 # field LINE KEY: the value of key=value in a result line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -42,7 +51,7 @@ bg_step() { # L C T B [threads]
         --threads "${5:-$THREADS}" --steps 10 --no-peak | grep '^result:'
 }
 torch_step() { # L C T B [threads]
-    OMP_NUM_THREADS=${5:-$THREADS} /usr/bin/python3 scripts/bench_torch.py step --layers "$1" --dim "$2" \
+    OMP_NUM_THREADS=${5:-$THREADS} "${TORCH_KERNEL[@]}" /usr/bin/python3 scripts/bench_torch.py step --layers "$1" --dim "$2" \
         --heads $(( $2 / 32 > 0 ? $2 / 32 : 1 )) --ctx "$3" --batch "$4" --threads "${5:-$THREADS}" --steps 10 \
         | grep '^result:'
 }
@@ -51,7 +60,7 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 
 speed() {
     peak=$("$BG" bench --preset tiny --threads "$THREADS" --steps 1 | sed -n 's/^result: .*peak_gflops=\([^ ]*\).*/\1/p')
-    echo "sgemm peak on $THREADS threads: $peak GFLOP/s (bytegpt bench); OpenBLAS kernels: ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
+    echo "sgemm peak on $THREADS threads: $peak GFLOP/s (bytegpt bench); OpenBLAS kernels: $KERNEL"
     echo
     # limit: the step's roofline from bytegpt bench (matrix products timed
     # alone + bytes over bandwidth or operations over the vector rate).
@@ -145,7 +154,7 @@ import gzip; t = gzip.open('corpus/moby-dick.txt.gz').read(); open('$tmp/val.txt
         conf() { sed -n "s/^$1 = //p" "$tmp/run/config.txt"; }
         L=$(conf layers) C=$(conf dim) NH=$(conf heads) T=$(conf ctx) B=$(conf batch)
         LR=$(conf lr) MIN=$(conf min_lr) WARM=$(conf warmup)
-        /usr/bin/python3 scripts/bench_torch.py quality --corpus corpus/moby-dick.txt.gz --budget "$BUDGET" \
+        "${TORCH_KERNEL[@]}" /usr/bin/python3 scripts/bench_torch.py quality --corpus corpus/moby-dick.txt.gz --budget "$BUDGET" \
             --threads "$THREADS" --layers "$L" --dim "$C" --heads "$NH" --ctx "$T" --batch "$B" --lr "$LR" \
             --min-lr "$MIN" --warmup "$WARM" | tee "$tmp/torch.txt"
         bg=$(sed -n 's/^ *model *[0-9.]* *\([0-9.]*\)$/\1/p' "$tmp/eval.txt")

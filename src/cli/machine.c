@@ -92,8 +92,8 @@ void machine_print_section(double *rate_all)
     train_set_threads(0);
     double all = roofline_sgemm_gflops(1024, 3);
     int threads = dist_default_threads();
-    printf("  sgemm      %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d (1024 x 1024 x 1024, best of 3): the rate\n"
-           "             MFU and the roofline are measured against (bytegpt bench)\n",
+    printf("  sgemm      %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d (1024 x 1024 x 1024, best of 3): the\n"
+           "             ceiling a training step can reach; bytegpt bench measures MFU against it\n",
            one, all, threads);
     *rate_all = all * 1e9;
 }
