@@ -48,7 +48,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 bg_step() { # L C T B [threads]
     "$BG" bench --layers "$1" --dim "$2" --heads $(( $2 / 32 > 0 ? $2 / 32 : 1 )) --ctx "$3" --batch "$4" \
-        --threads "${5:-$THREADS}" --steps 10 --no-peak | grep '^result:'
+        --threads "${5:-$THREADS}" --steps 10 --no-peak 2> >(grep -v '^blas: ' >&2) | grep '^result:'
 }
 torch_step() { # L C T B [threads]
     OMP_NUM_THREADS=${5:-$THREADS} "${TORCH_KERNEL[@]}" /usr/bin/python3 scripts/bench_torch.py step --layers "$1" --dim "$2" \

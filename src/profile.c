@@ -231,7 +231,8 @@ static int draw_batches(struct bg_profile *p, struct bg_trainer *t, struct bg_er
  * memory as in a step, then undone. The clip's work depends on the
  * gradient (it rescales only one whose norm is above --clip), and the
  * gradient trainer_step leaves behind is already clipped, so a fresh one
- * is made first, untimed: that of the last micro-batch drawn. The copy of
+ * is made first: that of the last micro-batch drawn, its zeroing and its
+ * forward and backward timed apart from the phases (see profile.h). The copy of
  * the parameters and moments is taken before that forward and backward,
  * which push them out of the cache as a step does before its update. */
 static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double lr)
@@ -241,11 +242,15 @@ static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double l
     memcpy(p->params, m->params, bytes);
     memcpy(p->m, m->m, bytes);
     memcpy(p->v, m->v, bytes);
+    double t0 = profile_seconds();
     model_zero_grad(m);
+    p->zero_seconds += profile_seconds() - t0;
+    t0 = profile_seconds();
     model_forward(m, p->inputs, p->targets, p->B, p->T);
     model_backward(m, 1.0f);
+    p->pass_seconds += (profile_seconds() - t0) * (double)p->accum;
 
-    double t0 = profile_seconds();
+    t0 = profile_seconds();
     adamw_clip(m->grads, m->num_params, t->cfg.clip);
     adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     p->seconds[BG_PH_OPTIM] += profile_seconds() - t0;

@@ -12,11 +12,13 @@
  *                  then all the attention forwards, ...), one clock around
  *                  each group.
  *
- * What no phase covers (zeroing the gradients, the calls between kernels)
- * is the rest of a step, which bench shows as the difference between a
- * whole step's time and the phases'. Kernels run back to back on the same
- * scratch find a little more of their data in cache than inside a step,
- * so that rest also takes up what the phases gain from it. */
+ * What no phase covers is the rest of a step, which bench shows as the
+ * difference between a whole step's time and the phases', and splits by
+ * two more clocks on the real model: one around model_zero_grad, one
+ * around its forward and backward. The second, less the kernels' phases,
+ * is what happens between the kernels: the gradient buffers the backward
+ * zeroes, the calls, and the cache: kernels run back to back on the same
+ * scratch find more of their data in cache than inside a step. */
 #ifndef BYTEGPT_PROFILE_H
 #define BYTEGPT_PROFILE_H
 
@@ -56,6 +58,8 @@ void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PR
  * AdamW updates are put back, so that measuring never changes them. */
 struct bg_profile {
     double seconds[BG_N_PHASES]; /* summed over the steps measured */
+    double zero_seconds;         /* the real model_zero_grad, summed likewise */
+    double pass_seconds;         /* the real forward and backward, x accum, summed likewise */
     size_t steps;                /* steps measured */
     struct bg_config cfg;
     size_t B, T, accum;

@@ -112,14 +112,31 @@ static void print_machine(const struct bg_roofline *r)
 
 /* Each phase's mean time per step beside its limit, then the rest (step
  * minus phases, whose limit is 0), then the whole step (median). */
-static void print_breakdown(const double *profile, double step, const struct bg_roofline *r)
+/* The rest of a step, split by the clocks profile.h puts on the real
+ * model: split[0] its model_zero_grad, split[1] its forward and backward,
+ * of which the kernels' phases (kernels) are the part timed alone. */
+static void print_other(double step, double known, double kernels, const double split[2])
+{
+    double between = split[1] - kernels, rest = step - known - split[0] - between;
+    printf("  %-20s %6.2f ms %5.1f%% %6.2f ms %6s  %s\n", "other", 1e3 * (step - known), 100 * (step - known) / step,
+           0.0, "", "nothing; measured in the real step, it is:");
+    printf("    %-18s %6.2f ms %5.1f%%  model_zero_grad, timed alone\n", "zeroing gradients", 1e3 * split[0],
+           100 * split[0] / step);
+    printf("    %-18s %6.2f ms %5.1f%%  the real forward and backward (%.2f ms) less their kernels timed alone\n",
+           "between kernels", 1e3 * between, 100 * between / step, 1e3 * split[1]);
+    printf("    %-18s %6.2f ms %5.1f%%  the step's own time less all the above (its noise included)\n", "the rest",
+           1e3 * rest, 100 * rest / step);
+}
+
+static void print_breakdown(const double *profile, const double split[2], double step, const struct bg_roofline *r)
 {
     print_machine(r);
     printf("where one step's time goes, beside the least it could take on this machine (its roofline):\n");
     printf("  %-20s %9s %6s %9s %6s  %s\n", "phase", "time", "share", "limit", "ratio",
            "the limit: what it must at least do");
-    double known = 0;
+    double known = 0, kernels = 0;
     for (int p = 0; p < BG_N_PHASES; p++) {
+        kernels += p < BG_PH_OPTIM ? profile[p] : 0.0;
         printf("  %-20s %6.2f ms %5.1f%% %6.2f ms ", bg_phase_names[p], 1e3 * profile[p], 100 * profile[p] / step,
                1e3 * r->limit[p]);
         /* A limit under a microsecond (the data's few KiB) makes no ratio worth reading. */
@@ -130,8 +147,7 @@ static void print_breakdown(const double *profile, double step, const struct bg_
         print_limit_note(r, p);
         known += profile[p];
     }
-    printf("  %-20s %6.2f ms %5.1f%% %6.2f ms %6s  %s\n", "other (zeroing)", 1e3 * (step - known),
-           100 * (step - known) / step, 0.0, "", "nothing");
+    print_other(step, known, kernels, split);
     printf("  %-20s %6.2f ms %6s %6.2f ms %5.2fx  %s\n", "step (median)", 1e3 * step, "", 1e3 * r->step_limit,
            step / r->step_limit, "the sum");
 }
@@ -142,7 +158,7 @@ static void print_breakdown(const double *profile, double step, const struct bg_
  * The timed steps run with no measuring inside them, so their times are
  * those of training. */
 static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *times, double *phases,
-                   struct bg_roofline *roof, struct bg_error *err)
+                   double split[2], struct bg_roofline *roof, struct bg_error *err)
 {
     struct bg_step_result res;
     int rc = BG_OK;
@@ -159,6 +175,8 @@ static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *
         rc = profile_step(&prof, t, 1e-4, err);
     for (int p = 0; p < BG_N_PHASES; p++)
         phases[p] = prof.seconds[p] / (double)n_steps;
+    split[0] = prof.zero_seconds / (double)n_steps;
+    split[1] = prof.pass_seconds / (double)n_steps;
     if (!rc)
         rc = roofline_measure(roof, &prof, t->model.num_params, err);
     profile_free(&prof);
@@ -166,7 +184,7 @@ static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *
 }
 
 static void print_results(const struct bg_train_config *cfg, double *times, size_t n_steps, const double *profile,
-                          const struct bg_roofline *roof, double peak)
+                          const double split[2], const struct bg_roofline *roof, double peak)
 {
     qsort(times, n_steps, sizeof(double), cmp_double);
     double med = times[n_steps / 2], tokens = (double)(cfg->batch * cfg->accum * cfg->model.ctx);
@@ -180,7 +198,7 @@ static void print_results(const struct bg_train_config *cfg, double *times, size
         printf(", MFU %.1f%% of %.1f GFLOP/s (sgemm's peak on %s)", 100 * gflops / peak, peak,
                machine_kernel_words(kernels, sizeof kernels));
     printf("\n");
-    print_breakdown(profile, med, roof);
+    print_breakdown(profile, split, med, roof);
     printf("result: ms_per_step=%.3f tokens_per_s=%.1f gflops=%.2f peak_gflops=%.2f mfu=%.4f limit_ms=%.3f "
            "attention_ms=%.3f\n",
            1e3 * med, tok_s, gflops, peak, peak > 0 ? gflops / peak : 0.0, 1e3 * roof->step_limit,
@@ -196,7 +214,7 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
     close(fd);
     struct bg_corpus *c = NULL;
     struct bg_trainer t;
-    double *times = calloc(n_steps, sizeof(double)), profile[BG_N_PHASES] = {0};
+    double *times = calloc(n_steps, sizeof(double)), profile[BG_N_PHASES] = {0}, split[2] = {0};
     struct bg_roofline roof;
     struct bg_corpus_options opt = {.ctx = cfg->model.ctx, .seed = 1};
     size_t text = 20 * (cfg->model.ctx + 1) * 20 + (1u << 20);
@@ -207,11 +225,11 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
         struct bg_rng r;
         rng_seed(&r, 1, BG_STREAM_INIT);
         model_init_weights(&t.model, &r);
-        rc = measure(&t, n_steps, warmup, times, profile, &roof, err);
+        rc = measure(&t, n_steps, warmup, times, profile, split, &roof, err);
         trainer_free(&t);
     }
     if (!rc)
-        print_results(cfg, times, n_steps, profile, &roof, peak);
+        print_results(cfg, times, n_steps, profile, split, &roof, peak);
     corpus_close(c);
     free(times);
     remove(path);
