@@ -10,7 +10,8 @@
 # vector instruction at all; one loop left scalar among vectorised ones
 # (the attention softmax's exponentials, found the same day) takes a
 # profiler: bytegpt bench's ratio to the roofline points at it. Skipped
-# (77) where objdump is missing or the build has no clones.
+# (77) where objdump is missing, the build has no clones or is a
+# sanitizer build.
 set -u
 BG=$1   # the bytegpt binary; $2 is the source folder
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +19,9 @@ command -v objdump >/dev/null || { echo "SKIP: objdump not found (binutils)"; ex
 dump=$(mktemp)
 trap 'rm -f "$dump"' EXIT
 objdump -d --no-show-raw-insn "$BG" >"$dump"
+# The sanitizers' checks on every load and store keep GCC from
+# vectorising: their build is not the one that runs fast, the Release one is.
+grep -q '<__asan_init>:\|call.*<__asan_report' "$dump" && { echo "SKIP: a sanitizer build (the Release build is checked)"; exit 77; }
 clones=$(sed -n 's/^[0-9a-f]* <\(.*\)\.avx2>:$/\1/p' "$dump" | sort -u)
 [ -n "$clones" ] || { echo "SKIP: no target clones in this build (not GCC on x86-64?)"; exit 77; }
 # count FUNCTION REGISTER: the instructions of FUNCTION naming REGISTER.
