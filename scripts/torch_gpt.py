@@ -2,7 +2,7 @@
 
 This is an independent implementation of exactly the model that the C code
 trains (DESIGN.md, "Model"), kept small so that it can be read next to
-src/model.c. Other scripts import it:
+src/core/model.c. Other scripts import it:
 
     import torch_gpt as tg
     model = tg.GPT(tg.GPTConfig(n_layer=2, n_head=2, n_embd=32, block_size=16))

@@ -16,7 +16,7 @@
 #include "bytegpt/arena.h"
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_matmul.h"
-#include "ops_vec.h"
+#include "core/ops_vec.h"
 
 #define ROOFLINE_EXP_OPS 28.0
 #define F 4.0 /* bytes per float */

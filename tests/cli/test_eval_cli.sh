@@ -37,7 +37,7 @@ expect_error() {
 # ---- Bad input ----
 
 # A model path that is neither a run folder nor a checkpoint: the four
-# commands that take --model open it the same way (src/modelfile.c).
+# commands that take --model open it the same way (src/io/modelfile.c).
 mkdir -p "$tmp/empty" "$tmp/odd/best.bin"
 printf 'not a checkpoint at all, just some text\n' >"$tmp/notckpt.bin"
 mkfifo "$tmp/fifo"

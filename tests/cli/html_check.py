@@ -1,13 +1,13 @@
 """Checks that web pages bytegpt wrote are well-formed and self-contained.
 
-    python3 tests/html_check.py PAGE.html [PAGE2.html ...]
+    python3 tests/cli/html_check.py PAGE.html [PAGE2.html ...]
 
 For each file: valid UTF-8, starts with <!DOCTYPE html>, every element
 closed in order (a strict tag balance: HTML's void elements excepted,
 self-closed SVG elements allowed), nothing loaded from elsewhere (no src=,
 no <link>, no url(...), no http:// or https://), and the chart's JSON
 parses. Prints one line per problem and exits 1 if there is any; used by
-tests/test_page.c and the page's shell tests."""
+tests/unit/test_page.c and the page's shell tests."""
 import html.parser
 import json
 import re

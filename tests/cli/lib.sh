@@ -1,4 +1,4 @@
-# Shared by the command-line test scripts (tests/test_*.sh), sourced after
+# Shared by the command-line test scripts (tests/cli/test_*.sh), sourced after
 # each has made its temporary folder: the pass and fail counts, a generated
 # text to train on, waiting for a run's log to grow, and the last line.
 

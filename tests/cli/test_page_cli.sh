@@ -9,7 +9,7 @@
 set -u
 BG=$1
 SRC=$2
-CHECK="python3 $SRC/tests/html_check.py"
+CHECK="python3 $SRC/tests/cli/html_check.py"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"

@@ -7,10 +7,10 @@
  * comparison page and the sweep page (fabricated trials: table, links,
  * best marked, a crashed trial without a log) are complete; and every
  * page written parses as well-formed, self-contained HTML
- * (tests/html_check.py, when python3 is there).
+ * (tests/cli/html_check.py, when python3 is there).
  *
  * `test_page --write-sweep DIR` writes the fabricated sweep into DIR and
- * exits: tests/test_page_browser.sh loads it in a browser. */
+ * exits: tests/cli/test_page_browser.sh loads it in a browser. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +119,7 @@ static void check_html(const char *name, const char *doc)
         printf("  (python3 not installed: the HTML parse check of %s did not run)\n", name);
         return;
     }
-    snprintf(cmd, sizeof cmd, "python3 %s/tests/html_check.py %s", BG_SOURCE_DIR, path);
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/cli/html_check.py %s", BG_SOURCE_DIR, path);
     CHECK(system(cmd) == 0);
 }
 

@@ -40,7 +40,7 @@ static inline double gam(double n)
     return n * U32 / (1.0 - n * U32);
 }
 
-/* ops_expf (src/ops_expf.h) is within EXP_REL of e^x, relatively: the
+/* ops_expf (src/core/ops_expf.h) is within EXP_REL of e^x, relatively: the
  * argument split costs about 3 U32 of |r| <= ln2/2 (about U32), the Taylor
  * truncation 6e-9 (0.1 U32), and Horner's rule over 8 terms at most
  * gamma(16) sum|a_i r^i| / p(r) <= gamma(16) e^{2|r|} <= 2 gamma(16)

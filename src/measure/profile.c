@@ -7,7 +7,7 @@
  * once, which kernels a step runs at which shapes. The price is that the
  * list below restates model.c's passes by shape: a change to the kernels
  * model_forward or model_backward call must be made here too
- * (tests/test_profile.c checks that the matmuls below are the model's
+ * (tests/unit/test_profile.c checks that the matmuls below are the model's
  * weight matrices, each once). */
 #include "bytegpt/profile.h"
 
