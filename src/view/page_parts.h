@@ -2,7 +2,8 @@
  * entry). page.c writes the document around a page's sections and
  * escapes text; page_style.c holds the page's style sheet and script;
  * page_chart.c draws the chart; page_run.c the run page's sections;
- * page_sweep.c the sweep page. */
+ * page_sweep.c the sweep page; page_compare.c the page that compares
+ * runs. */
 #ifndef BYTEGPT_PAGE_PARTS_H
 #define BYTEGPT_PAGE_PARTS_H
 
