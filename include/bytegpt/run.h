@@ -105,12 +105,12 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err);
  * leaves a message in *warning (when not NULL). */
 int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err);
 
-/* The monotonic clock, in seconds. */
-double run_clock(void);
 /* Evaluates every `every` steps from now on (0: only at the end). A
  * sweep sets it once the first steps show how many its time budget
  * holds, to see each trial's curve about as often. */
 void run_set_eval_every(struct bg_run *r, uint64_t every);
+
+/* ---- Where the run stands (run_clock.c) ---- */
 
 /* Seconds trained, over all sessions of the run. */
 double run_elapsed(const struct bg_run *r);
@@ -118,6 +118,8 @@ double run_elapsed(const struct bg_run *r);
 /* The fraction of the run done: steps over total, elapsed over budget,
  * or with both the larger (whichever ends the run first). */
 double run_progress(const struct bg_train_config *c, uint64_t step, double elapsed);
+
+/* ---- The end ---- */
 
 /* Closes the log and frees the model and the corpus. */
 int run_close(struct bg_run *r, struct bg_error *err);

@@ -11,9 +11,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bytegpt/clock.h"
 #include "bytegpt/parse.h"
 
 #ifdef BYTEGPT_WITH_MPI
@@ -164,25 +164,18 @@ double dist_reduce_seconds(void)
 }
 
 #ifdef BYTEGPT_WITH_MPI
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* An all-reduce in place, in pieces of at most g_chunk elements. Each
  * element's result depends on that element alone, so the pieces give the
  * same result as one call would. */
 static void allreduce(void *buf, size_t n, size_t elem, MPI_Datatype type, MPI_Op op)
 {
-    double t0 = now_s();
+    double t0 = clock_now();
     for (size_t done = 0; done < n;) {
         size_t piece = n - done < g_chunk ? n - done : g_chunk;
         MPI_Allreduce(MPI_IN_PLACE, (char *)buf + done * elem, (int)piece, type, op, MPI_COMM_WORLD);
         done += piece;
     }
-    g_reduce_seconds += now_s() - t0;
+    g_reduce_seconds += clock_now() - t0;
 }
 #endif
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytegpt/clock.h"
 #include "bytegpt/corpus.h"
 #include "bytegpt/profile.h"
 #include "bytegpt/roofline.h"
@@ -49,9 +50,9 @@ static double sgemm_gflops(int n, int reps)
     }
     double best = 0;
     for (int r = 0; r < reps + 1; r++) {
-        double t0 = profile_seconds();
+        double t0 = clock_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double dt = profile_seconds() - t0, g = 2.0 * n * n * (double)n / dt / 1e9;
+        double dt = clock_now() - t0, g = 2.0 * n * n * (double)n / dt / 1e9;
         if (r > 0 && g > best) /* the first call warms caches and threads */
             best = g;
     }
@@ -169,10 +170,10 @@ static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *
     struct bg_step_result res;
     int rc = BG_OK;
     for (size_t i = 0; i < warmup + n_steps && !rc; i++) {
-        double t0 = profile_seconds();
+        double t0 = clock_now();
         rc = trainer_step(t, 1e-4, &res, err);
         if (i >= warmup)
-            times[i - warmup] = profile_seconds() - t0;
+            times[i - warmup] = clock_now() - t0;
     }
     struct bg_profile prof;
     if (rc || (rc = profile_init(&prof, t, err)))

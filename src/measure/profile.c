@@ -12,9 +12,9 @@
 #include "bytegpt/profile.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "bytegpt/adamw.h"
+#include "bytegpt/clock.h"
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_layernorm.h"
 #include "bytegpt/ops_loss.h"
@@ -25,13 +25,6 @@ const char *const bg_phase_names[BG_N_PHASES] = {
     "matmul forward", "matmul backward", "attention forward", "attention backward", "layernorm",
     "gelu", "softmax + loss", "embedding", "clip + AdamW", "data loading",
 };
-
-double profile_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PROFILE_N_MATMULS])
 {
@@ -245,10 +238,10 @@ static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double l
     model_forward(m, p->inputs, p->targets, p->B, p->T);
     model_backward(m, 1.0f);
 
-    double t0 = profile_seconds();
+    double t0 = clock_now();
     adamw_clip(m->grads, m->num_params, t->cfg.clip);
     adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
-    p->seconds[BG_PH_OPTIM] += profile_seconds() - t0;
+    p->seconds[BG_PH_OPTIM] += clock_now() - t0;
 
     memcpy(m->params, p->params, bytes);
     memcpy(m->m, p->m, bytes);
@@ -257,11 +250,11 @@ static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double l
 
 int profile_step(struct bg_profile *p, struct bg_trainer *t, double lr, struct bg_error *err)
 {
-    double t0 = profile_seconds();
+    double t0 = clock_now();
     int rc = draw_batches(p, t, err);
     if (rc)
         return rc;
-    p->seconds[BG_PH_DATA] += profile_seconds() - t0;
+    p->seconds[BG_PH_DATA] += clock_now() - t0;
 
     clip_and_update(p, t, lr);
 
@@ -271,10 +264,10 @@ int profile_step(struct bg_profile *p, struct bg_trainer *t, double lr, struct b
     memset(p->dw, 0, weight_size(p) * sizeof(float));
     memset(p->dvec, 0, wide(p) * sizeof(float));
     for (int phase = 0; phase < BG_PH_OPTIM; phase++) {
-        t0 = profile_seconds();
+        t0 = clock_now();
         for (size_t micro = 0; micro < p->accum; micro++)
             kernel_phases[phase](p);
-        p->seconds[phase] += profile_seconds() - t0;
+        p->seconds[phase] += clock_now() - t0;
     }
     p->steps++;
     return BG_OK;

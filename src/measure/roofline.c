@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bytegpt/arena.h"
+#include "bytegpt/clock.h"
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_matmul.h"
 #include "core/ops_vec.h"
@@ -49,9 +50,9 @@ static double bandwidth_at(float *buf, size_t bytes)
     sweeps(y, x, n, 1); /* first touch, and the threads woken */
     double best = 0.0;
     for (int r = 0; r < ROOFLINE_REPS; r++) {
-        double t0 = profile_seconds();
+        double t0 = clock_now();
         sweeps(y, x, n, reps);
-        double bw = 12.0 * (double)n * (double)reps / (profile_seconds() - t0);
+        double bw = 12.0 * (double)n * (double)reps / (clock_now() - t0);
         best = bw > best ? bw : best;
     }
     return best;
@@ -112,13 +113,13 @@ static double measure_vector_ops(void)
     volatile float sink = 0.0f;
     for (int r = 0; r < ROOFLINE_REPS + 1; r++) {
         int threads = 1;
-        double t0 = profile_seconds();
+        double t0 = clock_now();
 #pragma omp parallel reduction(+ : sink)
         {
             threads = omp_get_num_threads();
             sink += vector_loop(iters, (float)omp_get_thread_num());
         }
-        double ops = 2.0 * VEC_CHAINS * VEC_LANES * (double)iters * threads / (profile_seconds() - t0);
+        double ops = 2.0 * VEC_CHAINS * VEC_LANES * (double)iters * threads / (clock_now() - t0);
         best = r > 0 && ops > best ? ops : best;
     }
     return best;
@@ -149,9 +150,9 @@ static double best_product(struct bg_profile *p, enum product k, int i)
     run_product(p, k, i); /* warm the caches and the threads */
     double best = 1e30;
     for (int r = 0; r < ROOFLINE_REPS; r++) {
-        double t0 = profile_seconds();
+        double t0 = clock_now();
         run_product(p, k, i);
-        double dt = profile_seconds() - t0;
+        double dt = clock_now() - t0;
         best = dt < best ? dt : best;
     }
     return best;

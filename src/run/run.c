@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bytegpt/clock.h"
 #include "bytegpt/dist.h"
 #include "bytegpt/format.h"
 #include "bytegpt/modelfile.h"
@@ -17,15 +17,6 @@
 #include "run_dist.h"
 #include "run_folder.h"
 #include "run_page.h"
-
-/* ---- The clock ---- */
-
-double run_clock(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
  * step N, so that the tests can drive the real NaN path (detection, no
@@ -43,7 +34,7 @@ static uint64_t inject_nan_step(void)
 static void prepare_loop(struct bg_run *r)
 {
     const struct bg_train_config *c = &r->trainer.cfg;
-    r->t0 = run_clock() - r->state.elapsed;
+    r->t0 = clock_now() - r->state.elapsed;
     r->agreed_elapsed = r->state.elapsed;
     r->nan_at = inject_nan_step();
     if (c->steps > 0 && c->time_budget <= 0)

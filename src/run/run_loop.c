@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytegpt/clock.h"
 #include "bytegpt/dist.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
@@ -14,22 +15,7 @@
 #include "run_page.h"
 #include "run_dist.h"
 
-/* ---- Progress ---- */
-
-double run_progress(const struct bg_train_config *c, uint64_t step, double elapsed)
-{
-    double p = 0.0;
-    if (c->steps > 0)
-        p = (double)step / (double)c->steps;
-    if (c->time_budget > 0 && elapsed / c->time_budget > p)
-        p = elapsed / c->time_budget;
-    return p > 1.0 ? 1.0 : p;
-}
-
-double run_elapsed(const struct bg_run *r)
-{
-    return run_clock() - r->t0;
-}
+/* ---- Where the run stands ---- */
 
 /* The seconds trained at monotonic time `now`, and whether a stop was
  * asked, as the loop decides by them. One process reads its own clock and
@@ -57,7 +43,7 @@ static int spent(const struct bg_run *r, double elapsed)
 
 int run_finished(const struct bg_run *r)
 {
-    return spent(r, clock_at(r, run_clock())) || stop_asked(r);
+    return spent(r, clock_at(r, clock_now())) || stop_asked(r);
 }
 
 static int due(uint64_t every, uint64_t step)
@@ -122,7 +108,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     struct bg_trainer *t = &r->trainer;
     const struct bg_train_config *c = &t->cfg;
     struct bg_schedule sched = {c->lr, c->min_lr, c->warmup};
-    double start = run_clock(), elapsed = clock_at(r, start);
+    double start = clock_now(), elapsed = clock_at(r, start);
     double lr = schedule_lr(&sched, t->step, run_progress(c, t->step, elapsed), r->state.warmup_progress);
     struct bg_step_result res;
     memset(rep, 0, sizeof *rep);
@@ -131,7 +117,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     int rc = trainer_step(t, lr, &res, err);
     if (rc)
         return rc;
-    double end = run_clock();
+    double end = clock_now();
     run_dist_agree_step(r, end - r->t0);
     elapsed = clock_at(r, end);
     if (t->step == c->warmup && c->time_budget > 0)

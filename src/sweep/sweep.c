@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bytegpt/clock.h"
 #include "bytegpt/corpus.h"
 #include "bytegpt/fsutil.h"
 #include "sweep_internal.h"
@@ -270,9 +270,7 @@ int sweep_open(struct bg_sweep **out, const struct bg_sweep_def *d, const struct
         sweep_close(s);
         return rc;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    s->session_t0 = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    s->session_t0 = clock_now();
     *out = s;
     return BG_OK;
 }
@@ -310,10 +308,8 @@ const struct bg_sweep_row *sweep_rows(const struct bg_sweep *s, size_t *n)
 
 void sweep_info(const struct bg_sweep *s, struct bg_sweep_info *info)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     *info = (struct bg_sweep_info){s->n_trials, s->heldout_n, s->threads, s->session_runs,
-                                   (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec - s->session_t0};
+                                   clock_now() - s->session_t0};
 }
 
 /* ---- The end ---- */

@@ -22,9 +22,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bytegpt/clock.h"
 #include "bytegpt/evaluate.h"
 #include "bytegpt/fsutil.h"
 #include "bytegpt/run.h"
@@ -39,13 +39,6 @@ struct child_msg {
     double progress, val_bpb;
     struct bg_error err;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int file_exists(const char *path)
 {
@@ -154,11 +147,11 @@ static int train(struct bg_run *r, int paced, int fd, struct bg_error *err)
         pace(r, &p);
         if (rep.events & BG_RUN_EVALUATED)
             m.val_bpb = rep.row.val_bpb;
-        if (now_s() - last_sent > 0.25 || (rep.events & BG_RUN_EVALUATED)) {
+        if (clock_now() - last_sent > 0.25 || (rep.events & BG_RUN_EVALUATED)) {
             m.step = rep.row.step;
             m.progress = rep.progress;
             send_msg(fd, &m);
-            last_sent = now_s();
+            last_sent = clock_now();
         }
     }
     struct bg_error warning;
