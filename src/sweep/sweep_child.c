@@ -29,7 +29,7 @@
 #include "bytegpt/fsutil.h"
 #include "bytegpt/run.h"
 #include "bytegpt/trainlog.h"
-#include "sweep_internal.h"
+#include "sweep_child.h"
 
 enum { MSG_PROGRESS = 1, MSG_FAILED = 2 };
 
@@ -44,53 +44,6 @@ static int file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-/* ---- result.txt ---- */
-
-int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err)
-{
-    char path[4300], text[1024];
-    snprintf(path, sizeof path, "%s/result.txt", folder);
-    int len = snprintf(text, sizeof text,
-                       "# this run's result in the sweep (bytegpt sweep)\nstatus\t%s\nval_bpb\t%.6f\nsteps\t%.0f\n"
-                       "tokens\t%.0f\nseconds\t%.3f\nparams\t%.0f\nflops\t%.6g\nnote\t%s\n",
-                       r->crashed ? "crash" : "ok", r->bpb, r->steps, r->tokens, r->seconds, r->params, r->flops,
-                       r->note);
-    return fsutil_write_file(path, text, (size_t)len, "result", err);
-}
-
-int sweep_result_read(const char *folder, struct sweep_result *r)
-{
-    char path[4300], line[512];
-    snprintf(path, sizeof path, "%s/result.txt", folder);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    memset(r, 0, sizeof *r);
-    int fields = 0;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *tab = strchr(line, '\t');
-        if (!tab)
-            continue;
-        *tab++ = '\0';
-        double *num[] = {&r->bpb, &r->steps, &r->tokens, &r->seconds, &r->params, &r->flops};
-        const char *names[] = {"val_bpb", "steps", "tokens", "seconds", "params", "flops"};
-        for (int i = 0; i < 6; i++)
-            if (strcmp(line, names[i]) == 0) {
-                *num[i] = strtod(tab, NULL);
-                fields++;
-            }
-        if (strcmp(line, "status") == 0) {
-            r->crashed = strcmp(tab, "crash") == 0;
-            fields++;
-        } else if (strcmp(line, "note") == 0) {
-            snprintf(r->note, sizeof r->note, "%s", tab);
-        }
-    }
-    fclose(f);
-    return fields == 7;
 }
 
 /* ---- The child ---- */
@@ -245,8 +198,8 @@ int sweep_child_start(struct bg_sweep *s, struct sweep_trial *t, size_t k, struc
         child_main(s, t, k, fds[1], parent);
     }
     close(fds[1]);
-    struct sweep_run *run = &t->runs[k];
-    *run = (struct sweep_run){.state = RUN_RUNNING, .pid = pid, .fd = fds[0], .val_bpb = NAN};
+    struct sweep_trial_run *run = &t->runs[k];
+    *run = (struct sweep_trial_run){.state = RUN_RUNNING, .pid = pid, .fd = fds[0], .val_bpb = NAN};
     struct bg_sweep_event e = {.kind = BG_SWEEP_RUN_START, .trial = t->id, .flags = t->flags_text,
                                .folder = folder, .seed = sweep_run_seed(t, k), .resumed = file_exists(ckpt)};
     sweep_emit(s, &e);
@@ -284,7 +237,7 @@ static void crash_result(const struct sweep_trial *t, const char *folder, struct
 /* The child has closed its pipe: collect its exit and what it left. */
 static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_error *err)
 {
-    struct sweep_run *run = &t->runs[k];
+    struct sweep_trial_run *run = &t->runs[k];
     char folder[4200];
     sweep_run_folder(s, t, k, folder, sizeof folder);
     int status = 0;
@@ -326,7 +279,7 @@ static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
 /* A message from run k of trial t, or its end. */
 static int hear(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_error *err)
 {
-    struct sweep_run *run = &t->runs[k];
+    struct sweep_trial_run *run = &t->runs[k];
     struct child_msg m;
     ssize_t n = read(run->fd, &m, sizeof m);
     if (n < 0 && errno == EINTR)
@@ -350,7 +303,7 @@ static int hear(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
 int sweep_child_poll(struct bg_sweep *s, int timeout_ms, struct bg_error *err)
 {
     struct pollfd fds[64];
-    struct sweep_run *who[64];
+    struct sweep_trial_run *who[64];
     size_t n = 0;
     for (size_t i = 0; i < s->n_trials; i++)
         for (size_t j = 0; j < BG_SWEEP_MAX_SEEDS && n < 64; j++)

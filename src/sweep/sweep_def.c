@@ -10,7 +10,7 @@
 #include "bytegpt/parse.h"
 #include "bytegpt/strbuf.h"
 #include "bytegpt/sweep.h"
-#include "sweep_internal.h"
+#include "sweep_def.h"
 
 void sweep_def_init(struct bg_sweep_def *d)
 {

@@ -11,14 +11,10 @@
 #include <string.h>
 
 #include "bytegpt/fsutil.h"
-#include "sweep_internal.h"
-
-void sweep_emit(const struct bg_sweep *s, struct bg_sweep_event *e)
-{
-    e->planned = s->n_trials;
-    if (s->opt.on_event)
-        s->opt.on_event(s->opt.ctx, e);
-}
+#include "sweep_child.h"
+#include "sweep_plan.h"
+#include "sweep_propose.h"
+#include "sweep_results.h"
 
 static size_t running(const struct bg_sweep *s)
 {

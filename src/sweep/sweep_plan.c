@@ -11,7 +11,7 @@
 #include "bytegpt/parse.h"
 #include "bytegpt/strbuf.h"
 #include "bytegpt/sweep.h"
-#include "sweep_internal.h"
+#include "sweep_plan.h"
 
 /* ---- Words ---- */
 

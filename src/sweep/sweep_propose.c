@@ -17,7 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sweep_internal.h"
+#include "sweep_plan.h"
+#include "sweep_propose.h"
 
 #define MAX_OUTPUT (64 << 10)
 

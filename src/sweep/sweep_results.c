@@ -13,9 +13,10 @@
 #include <time.h>
 
 #include "bytegpt/fsutil.h"
-#include "bytegpt/trainlog.h"
 #include "bytegpt/page.h"
-#include "sweep_internal.h"
+#include "bytegpt/strbuf.h"
+#include "bytegpt/trainlog.h"
+#include "sweep_results.h"
 
 #define N_COLUMNS 13
 

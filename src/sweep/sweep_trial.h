@@ -1,18 +1,20 @@
-/* sweep_internal: what the files of the sweep module share, private to
- * src/sweep*.c:
- *   sweep.c          opening (the plan made ahead, the folder), the end
- *   sweep_def.c      the definition and sweep.txt
- *   sweep_plan.c     a trial's flags, grids and spaces
- *   sweep_loop.c     the loop: runs started, trials decided, greedy
+/* sweep_trial: what a sweep holds, private to src/sweep/: its trials,
+ * each trial's runs (one per seed), what each run came to, and the sweep
+ * itself (struct bg_sweep, which sweep.h leaves opaque). The files of the
+ * sweep, from the bottom up:
+ *   sweep_def.c      the definition and sweep.txt          (sweep_def.h)
+ *   sweep_plan.c     a trial's flags, grids and spaces     (sweep_plan.h)
+ *   sweep_trial.c    trials, runs, result.txt, the events  (this header)
+ *   sweep_results.c  results.tsv, a trial's row, time to target
  *   sweep_propose.c  --propose: asking an outside program
- *   sweep_child.c    one run in a child process, and its result.txt
- *   sweep_results.c  results.tsv, a trial's row, time to target */
-#ifndef BYTEGPT_SWEEP_INTERNAL_H
-#define BYTEGPT_SWEEP_INTERNAL_H
+ *   sweep_child.c    one run in a child process
+ *   sweep_loop.c     the loop: runs started, trials decided, greedy
+ *   sweep.c          opening (the plan made ahead, the folder), the end */
+#ifndef BYTEGPT_SWEEP_TRIAL_H
+#define BYTEGPT_SWEEP_TRIAL_H
 
 #include <sys/types.h>
 
-#include "bytegpt/strbuf.h"
 #include "bytegpt/sweep.h"
 #include "bytegpt/train.h"
 
@@ -30,7 +32,9 @@ struct sweep_result {
     char note[256];                      /* why it crashed */
 };
 
-struct sweep_run {
+/* Run k of a trial: the trial trained with its k-th seed, in a child
+ * process of its own while it runs. */
+struct sweep_trial_run {
     enum sweep_run_state state;
     struct sweep_result res;
     pid_t pid;                           /* while running */
@@ -44,7 +48,7 @@ struct sweep_trial {
     char flags_text[512];
     struct bg_train_config cfg;          /* resolved, the first seed's */
     size_t wanted;                       /* runs needed so far: 1, or K */
-    struct sweep_run runs[BG_SWEEP_MAX_SEEDS];
+    struct sweep_trial_run runs[BG_SWEEP_MAX_SEEDS];
     int decided;
 };
 
@@ -77,16 +81,6 @@ struct bg_sweep {
     double session_t0;
 };
 
-/* ---- sweep_plan.c ---- */
-int sweep_flags_apply(const struct bg_sweep_flags *f, struct bg_settings *s, struct bg_error *err);
-void sweep_take_text(struct bg_strbuf *b, char *buf, size_t n);
-
-/* ---- sweep_def.c ---- */
-/* Refuses a definition's text now that differs from the one in dir's
- * sweep.txt (was), naming the first difference. */
-int sweep_def_compare(const char *was, const char *now, const char *dir, struct bg_error *err);
-
-/* ---- sweep.c ---- */
 /* Adds a trial of flags over the base, resolved as train would (a
  * refusal is BG_ERR_INPUT, its message starting with what: "sweep
  * --grid"). A trial the same as an earlier one is not added: *dup_of is
@@ -107,48 +101,16 @@ int sweep_paced(const struct bg_sweep *s, const struct sweep_trial *t);
 void sweep_run_folder(const struct bg_sweep *s, const struct sweep_trial *t, size_t k, char *buf, size_t n);
 uint64_t sweep_run_seed(const struct sweep_trial *t, size_t k);
 
-/* ---- sweep_child.c ---- */
-/* Starts run k of trial t in a child process. */
-int sweep_child_start(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_error *err);
-
-/* Waits up to timeout_ms for news from the running children; reports
- * progress and collects the runs that ended (state RUN_DONE, or back to
- * RUN_PENDING when stopped by a signal). */
-int sweep_child_poll(struct bg_sweep *s, int timeout_ms, struct bg_error *err);
-
-/* Sends sig to every running child. */
-void sweep_child_signal(struct bg_sweep *s, int sig);
+/* ---- result.txt ---- */
 
 /* Reads a finished run's result.txt from its folder; 0 when there is
  * none (the run has not finished). */
 int sweep_result_read(const char *folder, struct sweep_result *r);
 int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err);
 
-/* ---- sweep_results.c ---- */
-/* Writes results.tsv whole from the rows decided so far. */
-int sweep_results_write(const struct bg_sweep *s, struct bg_error *err);
+/* ---- Events ---- */
 
-/* Reads DIR/results.tsv's rows (none when it does not exist). */
-int sweep_results_read(const char *dir, struct bg_sweep_row **rows, size_t *n, struct bg_error *err);
-
-/* A row as results.tsv has it, and read back, so that every decision is
- * made on the numbers the file shows. */
-void sweep_row_canon(struct bg_sweep_row *row);
-
-/* Fills a trial's row from its runs (mean, spread, ...), status aside. */
-void sweep_row_fill(const struct sweep_trial *t, struct bg_sweep_row *row);
-
-/* The time-to-target share of a kept trial against the baseline (trial
- * index 0): time share as the row's target_share, token share into its
- * note. */
-void sweep_row_target(const struct bg_sweep *s, const struct sweep_trial *t, struct bg_sweep_row *row);
-
-/* ---- sweep_propose.c ---- */
-/* Asks the --propose command for the next trial: *end set when it
- * printed nothing. */
-int sweep_propose(struct bg_sweep *s, struct bg_sweep_flags *f, int *end, struct bg_error *err);
-
-/* ---- sweep_loop.c ---- */
+/* Hands an event to the caller's on_event, with the trials planned so far. */
 void sweep_emit(const struct bg_sweep *s, struct bg_sweep_event *e);
 
 #endif
