@@ -1,8 +1,12 @@
-/* corpus: see corpus.h.
+/* corpus: see corpus.h for the rules a user relies on (the split, the
+ * shards, the bounded buffer).
  *
- * The file reads top to bottom in the order a corpus lives: finding its
- * files, scanning them, splitting them into a training and a validation
- * stream, reading those streams, and drawing batches.
+ * A corpus lives in three files, read in this order: corpus_stream.c
+ * reads a stream of documents joined by NUL through zlib; corpus_files.c
+ * finds the corpus' files, scans each once and splits them into a
+ * training and a validation stream; this file holds the corpus itself:
+ * the training buffer, the batches drawn from it, and the exact data
+ * position a checkpoint saves.
  *
  * Two words are used throughout. A segment is one document of a stream: a
  * whole shard of a folder, or the training or validation part of a single
@@ -10,33 +14,48 @@
  * byte between neighbours, so a window that crosses from one document into
  * the next sees the boundary, as GPT-2 sees <|endoftext|>.
  *
- * The rules a user can rely on (also in corpus/README.md):
- *   - A single file of N text bytes: the first N - floor(N/10) bytes are
- *     training, the last floor(N/10) bytes are validation.
- *   - A folder: its regular files are the shards, sorted by name with
- *     strcmp; names starting with '.' and subfolders are ignored; any other
- *     entry (a FIFO, a device, a socket, a broken link) is refused, because
- *     reading it could block or fail and it is surely a mistake. Shard i
- *     (from 0) is validation when i % 10 == 9, or, with fewer than ten
- *     shards, when it is the last one. One shard alone is refused.
- *   - The training buffer holds the whole training stream when it fits
- *     (the shards in name order, read once). Otherwise it holds a chunk of
- *     buffer_bytes bytes of the endless training stream: epoch after epoch
- *     of the training shards, each epoch in its own order shuffled from
- *     (seed, epoch), with a NUL between any two documents, including across
- *     epochs. After floor(buffer_bytes / (ctx+1)) windows have been drawn
- *     from a chunk (so that on average each byte has been seen about once),
- *     the next chunk is read. Consecutive chunks overlap by ctx bytes, so
- *     every window start of the stream lies in exactly one chunk.
- *   - A position (corpus_get_pos) is the stream position where the current
- *     chunk starts, the windows drawn from it, and the rng; restoring it
- *     re-reads that chunk and continues the identical batch sequence. */
+ * The training buffer holds the whole training stream when it fits (the
+ * shards in name order, read once). Otherwise it holds a chunk of
+ * buffer_bytes bytes of the endless training stream: epoch after epoch of
+ * the training shards, each epoch in its own order shuffled from (seed,
+ * epoch). After floor(buffer_bytes / (ctx+1)) windows have been drawn
+ * from a chunk (so that on average each byte has been seen about once),
+ * the next chunk is read. Consecutive chunks overlap by ctx bytes, so
+ * every window start of the stream lies in exactly one chunk. A position
+ * (corpus_get_pos) is the stream position where the current chunk starts,
+ * the windows drawn from it, and the rng; restoring it re-reads that chunk
+ * and continues the identical batch sequence. */
 #include "bytegpt/corpus.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "corpus_internal.h"
+#include "bytegpt/arena.h"
+#include "corpus_files.h"
+#include "corpus_stream.h"
+
+struct bg_corpus {
+    char *path;
+    struct corpus_files fs;      /* its files, scanned */
+    struct corpus_split split;   /* the two streams' documents */
+
+    size_t ctx, buffer_cap, val_cap;
+    uint64_t seed;
+
+    struct bg_arena arena; /* buf | val_buf */
+    uint8_t *buf;          /* the training chunk, or the whole stream */
+    size_t buf_len;
+    int streaming;         /* the training stream is larger than buf */
+    uint8_t *val_buf;      /* the first val_len bytes of validation */
+    size_t val_len;
+
+    struct reader rd;              /* streams the training shards */
+    struct stream_pos chunk_start; /* where the chunk in buf starts */
+    struct stream_pos next_start;  /* where the next chunk will start */
+    uint64_t per_chunk;            /* windows drawn before a refill */
+    uint64_t drawn;                /* windows drawn from this chunk */
+    struct bg_rng rng;             /* the batch windows */
+};
 
 /* ---- The training buffer ---- */
 
@@ -71,9 +90,9 @@ static int chunk_refill(struct bg_corpus *c, struct bg_error *err)
 /* Sizes the buffers, allocates them in one arena, and fills them. */
 static int load(struct bg_corpus *c, struct bg_error *err)
 {
-    c->streaming = c->train_bytes > c->buffer_cap;
-    c->buf_len = c->streaming ? c->buffer_cap : (size_t)c->train_bytes;
-    c->val_len = c->val_bytes < c->val_cap ? (size_t)c->val_bytes : c->val_cap;
+    c->streaming = c->split.train_bytes > c->buffer_cap;
+    c->buf_len = c->streaming ? c->buffer_cap : (size_t)c->split.train_bytes;
+    c->val_len = c->split.val_bytes < c->val_cap ? (size_t)c->split.val_bytes : c->val_cap;
     c->per_chunk = c->buf_len / (c->ctx + 1);
     int rc = arena_init(&c->arena, arena_round(c->buf_len) + arena_round(c->val_len), err);
     if (rc)
@@ -81,14 +100,14 @@ static int load(struct bg_corpus *c, struct bg_error *err)
     c->buf = arena_carve(&c->arena, c->buf_len);
     c->val_buf = arena_carve(&c->arena, c->val_len);
     rng_seed(&c->rng, c->seed, BG_STREAM_WINDOWS);
-    rc = corpus_read_prefix(c, c->val, c->n_val, c->val_buf, c->val_len, err);
+    rc = corpus_read_prefix(c->fs.files, c->split.val, c->split.n_val, c->val_buf, c->val_len, err);
     if (rc)
         return rc;
     if (!c->streaming)
-        return corpus_read_prefix(c, c->train, c->n_train, c->buf, c->buf_len, err);
-    c->rd = (struct reader){ .files = c->files, .segs = c->train, .n_segs = c->n_train,
+        return corpus_read_prefix(c->fs.files, c->split.train, c->split.n_train, c->buf, c->buf_len, err);
+    c->rd = (struct reader){ .files = c->fs.files, .segs = c->split.train, .n_segs = c->split.n_train,
                              .seed = c->seed };
-    c->rd.order = malloc(c->n_train * sizeof *c->rd.order);
+    c->rd.order = malloc(c->split.n_train * sizeof *c->rd.order);
     if (!c->rd.order)
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory for the shard order");
     return chunk_fill(c, (struct stream_pos){ 0, 0, 0 }, err);
@@ -128,14 +147,14 @@ int corpus_open(struct bg_corpus **out, const char *path, const struct bg_corpus
     int rc = configure(c, path, opt, err);
     if (rc)
         goto out;
-    rc = corpus_list_files(c, err);
+    rc = corpus_list_files(c->path, &c->fs, err);
     if (rc)
         goto out;
-    for (size_t i = 0; i < c->n_files && rc == BG_OK; i++)
-        rc = corpus_scan_file(&c->files[i], err);
+    for (size_t i = 0; i < c->fs.n_files && rc == BG_OK; i++)
+        rc = corpus_scan_file(&c->fs.files[i], err);
     if (rc)
         goto out;
-    rc = corpus_split(c, err);
+    rc = corpus_split(c->path, &c->fs, c->ctx, &c->split, err);
     if (rc)
         goto out;
     rc = load(c, err);
@@ -154,11 +173,8 @@ void corpus_close(struct bg_corpus *c)
     corpus_reader_close(&c->rd);
     free(c->rd.order);
     arena_free(&c->arena);
-    for (size_t i = 0; i < c->n_files; i++)
-        free(c->files[i].path);
-    free(c->files);
-    free(c->train);
-    free(c->val);
+    corpus_files_free(&c->fs);
+    corpus_split_free(&c->split);
     free(c->path);
     free(c);
 }
@@ -172,12 +188,12 @@ const uint8_t *corpus_val_text(const struct bg_corpus *c, size_t *n)
 void corpus_get_info(const struct bg_corpus *c, struct bg_corpus_info *info)
 {
     *info = (struct bg_corpus_info){
-        .is_folder = c->is_folder,
-        .n_shards = c->n_files,
-        .n_train_shards = c->n_train,
-        .n_val_shards = c->n_val,
-        .train_bytes = c->train_bytes,
-        .val_bytes = c->val_bytes,
+        .is_folder = c->fs.is_folder,
+        .n_shards = c->fs.n_files,
+        .n_train_shards = c->split.n_train,
+        .n_val_shards = c->split.n_val,
+        .train_bytes = c->split.train_bytes,
+        .val_bytes = c->split.val_bytes,
         .buffer_bytes = c->buf_len,
         .val_kept_bytes = c->val_len,
     };
@@ -185,15 +201,16 @@ void corpus_get_info(const struct bg_corpus *c, struct bg_corpus_info *info)
      * order: what the data position depends on, and nothing else (a
      * recompressed or moved corpus keeps it). */
     uLong fp = crc32(0L, Z_NULL, 0);
-    for (size_t i = 0; i < c->n_files; i++) {
+    for (size_t i = 0; i < c->fs.n_files; i++) {
+        const struct corpus_file *f = &c->fs.files[i];
         unsigned char rec[12];
         for (int k = 0; k < 4; k++)
-            rec[k] = (unsigned char)(c->files[i].crc >> (8 * k));
+            rec[k] = (unsigned char)(f->crc >> (8 * k));
         for (int k = 0; k < 8; k++)
-            rec[4 + k] = (unsigned char)(c->files[i].bytes >> (8 * k));
+            rec[4 + k] = (unsigned char)(f->bytes >> (8 * k));
         fp = crc32(fp, rec, sizeof rec);
-        info->compressed_bytes += c->files[i].disk;
-        info->total_bytes += c->files[i].bytes;
+        info->compressed_bytes += f->disk;
+        info->total_bytes += f->bytes;
     }
     info->fingerprint = (uint32_t)fp;
 }
@@ -260,7 +277,7 @@ int corpus_set_pos(struct bg_corpus *c, const struct bg_corpus_pos *pos, struct 
         if (pos->epoch != 0 || pos->shard != 0 || pos->offset != 0)
             return pos_mismatch(c, err);
     } else {
-        if (pos->shard >= c->n_train || pos->drawn > c->per_chunk)
+        if (pos->shard >= c->split.n_train || pos->drawn > c->per_chunk)
             return pos_mismatch(c, err);
         struct stream_pos at = { pos->epoch, pos->shard, pos->offset };
         corpus_reader_seek(&c->rd, at);

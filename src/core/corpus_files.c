@@ -1,6 +1,8 @@
 /* corpus_files: finding a corpus' files, scanning each once, and
- * splitting them into training and validation (the rules are in
- * corpus.c's opening comment and corpus/README.md). */
+ * splitting them into training and validation (corpus_files.h; the rules
+ * are in corpus.h and corpus/README.md). */
+#include "corpus_files.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -9,19 +11,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "corpus_internal.h"
-
 /* ---- Finding the files ---- */
 
-static int add_file(struct bg_corpus *c, char *path, struct bg_error *err)
+static int add_file(struct corpus_files *fs, char *path, struct bg_error *err)
 {
-    struct corpus_file *grown = realloc(c->files, (c->n_files + 1) * sizeof *grown);
+    struct corpus_file *grown = realloc(fs->files, (fs->n_files + 1) * sizeof *grown);
     if (!grown) {
         free(path);
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory listing corpus files");
     }
-    c->files = grown;
-    c->files[c->n_files++] = (struct corpus_file){ .path = path };
+    fs->files = grown;
+    fs->files[fs->n_files++] = (struct corpus_file){ .path = path };
     return BG_OK;
 }
 
@@ -36,7 +36,7 @@ static char *join_path(const char *dir, const char *name)
 }
 
 /* Decides what one folder entry is: a shard (added), ignored, or refused. */
-static int add_entry(struct bg_corpus *c, const char *dir, const char *name,
+static int add_entry(struct corpus_files *fs, const char *dir, const char *name,
                      struct bg_error *err)
 {
     if (name[0] == '.')
@@ -62,7 +62,7 @@ static int add_entry(struct bg_corpus *c, const char *dir, const char *name,
         free(p);
         return rc;
     }
-    return add_file(c, p, err);
+    return add_file(fs, p, err);
 }
 
 static int cmp_files(const void *a, const void *b)
@@ -71,25 +71,25 @@ static int cmp_files(const void *a, const void *b)
     return strcmp(((const struct corpus_file *)a)->path, ((const struct corpus_file *)b)->path);
 }
 
-static int list_folder(struct bg_corpus *c, struct bg_error *err)
+static int list_folder(const char *path, struct corpus_files *fs, struct bg_error *err)
 {
     int rc = BG_OK;
-    DIR *d = opendir(c->path);
+    DIR *d = opendir(path);
     if (!d)
         return bg_fail(err, BG_ERR_INPUT, "cannot read corpus folder %s: %s; check its permissions",
-                       c->path, strerror(errno));
+                       path, strerror(errno));
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        rc = add_entry(c, c->path, e->d_name, err);
+        rc = add_entry(fs, path, e->d_name, err);
         if (rc)
             goto out;
     }
-    if (c->n_files == 0) {
+    if (fs->n_files == 0) {
         rc = bg_fail(err, BG_ERR_INPUT,
                      "corpus folder %s holds no shards; put text or .gz files in it "
-                     "(names starting with '.' and subfolders are ignored)", c->path);
+                     "(names starting with '.' and subfolders are ignored)", path);
         goto out;
     }
-    qsort(c->files, c->n_files, sizeof *c->files, cmp_files);
+    qsort(fs->files, fs->n_files, sizeof *fs->files, cmp_files);
 out:
     closedir(d);
     return rc;
@@ -97,24 +97,33 @@ out:
 
 /* A path is a single file or a folder of shards; anything else is refused
  * before it is opened, since opening a FIFO would wait for a writer. */
-int corpus_list_files(struct bg_corpus *c, struct bg_error *err)
+int corpus_list_files(const char *path, struct corpus_files *fs, struct bg_error *err)
 {
+    *fs = (struct corpus_files){0};
     struct stat st;
-    if (stat(c->path, &st) != 0)
+    if (stat(path, &st) != 0)
         return bg_fail(err, BG_ERR_INPUT, "cannot read corpus %s: %s; check the path, "
-                       "or build a corpus with scripts/get_corpus.sh", c->path, strerror(errno));
+                       "or build a corpus with scripts/get_corpus.sh", path, strerror(errno));
     if (S_ISDIR(st.st_mode)) {
-        c->is_folder = 1;
-        return list_folder(c, err);
+        fs->is_folder = 1;
+        return list_folder(path, fs, err);
     }
     if (!S_ISREG(st.st_mode))
         return bg_fail(err, BG_ERR_INPUT, "corpus %s is not a regular file or a folder "
                        "(a FIFO, device or socket); give a text or .gz file, or a folder of them",
-                       c->path);
-    char *p = strdup(c->path);
+                       path);
+    char *p = strdup(path);
     if (!p)
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory listing corpus files");
-    return add_file(c, p, err);
+    return add_file(fs, p, err);
+}
+
+void corpus_files_free(struct corpus_files *fs)
+{
+    for (size_t i = 0; i < fs->n_files; i++)
+        free(fs->files[i].path);
+    free(fs->files);
+    *fs = (struct corpus_files){0};
 }
 
 /* ---- Scanning: every file read once, completely ---- */
@@ -193,53 +202,63 @@ static int is_val_shard(size_t i, size_t n)
     return n >= 10 ? i % 10 == 9 : i == n - 1;
 }
 
-static int split_folder(struct bg_corpus *c, struct bg_error *err)
+static int split_folder(const char *path, const struct corpus_files *fs, struct corpus_split *sp,
+                        struct bg_error *err)
 {
-    size_t n = c->n_files;
+    size_t n = fs->n_files;
     if (n == 1)
         return bg_fail(err, BG_ERR_INPUT,
                        "corpus folder %s holds a single shard (%s), which cannot hold a validation "
-                       "part; give that file itself as the corpus, or add shards", c->path,
-                       c->files[0].path);
-    c->train = malloc(n * sizeof *c->train);
-    c->val = malloc(n * sizeof *c->val);
-    if (!c->train || !c->val)
+                       "part; give that file itself as the corpus, or add shards", path,
+                       fs->files[0].path);
+    sp->train = malloc(n * sizeof *sp->train);
+    sp->val = malloc(n * sizeof *sp->val);
+    if (!sp->train || !sp->val)
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory splitting the corpus");
     for (size_t i = 0; i < n; i++) {
-        struct segment s = { .file = i, .start = 0, .len = c->files[i].bytes };
+        struct segment s = { .file = i, .start = 0, .len = fs->files[i].bytes };
         if (is_val_shard(i, n))
-            c->val[c->n_val++] = s;
+            sp->val[sp->n_val++] = s;
         else
-            c->train[c->n_train++] = s;
+            sp->train[sp->n_train++] = s;
     }
     return BG_OK;
 }
 
-int corpus_split(struct bg_corpus *c, struct bg_error *err)
+int corpus_split(const char *path, const struct corpus_files *fs, size_t ctx, struct corpus_split *sp,
+                 struct bg_error *err)
 {
-    if (c->is_folder) {
-        int rc = split_folder(c, err);
+    *sp = (struct corpus_split){0};
+    if (fs->is_folder) {
+        int rc = split_folder(path, fs, sp, err);
         if (rc)
             return rc;
     } else {
         /* train = total - floor(total/10) bytes: validation gets the
          * rounding, so a file of 19 bytes trains on 18 and validates on 1. */
-        uint64_t total = c->files[0].bytes, val = total / 10;
-        c->train = malloc(sizeof *c->train);
-        c->val = malloc(sizeof *c->val);
-        if (!c->train || !c->val)
+        uint64_t total = fs->files[0].bytes, val = total / 10;
+        sp->train = malloc(sizeof *sp->train);
+        sp->val = malloc(sizeof *sp->val);
+        if (!sp->train || !sp->val)
             return bg_fail(err, BG_ERR_RUNTIME, "out of memory splitting the corpus");
-        c->train[0] = (struct segment){ .file = 0, .start = 0, .len = total - val };
-        c->val[0] = (struct segment){ .file = 0, .start = total - val, .len = val };
-        c->n_train = c->n_val = 1;
+        sp->train[0] = (struct segment){ .file = 0, .start = 0, .len = total - val };
+        sp->val[0] = (struct segment){ .file = 0, .start = total - val, .len = val };
+        sp->n_train = sp->n_val = 1;
     }
-    c->train_bytes = stream_bytes(c->train, c->n_train);
-    c->val_bytes = stream_bytes(c->val, c->n_val);
-    if (c->train_bytes < c->ctx + 1 || c->val_bytes < c->ctx + 1)
+    sp->train_bytes = stream_bytes(sp->train, sp->n_train);
+    sp->val_bytes = stream_bytes(sp->val, sp->n_val);
+    if (sp->train_bytes < ctx + 1 || sp->val_bytes < ctx + 1)
         return bg_fail(err, BG_ERR_INPUT,
                        "corpus %s is too small for ctx %zu: %" PRIu64 " training and %" PRIu64
                        " validation bytes, each needs at least %zu; use more text or a smaller ctx",
-                       c->path, c->ctx, c->train_bytes, c->val_bytes, c->ctx + 1);
+                       path, ctx, sp->train_bytes, sp->val_bytes, ctx + 1);
     return BG_OK;
+}
+
+void corpus_split_free(struct corpus_split *sp)
+{
+    free(sp->train);
+    free(sp->val);
+    *sp = (struct corpus_split){0};
 }
 

@@ -1,17 +1,14 @@
 /* corpus_stream: reading a stream (a list of segments joined by NUL)
  * through zlib, keeping the current file open between reads. */
-#include <dirent.h>
+#include "corpus_stream.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "corpus_internal.h"
+#include "bytegpt/rng.h"
 
-/* zlib's message without the "path: " it starts with, since our message
- * names the file already. */
 const char *corpus_zlib_message(const char *zmsg, const char *path)
 {
     size_t n = strlen(path);
@@ -126,10 +123,10 @@ int corpus_reader_read(struct reader *r, uint8_t *dst, size_t n, struct bg_error
 }
 
 /* dst (n) = the first n bytes of a stream read in listed order. */
-int corpus_read_prefix(const struct bg_corpus *c, const struct segment *segs, size_t n_segs,
+int corpus_read_prefix(const struct corpus_file *files, const struct segment *segs, size_t n_segs,
                        uint8_t *dst, size_t n, struct bg_error *err)
 {
-    struct reader r = { .files = c->files, .segs = segs, .n_segs = n_segs };
+    struct reader r = { .files = files, .segs = segs, .n_segs = n_segs };
     int rc = corpus_reader_read(&r, dst, n, err);
     corpus_reader_close(&r);
     return rc;
