@@ -30,6 +30,16 @@
 
 #define BG_RUN_SAMPLE_BYTES 300
 
+/* Test seams: faults and small pieces that the tests ask for, through
+ * flags of train and sweep that only the tests use (the README names
+ * them). Left zero, they change nothing. */
+struct bg_run_seams {
+    uint64_t nan_at;   /* poison one parameter with NaN just before step nan_at, so that
+                          the real NaN path runs on demand (0: never) */
+    size_t dist_chunk; /* all-reduce in pieces of this many elements (0: as large as
+                          MPI allows), so that the piecewise path runs on a small model */
+};
+
 /* What the caller asks for. */
 struct bg_run_options {
     const char *out;                   /* the run folder */
@@ -38,6 +48,7 @@ struct bg_run_options {
     int resume;                        /* continue the run in out */
     const struct bg_settings *settings;/* the preset and the settings given */
     volatile sig_atomic_t *stop;       /* set to a signal number to stop after the step (may be NULL) */
+    struct bg_run_seams seams;         /* for the tests only */
 };
 
 /* What one step did. */
@@ -72,7 +83,7 @@ struct bg_run {
     double t0;                  /* the monotonic clock minus the seconds trained before */
     double last_train, last_val;
     int saved;                  /* ckpt.bin holds the current step */
-    uint64_t nan_at;            /* fault injection for the tests (BYTEGPT_INJECT_NAN_AT) */
+    uint64_t nan_at;            /* the test seam of that name (struct bg_run_seams) */
     uint8_t *window;            /* ctx bytes of scratch for samples */
     /* The run's web page, index.html (run_page.c). */
     double val_order0_bpb, val_gzip_bpb; /* the validation text's baselines, found at open */

@@ -27,10 +27,19 @@ static double g_reduce_seconds;
 static int g_mpi; /* MPI_Init was called */
 
 /* The largest piece one MPI call moves: MPI counts elements in an int.
- * BYTEGPT_DIST_CHUNK=n makes the pieces n elements, so that the tests can
- * run the piecewise path on a small model. */
+ * A test makes it smaller (dist_set_chunk) to run the piecewise path on a
+ * small model. */
 static size_t g_chunk = INT_MAX;
 #endif
+
+void dist_set_chunk(size_t n)
+{
+#ifdef BYTEGPT_WITH_MPI
+    g_chunk = n > 0 && n < INT_MAX ? n : INT_MAX;
+#else
+    (void)n; /* one process reduces nothing */
+#endif
+}
 
 /* The number of processes a launcher says the job has, or 0 when no
  * launcher started this one: OpenMPI's mpirun sets OMPI_COMM_WORLD_SIZE,
@@ -92,10 +101,6 @@ int dist_init(int *argc, char ***argv, struct bg_error *err)
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
     g_local_size = count_local();
-    const char *chunk = getenv("BYTEGPT_DIST_CHUNK");
-    uint64_t c;
-    if (chunk && parse_u64(chunk, &c) && c > 0 && c < INT_MAX)
-        g_chunk = (size_t)c;
     return BG_OK;
 #else
     (void)argc;

@@ -18,15 +18,6 @@
 #include "run_folder.h"
 #include "run_page.h"
 
-/* BYTEGPT_INJECT_NAN_AT=N poisons one parameter with NaN just before
- * step N, so that the tests can drive the real NaN path (detection, no
- * update, no checkpoint of the bad state) on demand. */
-static uint64_t inject_nan_step(void)
-{
-    const char *v = getenv("BYTEGPT_INJECT_NAN_AT");
-    return v ? strtoull(v, NULL, 10) : 0;
-}
-
 /* The loop's clock starts with the seconds trained before (a resumed
  * run's time budget continues). A step-counted run knows when its warmup
  * ends; a timed run learns it when warmup ends (run_step), and the
@@ -36,7 +27,6 @@ static void prepare_loop(struct bg_run *r)
     const struct bg_train_config *c = &r->trainer.cfg;
     r->t0 = clock_now() - r->state.elapsed;
     r->agreed_elapsed = r->state.elapsed;
-    r->nan_at = inject_nan_step();
     if (c->steps > 0 && c->time_budget <= 0)
         r->state.warmup_progress = (double)c->warmup / (double)c->steps;
 }
@@ -258,6 +248,8 @@ int run_open(struct bg_run *r, const struct bg_run_options *o, struct bg_error *
 {
     memset(r, 0, sizeof *r);
     r->stop = o->stop;
+    r->nan_at = o->seams.nan_at;
+    dist_set_chunk(o->seams.dist_chunk);
     r->resumed = o->resume;
     r->writer = dist_rank() == 0;
     r->last_train = r->last_val = NAN;

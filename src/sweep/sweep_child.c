@@ -140,7 +140,7 @@ static int child_run(struct bg_sweep *s, struct sweep_trial *t, size_t k, int fd
     if (!r)
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     int rc = sweep_run_settings(s, t, k, &set, err);
-    struct bg_run_options o = {folder, s->def.corpus, NULL, file_exists(ckpt), &set, s->opt.stop};
+    struct bg_run_options o = {folder, s->def.corpus, NULL, file_exists(ckpt), &set, s->opt.stop, s->opt.seams};
     if (!rc && !(rc = run_open(r, &o, err))) {
         rc = train(r, sweep_paced(s, t), fd, err);
         struct sweep_result res;

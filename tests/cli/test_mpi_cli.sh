@@ -133,7 +133,7 @@ first_loss() { sed -n 2p "$1/log.csv" | cut -d, -f5; }
 
 # The all-reduce in pieces (here of 1000 floats, as a gradient above
 # INT_MAX elements would go) gives the very same run, bit for bit.
-"${MPI2[@]}" -x BYTEGPT_DIST_CHUNK=1000 "$BG" train "${RUN[@]}" --out "$tmp/chunked" >/dev/null 2>&1 \
+"${MPI2[@]}" "$BG" train "${RUN[@]}" --test-dist-chunk 1000 --out "$tmp/chunked" >/dev/null 2>&1 \
     || bad "chunked all-reduce run failed"
 compare "$tmp/two-1337" "$tmp/chunked" exact && ok || bad "an all-reduce in pieces changed the run"
 

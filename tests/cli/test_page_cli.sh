@@ -87,7 +87,7 @@ rc=$?
 grep -q 'class="state ended"' "$tmp/init/index.html" && grep -q 'data-live="0"' "$tmp/init/index.html" \
     && grep -q 'initialised and saved untrained' "$tmp/init/index.html" && ok || bad "--steps 0 page"
 
-BYTEGPT_INJECT_NAN_AT=25 "$BG" train "${RUN[@]}" --steps 100 --eval-every 10 --out "$tmp/nan" >/dev/null 2>&1
+"$BG" train "${RUN[@]}" --test-nan-at 25 --steps 100 --eval-every 10 --out "$tmp/nan" >/dev/null 2>&1
 rc=$?
 [ $rc -eq 1 ] && grep -q 'class="state ended"' "$tmp/nan/index.html" && grep -q 'data-live="0"' "$tmp/nan/index.html" \
     && grep -q 'an error stopped it' "$tmp/nan/index.html" && ok || bad "failed run: exit $rc, page not ended"

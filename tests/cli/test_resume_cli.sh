@@ -78,7 +78,7 @@ head -c 1000 "$tmp/whole/ckpt.bin" >"$tmp/damaged/ckpt.bin"
 # A NaN stops at once: exit 1, the step named, the last good checkpoint
 # (step 20) intact and resumable.
 out=$tmp/nan
-BYTEGPT_INJECT_NAN_AT=25 "$BG" train "${RUN[@]}" --out "$out" >/dev/null 2>"$tmp/err"
+"$BG" train "${RUN[@]}" --test-nan-at 25 --out "$out" >/dev/null 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "^error: step 25: the loss became NaN" "$tmp/err" && grep -q "lower --lr" "$tmp/err" && ok || { bad "NaN: exit $rc"; cat "$tmp/err"; }
 "$BG" train --out "$out" --resume >"$tmp/nan.log" 2>&1 && grep -q "resuming $out at step 20" "$tmp/nan.log" && ok || { bad "NaN: last good checkpoint not resumable"; head -3 "$tmp/nan.log"; }

@@ -201,7 +201,7 @@ grep -q "resumed from its checkpoint" "$tmp/term3.out" && [ "$(sed -n 2p "$tmp/t
 # ---- Crashes are recorded and the sweep goes on ----
 # Steps 40 reach the NaN injected at step 20, steps 10 (the base) do not;
 # dim 65536 is too large for memory; the last trial runs after them all.
-BYTEGPT_INJECT_NAN_AT=20 "$BG" sweep "${BASE[@]}" --steps 10 --seeds 1 --grid 'steps=40,10 dim=32,65536,48' \
+"$BG" sweep "${BASE[@]}" --test-nan-at 20 --steps 10 --seeds 1 --grid 'steps=40,10 dim=32,65536,48' \
     --out "$tmp/crash" >"$tmp/crash.out" 2>&1
 rc=$?
 C=$tmp/crash/results.tsv
