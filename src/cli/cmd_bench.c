@@ -10,6 +10,7 @@
 
 #include "bytegpt/clock.h"
 #include "bytegpt/corpus.h"
+#include "bytegpt/dist.h"
 #include "bytegpt/profile.h"
 #include "bytegpt/roofline.h"
 #include "bytegpt/train.h"
@@ -224,7 +225,7 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
     int rc = write_text(path, text) ? bg_fail(err, BG_ERR_RUNTIME, "cannot write %s", path) : BG_OK;
     if (!rc)
         rc = corpus_open(&c, path, &opt, err);
-    if (!rc && !(rc = trainer_init(&t, cfg, c, err))) {
+    if (!rc && !(rc = trainer_init(&t, cfg, c, (size_t)dist_rank(), (size_t)dist_size(), err))) {
         struct bg_rng r;
         rng_seed(&r, 1, BG_STREAM_INIT);
         model_init_weights(&t.model, &r);

@@ -7,111 +7,8 @@
 #include <string.h>
 
 #include "bytegpt/dist.h"
-#include "bytegpt/tokenizer.h"
 
-/* ---- Presets ---- */
-
-const char *const bg_preset_names[] = {"tiny", "default", "small", "medium", NULL};
-
-/* Settings every preset shares unless it says otherwise: AdamW as GPT-3
- * and nanoGPT use it, clipping at 1, evaluation every 100 steps. */
-static struct bg_train_config preset_base(void)
-{
-    struct bg_train_config c;
-    memset(&c, 0, sizeof c);
-    c.model.V = BG_VOCAB;
-    c.accum = 1;
-    c.weight_decay = 0.1;
-    c.beta1 = 0.9;
-    c.beta2 = 0.95;
-    c.clip = 1.0;
-    c.eval_every = 100;
-    c.eval_batches = 20;
-    c.sample_every = 500;
-    c.ckpt_every = 200;
-    c.seed = 1337;
-    c.threads = 0; /* all cores */
-    return c;
-}
-
-int train_preset(const char *name, struct bg_train_config *cfg, struct bg_error *err)
-{
-    struct bg_train_config c = preset_base();
-    if (strcmp(name, "tiny") == 0) {
-        /* Seconds on one core: for tests and a first look. */
-        c.model = (struct bg_config){.L = 2, .NH = 2, .C = 32, .ctx = 32, .V = BG_VOCAB};
-        c.batch = 8;
-        c.steps = 200;
-        c.lr = 3e-3;
-        c.min_lr = 3e-4;
-        c.warmup = 20;
-        c.eval_every = 50;
-        c.eval_batches = 8;
-        c.sample_every = 100;
-        c.ckpt_every = 50;
-    } else if (strcmp(name, "default") == 0) {
-        /* Learns English words from moby-dick in a few minutes on 2 cores. */
-        c.model = (struct bg_config){.L = 4, .NH = 4, .C = 128, .ctx = 128, .V = BG_VOCAB};
-        c.batch = 16;
-        c.steps = 5000;
-        c.lr = 3e-3;
-        c.min_lr = 3e-4;
-        c.warmup = 100;
-    } else if (strcmp(name, "small") == 0) {
-        c.model = (struct bg_config){.L = 6, .NH = 8, .C = 256, .ctx = 256, .V = BG_VOCAB};
-        c.batch = 16;
-        c.steps = 10000;
-        c.lr = 1e-3;
-        c.min_lr = 1e-4;
-        c.warmup = 200;
-    } else if (strcmp(name, "medium") == 0) {
-        c.model = (struct bg_config){.L = 6, .NH = 12, .C = 384, .ctx = 256, .V = BG_VOCAB};
-        c.batch = 8;
-        c.steps = 20000;
-        c.lr = 6e-4;
-        c.min_lr = 6e-5;
-        c.warmup = 400;
-    } else {
-        return bg_fail(err, BG_ERR_INPUT, "unknown preset '%s'; the presets are tiny, default, small, medium", name);
-    }
-    *cfg = c;
-    return BG_OK;
-}
-
-int train_config_validate(const struct bg_train_config *c, struct bg_error *err)
-{
-    if (c->batch == 0 || c->accum == 0)
-        return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at least 1");
-    if (c->batch > 65536 || c->accum > 65536)
-        return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at most 65536");
-    /* steps 0 without a time budget is a run that only initialises. */
-    if (!isfinite(c->lr) || c->lr <= 0 || c->lr > 1)
-        return bg_fail(err, BG_ERR_INPUT, "--lr must be a number in (0, 1], got %g", c->lr);
-    if (!isfinite(c->min_lr) || c->min_lr < 0 || c->min_lr > c->lr)
-        return bg_fail(err, BG_ERR_INPUT, "--min-lr must be in [0, lr=%g], got %g", c->lr, c->min_lr);
-    if (!isfinite(c->weight_decay) || c->weight_decay < 0 || c->weight_decay >= 1.0 / c->lr)
-        return bg_fail(err, BG_ERR_INPUT, "--wd must be >= 0 and below 1/lr, got %g", c->weight_decay);
-    if (!isfinite(c->beta1) || c->beta1 < 0 || c->beta1 >= 1)
-        return bg_fail(err, BG_ERR_INPUT, "--beta1 must be in [0, 1), got %g", c->beta1);
-    if (!isfinite(c->beta2) || c->beta2 < 0 || c->beta2 >= 1)
-        return bg_fail(err, BG_ERR_INPUT, "--beta2 must be in [0, 1), got %g", c->beta2);
-    if (!isfinite(c->clip) || c->clip < 0)
-        return bg_fail(err, BG_ERR_INPUT, "--clip must be >= 0 (0 turns clipping off), got %g", c->clip);
-    if (c->steps > 0 && c->warmup > c->steps)
-        return bg_fail(err, BG_ERR_INPUT, "--warmup %llu is longer than the run (--steps %llu)",
-                       (unsigned long long)c->warmup, (unsigned long long)c->steps);
-    if (c->eval_batches == 0)
-        return bg_fail(err, BG_ERR_INPUT, "--eval-batches must be at least 1");
-    /* The flags cannot give these, but a checkpoint's record can (its CRC
-     * guards against damage, not against a file made to pass it); a
-     * resumed run would train forever with a NaN budget, or ask OpenMP
-     * for a billion threads (found by tests/fuzz/fuzz_checkpoint). */
-    if (!isfinite(c->time_budget) || c->time_budget < 0)
-        return bg_fail(err, BG_ERR_INPUT, "--time-budget must be a positive time, got %g s", c->time_budget);
-    if (c->threads < 0 || c->threads > BG_THREADS_MAX)
-        return bg_fail(err, BG_ERR_INPUT, "--threads must be in [0, %d], got %d", BG_THREADS_MAX, c->threads);
-    return BG_OK;
-}
+/* ---- Threads ---- */
 
 void train_set_threads(int n)
 {
@@ -124,20 +21,17 @@ void train_set_threads(int n)
 
 /* ---- The trainer ---- */
 
-int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus,
-                 struct bg_error *err)
+int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus, size_t rank,
+                 size_t ranks, struct bg_error *err)
 {
     memset(t, 0, sizeof *t);
-    int rc = train_config_validate(cfg, err);
-    if (rc)
-        return rc;
     t->cfg = *cfg;
     t->corpus = corpus;
-    t->rank = (size_t)dist_rank();
-    t->ranks = (size_t)dist_size();
+    t->rank = rank;
+    t->ranks = ranks;
     t->opt = (struct bg_adamw){(float)cfg->beta1, (float)cfg->beta2, 1e-8f, (float)cfg->weight_decay};
     model_tensors(&cfg->model, t->tensors);
-    rc = model_init(&t->model, &cfg->model, cfg->batch, err);
+    int rc = model_init(&t->model, &cfg->model, cfg->batch, err);
     if (rc)
         return rc;
     size_t n = cfg->batch * cfg->model.ctx;

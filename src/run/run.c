@@ -193,7 +193,7 @@ static int build(struct bg_run *r, const struct bg_run_options *o, const struct 
                  struct bg_corpus *corpus, struct bg_error *err)
 {
     train_set_threads(cfg->threads);
-    int rc = trainer_init(&r->trainer, cfg, corpus, err);
+    int rc = trainer_init(&r->trainer, cfg, corpus, (size_t)dist_rank(), (size_t)dist_size(), err);
     if (rc)
         return rc;
     /* Ranks other than 0 read no checkpoint: a fresh run initialises

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bytegpt/checkpoint.h"
+#include "bytegpt/settings.h"
 #include "test.h"
 
 static char dir[] = "/tmp/bg_ckpt_XXXXXX";
@@ -30,7 +31,7 @@ static void make_model(struct bg_model *m, struct bg_ckpt_state *s, uint64_t see
         m->v[i] = rng_uniform(&r);
     }
     memset(s, 0, sizeof *s);
-    train_preset("tiny", &s->cfg, &err);
+    settings_preset("tiny", &s->cfg, &err);
     s->cfg.model = tiny;
     s->step = 1234;
     s->tokens = 987654321;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bytegpt/modelfile.h"
+#include "bytegpt/settings.h"
 #include "test.h"
 
 static char dir[] = "/tmp/bg_modelfile_XXXXXX";
@@ -29,7 +30,7 @@ static void write_ckpt(const char *name, float value, uint64_t step)
     CHECK(model_init(&m, &tiny, 1, &err) == BG_OK);
     for (size_t i = 0; i < m.num_params; i++)
         m.params[i] = value;
-    train_preset("tiny", &s.cfg, &err);
+    settings_preset("tiny", &s.cfg, &err);
     s.cfg.model = tiny;
     s.step = step;
     snprintf(path, sizeof path, "%s/%s", dir, name);

@@ -9,6 +9,7 @@
 #include "bytegpt/corpus.h"
 #include "bytegpt/roofline.h"
 #include "bytegpt/train.h"
+#include "bytegpt/settings.h"
 #include "test.h"
 
 static char dir[] = "/tmp/bg_roofline_XXXXXX";
@@ -82,13 +83,13 @@ static void test_roofline(void)
 {
     struct bg_train_config cfg;
     struct bg_error err;
-    train_preset("tiny", &cfg, &err);
+    settings_preset("tiny", &cfg, &err);
     cfg.accum = 2;
     struct bg_corpus *c = NULL;
     struct bg_corpus_options opt = {.ctx = cfg.model.ctx, .seed = 1};
     CHECK(corpus_open(&c, text_path, &opt, &err) == BG_OK);
     struct bg_trainer t;
-    CHECK(trainer_init(&t, &cfg, c, &err) == BG_OK);
+    CHECK(trainer_init(&t, &cfg, c, 0, 1, &err) == BG_OK);
     struct bg_profile p;
     CHECK(profile_init(&p, &t, &err) == BG_OK);
     struct bg_roofline r;

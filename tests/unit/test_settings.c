@@ -1,5 +1,6 @@
 /* settings: each derived setting is worked out in one place, and each
  * rule is checked here with the preset's values it starts from. */
+#include <math.h>
 #include <string.h>
 
 #include "bytegpt/settings.h"
@@ -131,6 +132,52 @@ static void test_whole(void)
     CHECK(settings_whole(BG_SET_DIM) && settings_whole(BG_SET_SEED) && !settings_whole(BG_SET_LR));
 }
 
+/* The presets, and the checks of a whole configuration. */
+static void test_presets_and_validate(void)
+{
+    struct bg_train_config cfg;
+    struct bg_error err;
+    CHECK(settings_preset("huge", &cfg, &err) == BG_ERR_INPUT);
+    CHECK(strstr(err.msg, "tiny") != NULL);
+    settings_preset("tiny", &cfg, &err);
+    struct bg_train_config bad = cfg;
+    bad.lr = NAN;
+    CHECK(settings_validate(&bad, &err) == BG_ERR_INPUT);
+    bad = cfg;
+    bad.beta2 = 1.0;
+    CHECK(settings_validate(&bad, &err) == BG_ERR_INPUT);
+    bad = cfg;
+    bad.batch = 0;
+    CHECK(settings_validate(&bad, &err) == BG_ERR_INPUT);
+    bad = cfg;
+    bad.clip = -1;
+    CHECK(settings_validate(&bad, &err) == BG_ERR_INPUT);
+    bad = cfg;
+    bad.min_lr = 2 * cfg.lr;
+    CHECK(settings_validate(&bad, &err) == BG_ERR_INPUT);
+    /* A checkpoint's record can hold what no flag gives (found by
+     * tests/fuzz/fuzz_checkpoint): a NaN, infinite or negative budget,
+     * threads below 0 or above BG_THREADS_MAX. */
+    const double budgets[] = {NAN, INFINITY, -1.0};
+    for (int i = 0; i < 3; i++) {
+        bad = cfg;
+        bad.time_budget = budgets[i];
+        CHECK(settings_validate(&bad, &err) == BG_ERR_INPUT);
+        CHECK(strstr(err.msg, "--time-budget") != NULL);
+    }
+    const int threads[] = {-88768511, -1, BG_THREADS_MAX + 1};
+    for (int i = 0; i < 3; i++) {
+        bad = cfg;
+        bad.threads = threads[i];
+        CHECK(settings_validate(&bad, &err) == BG_ERR_INPUT);
+        CHECK(strstr(err.msg, "--threads") != NULL);
+    }
+    bad = cfg;
+    bad.threads = BG_THREADS_MAX;
+    bad.time_budget = 300;
+    CHECK(settings_validate(&bad, &err) == BG_OK);
+}
+
 int main(void)
 {
     RUN_TEST(test_preset_alone);
@@ -141,5 +188,6 @@ int main(void)
     RUN_TEST(test_bad_values);
     RUN_TEST(test_format_round_trip);
     RUN_TEST(test_whole);
+    RUN_TEST(test_presets_and_validate);
     return TEST_EXIT();
 }
