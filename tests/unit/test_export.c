@@ -212,7 +212,7 @@ static size_t at_least_1(size_t c)
     return c ? c : 1;
 }
 
-/* The list DESIGN.md fixes, with the model's own pointers (struct
+/* The list export.h fixes, with the model's own pointers (struct
  * bg_params, not export.c's offsets) for the data. */
 static int expected_list(struct expected *e)
 {
