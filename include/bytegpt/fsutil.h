@@ -63,6 +63,9 @@ int fsutil_errno_status(int errnum);
  * a folder" when dir is a file. */
 int fsutil_make_dirs(const char *dir, struct bg_error *err);
 
+/* True when something (a file, a folder) exists at path. */
+int fsutil_exists(const char *path);
+
 /* fsyncs the folder that holds path; returns 0, or -1 with errno set. */
 int fsutil_sync_parent(const char *path);
 

@@ -164,3 +164,9 @@ void fsutil_unlock_folder(int *fd)
         close(*fd); /* closing drops the lock; the file stays, harmless */
     *fd = -1;
 }
+
+int fsutil_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}

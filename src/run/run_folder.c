@@ -16,12 +16,6 @@
 
 #include "bytegpt/fsutil.h"
 
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 /* mkdir -p: creates dir and its missing parents. */
 int run_make_dirs(const char *dir, struct bg_error *err)
 {
@@ -58,7 +52,7 @@ void run_unlock_folder(struct bg_run *r)
  * a folder that holds none. */
 int run_check_folder(const struct bg_run *r, int resume, struct bg_error *err)
 {
-    int has_ckpt = file_exists(r->ckpt_path), has_log = file_exists(r->log_path);
+    int has_ckpt = fsutil_exists(r->ckpt_path), has_log = fsutil_exists(r->log_path);
     if (!resume && (has_ckpt || has_log))
         return bg_fail(err, BG_ERR_INPUT, "%s already holds a run; continue it with --resume or pick a new --out",
                        r->out);
@@ -148,7 +142,7 @@ int run_open_files(struct bg_run *r, struct bg_error *err)
         return trainlog_create(&r->log, r->log_path, err);
     cut_best(r);
     int rc = cut_samples(r->samples_path, r->state.step, err);
-    if (!rc && file_exists(r->log_path))
+    if (!rc && fsutil_exists(r->log_path))
         return trainlog_resume(&r->log, r->log_path, r->state.step, err);
     return rc ? rc : trainlog_create(&r->log, r->log_path, err);
 }

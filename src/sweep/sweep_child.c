@@ -40,12 +40,6 @@ struct child_msg {
     struct bg_error err;
 };
 
-static int file_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 /* ---- The child ---- */
 
 static void send_msg(int fd, const struct child_msg *m)
@@ -140,7 +134,7 @@ static int child_run(struct bg_sweep *s, struct sweep_trial *t, size_t k, int fd
     if (!r)
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     int rc = sweep_run_settings(s, t, k, &set, err);
-    struct bg_run_options o = {folder, s->def.corpus, NULL, file_exists(ckpt), &set, s->opt.stop, s->opt.seams};
+    struct bg_run_options o = {folder, s->def.corpus, NULL, fsutil_exists(ckpt), &set, s->opt.stop, s->opt.seams};
     if (!rc && !(rc = run_open(r, &o, err))) {
         rc = train(r, sweep_paced(s, t), fd, err);
         struct sweep_result res;
@@ -201,7 +195,7 @@ int sweep_child_start(struct bg_sweep *s, struct sweep_trial *t, size_t k, struc
     struct sweep_trial_run *run = &t->runs[k];
     *run = (struct sweep_trial_run){.state = RUN_RUNNING, .pid = pid, .fd = fds[0], .val_bpb = NAN};
     struct bg_sweep_event e = {.kind = BG_SWEEP_RUN_START, .trial = t->id, .flags = t->flags_text,
-                               .folder = folder, .seed = sweep_run_seed(t, k), .resumed = file_exists(ckpt)};
+                               .folder = folder, .seed = sweep_run_seed(t, k), .resumed = fsutil_exists(ckpt)};
     sweep_emit(s, &e);
     return BG_OK;
 }
@@ -300,26 +294,33 @@ static int hear(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
     return BG_OK;
 }
 
+/* Every running child is polled, however many --jobs runs at once: the
+ * arrays are as long as the runs that are running now. */
 int sweep_child_poll(struct bg_sweep *s, int timeout_ms, struct bg_error *err)
 {
-    struct pollfd fds[64];
-    struct sweep_trial_run *who[64];
-    size_t n = 0;
+    size_t running = 0, n = 0;
     for (size_t i = 0; i < s->n_trials; i++)
-        for (size_t j = 0; j < BG_SWEEP_MAX_SEEDS && n < 64; j++)
+        for (size_t j = 0; j < BG_SWEEP_MAX_SEEDS; j++)
+            running += s->trials[i].runs[j].state == RUN_RUNNING;
+    if (running == 0)
+        return BG_OK;
+    struct pollfd *fds = malloc(running * sizeof *fds);
+    struct sweep_trial_run **who = malloc(running * sizeof *who);
+    int rc = fds && who ? BG_OK : bg_fail(err, BG_ERR_RUNTIME, "out of memory watching the sweep's runs");
+    for (size_t i = 0; i < s->n_trials && !rc; i++)
+        for (size_t j = 0; j < BG_SWEEP_MAX_SEEDS; j++)
             if (s->trials[i].runs[j].state == RUN_RUNNING) {
                 fds[n] = (struct pollfd){.fd = s->trials[i].runs[j].fd, .events = POLLIN};
                 who[n++] = &s->trials[i].runs[j];
             }
-    if (poll(fds, n, timeout_ms) <= 0)
-        return BG_OK; /* a timeout, or a signal: the loop looks at the stop flag */
-    for (size_t i = 0; i < s->n_trials; i++)
-        for (size_t j = 0; j < BG_SWEEP_MAX_SEEDS; j++)
-            for (size_t f = 0; f < n; f++)
-                if (who[f] == &s->trials[i].runs[j] && fds[f].revents) {
-                    int rc = hear(s, &s->trials[i], j, err);
-                    if (rc)
-                        return rc;
-                }
-    return BG_OK;
+    /* A timeout or a signal hears nothing: the loop looks at the stop flag. */
+    if (!rc && poll(fds, (nfds_t)n, timeout_ms) > 0)
+        for (size_t i = 0; i < s->n_trials && !rc; i++)
+            for (size_t j = 0; j < BG_SWEEP_MAX_SEEDS && !rc; j++)
+                for (size_t f = 0; f < n && !rc; f++)
+                    if (who[f] == &s->trials[i].runs[j] && fds[f].revents)
+                        rc = hear(s, &s->trials[i], j, err);
+    free(fds);
+    free(who);
+    return rc;
 }

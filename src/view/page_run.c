@@ -21,7 +21,7 @@ static const char *const state_label[] = {"live: training", "finished", "stopped
 /* ---- Progress ---- */
 
 /* One number in the grid of numbers: big, with what it is under it. */
-static void stat(struct bg_strbuf *b, const char *id, const char *value, const char *label)
+static void put_stat(struct bg_strbuf *b, const char *id, const char *value, const char *label)
 {
     strbuf_printf(b, "<div class=\"stat\" id=\"stat-%s\"><b>", id);
     page_escape(b, value);
@@ -76,14 +76,14 @@ static void stats_position(struct bg_strbuf *b, const struct bg_plot_run *run, c
 {
     char v[FORMAT_LEN], label[2 * FORMAT_LEN], c[FORMAT_LEN];
     snprintf(label, sizeof label, "step, of %s", format_grouped(c, sizeof c, (double)in->steps));
-    stat(b, "step", format_grouped(v, sizeof v, (double)in->step), in->steps > 0 ? label : "step");
-    stat(b, "tokens", format_count(v, sizeof v, in->tokens), "tokens (bytes) seen");
-    stat(b, "speed", format_count(v, sizeof v, recent_speed(run)), "tokens per second");
+    put_stat(b, "step", format_grouped(v, sizeof v, (double)in->step), in->steps > 0 ? label : "step");
+    put_stat(b, "tokens", format_count(v, sizeof v, in->tokens), "tokens (bytes) seen");
+    put_stat(b, "speed", format_count(v, sizeof v, recent_speed(run)), "tokens per second");
     snprintf(label, sizeof label, "elapsed, of %s", format_duration(c, sizeof c, in->time_budget));
-    stat(b, "elapsed", format_duration(v, sizeof v, in->elapsed), in->time_budget > 0 ? label : "elapsed");
+    put_stat(b, "elapsed", format_duration(v, sizeof v, in->elapsed), in->time_budget > 0 ? label : "elapsed");
     double eta = in->progress > 0 ? in->elapsed * (1 - in->progress) / in->progress : NAN;
     const char *end = in->state == BG_PAGE_FINISHED ? "done" : "-";
-    stat(b, "eta", in->state == BG_PAGE_LIVE ? format_duration(v, sizeof v, eta) : end, "to go (ETA)");
+    put_stat(b, "eta", in->state == BG_PAGE_LIVE ? format_duration(v, sizeof v, eta) : end, "to go (ETA)");
 }
 
 static void stats_loss(struct bg_strbuf *b, const struct bg_plot_run *run, const struct bg_page_run *in)
@@ -93,16 +93,16 @@ static void stats_loss(struct bg_strbuf *b, const struct bg_plot_run *run, const
     double ln2 = log(2.0);
     snprintf(v, sizeof v, isfinite(s.last) ? "%.3f" : "-", s.last / ln2);
     snprintf(label, sizeof label, "validation, bits per byte (step %llu)", (unsigned long long)s.last_step);
-    stat(b, "val", v, isfinite(s.last) ? label : "validation, bits per byte");
+    put_stat(b, "val", v, isfinite(s.last) ? label : "validation, bits per byte");
     snprintf(v, sizeof v, isfinite(s.best) ? "%.3f" : "-", s.best / ln2);
     snprintf(label, sizeof label, "best validation (step %llu)", (unsigned long long)s.best_step);
-    stat(b, "best", v, isfinite(s.best) ? label : "best validation");
+    put_stat(b, "best", v, isfinite(s.best) ? label : "best validation");
     snprintf(v, sizeof v, isfinite(in->gzip_bpb) ? "%.3f" : "-", in->gzip_bpb);
-    stat(b, "gzip", v, "gzip -9 of the validation text");
+    put_stat(b, "gzip", v, "gzip -9 of the validation text");
     snprintf(v, sizeof v, isfinite(in->order0_bpb) ? "%.3f" : "-", in->order0_bpb);
-    stat(b, "order0", v, "order-0 entropy of the validation text");
+    put_stat(b, "order0", v, "order-0 entropy of the validation text");
     format_si(v, sizeof v, in->cost ? in->cost->flops : NAN, "FLOP");
-    stat(b, "flops", v, "compute spent");
+    put_stat(b, "flops", v, "compute spent");
 }
 
 /* FLOPs spent, beside the pre-training of GPT-2 and GPT-3. */
