@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -169,4 +171,23 @@ int fsutil_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+char *fsutil_read_tail(const char *path, long max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    long from = size > max ? size - max : 0;
+    char *text = size >= 0 ? malloc((size_t)(size - from) + 1) : NULL;
+    size_t n = text && fseek(f, from, SEEK_SET) == 0 ? fread(text, 1, (size_t)(size - from), f) : 0;
+    fclose(f);
+    if (!text)
+        return NULL;
+    text[n] = '\0';
+    char *line = from > 0 ? strchr(text, '\n') : NULL;
+    if (line)
+        memmove(text, line + 1, strlen(line + 1) + 1);
+    return text;
 }

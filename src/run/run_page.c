@@ -12,33 +12,13 @@
 
 #include "bytegpt/cost.h"
 #include "bytegpt/evaluate.h"
+#include "bytegpt/fsutil.h"
 #include "bytegpt/trainlog.h"
 
 /* The end of samples.txt read for the page: more than the few latest
  * samples it shows (each is a header line and 300 bytes of text). */
 #define SAMPLES_TAIL 16384
 #define CONFIG_MAX 65536
-
-/* The last `max` bytes of a file at most, NUL-terminated, starting at a
- * line when the file was cut; NULL when it cannot be read. */
-static char *read_tail(const char *path, long max)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    long from = size > max ? size - max : 0;
-    char *text = size >= 0 ? malloc((size_t)(size - from) + 1) : NULL;
-    size_t n = text && fseek(f, from, SEEK_SET) == 0 ? fread(text, 1, (size_t)(size - from), f) : 0;
-    fclose(f);
-    if (!text)
-        return NULL;
-    text[n] = '\0';
-    char *line = from > 0 ? strchr(text, '\n') : NULL;
-    if (line)
-        memmove(text, line + 1, strlen(line + 1) + 1);
-    return text;
-}
 
 /* ---- What the page says ---- */
 
@@ -104,7 +84,7 @@ void run_page_write(struct bg_run *r, enum bg_page_state state)
     snprintf(log->name, sizeof log->name, "run");
     struct bg_error unread;
     trainlog_read(r->log_path, &log->rows, &log->n_rows, &unread);
-    char *samples = read_tail(r->samples_path, SAMPLES_TAIL), *config = read_tail(r->config_path, CONFIG_MAX);
+    char *samples = fsutil_read_tail(r->samples_path, SAMPLES_TAIL), *config = fsutil_read_tail(r->config_path, CONFIG_MAX);
     in.samples = samples, in.config = config;
     snprintf(path, sizeof path, "%s/index.html", r->out);
     struct bg_error ignore;

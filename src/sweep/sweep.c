@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -75,22 +76,6 @@ static int read_heldout(struct bg_sweep *s, struct bg_error *err)
 
 /* ---- The folder ---- */
 
-/* Reads a small text file whole into *text (the caller frees it); 0 when
- * it cannot be read. */
-static int read_text(const char *path, char **text)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    struct bg_strbuf b = {0};
-    char chunk[4096];
-    for (size_t n; (n = fread(chunk, 1, sizeof chunk, f)) > 0;)
-        strbuf_put(&b, chunk, n);
-    fclose(f);
-    *text = strbuf_take(&b);
-    return *text != NULL;
-}
-
 /* True when dir holds nothing but (perhaps) its lock file. */
 static int folder_empty(const char *dir)
 {
@@ -118,7 +103,7 @@ static int open_folder(struct bg_sweep *s, struct bg_error *err)
         return bg_fail(err, BG_ERR_INPUT, "--out %s exists and is not a folder", s->dir);
     char *now = sweep_def_text(&s->def), *was = NULL;
     int rc = now ? BG_OK : bg_fail(err, BG_ERR_RUNTIME, "out of memory");
-    int has_sweep = !rc && read_text(path, &was);
+    int has_sweep = !rc && (was = fsutil_read_tail(path, LONG_MAX)) != NULL;
     if (has_sweep)
         rc = sweep_def_compare(was, now, s->dir, err);
     else if (!rc && exists && !folder_empty(s->dir))
