@@ -76,7 +76,7 @@ def read_corpus(path):
 
 
 def eval_rule(model, text, ctx, windows):
-    """DESIGN.md's eval rule: the mean next-byte loss over the first N
+    """The eval rule (the README's "The eval rule"): the mean next-byte loss over the first N
     non-overlapping windows of ctx bytes from the start of text."""
     n = min(windows, (len(text) - 1) // ctx) if windows else (len(text) - 1) // ctx
     data = torch.tensor(list(text[: n * ctx + 1]), dtype=torch.long)

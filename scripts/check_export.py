@@ -14,8 +14,8 @@ The script
      PyTorch implementation with nanoGPT's module names;
   3. loads the tensors with load_state_dict(strict=True), so a missing,
      extra or misshapen tensor is an error;
-  4. prints the model's loss on TEXTFILE by `bytegpt eval`'s rule
-     (DESIGN.md): the mean next-byte loss over the first N non-overlapping
+  4. prints the model's loss on TEXTFILE by `bytegpt eval`'s rule (the
+     README's "The eval rule"): the mean next-byte loss over the first N non-overlapping
      windows of ctx bytes from the start of the file, window s taking
      inputs bytes[s*ctx, (s+1)*ctx) and targets one byte later; N is as
      many windows as fit (the last target must exist), or --windows N.

@@ -6,7 +6,7 @@
 #
 #   scripts/kill_test.sh [BYTEGPT] [KILLS]     (defaults: build/release/bytegpt, 300)
 #
-# tests/test_resume_cli.sh runs it with 30 kills; run it by hand for more.
+# tests/cli/test_resume_cli.sh runs it with 30 kills; run it by hand for more.
 set -u
 BG=${1:-build/release/bytegpt}
 KILLS=${2:-300}

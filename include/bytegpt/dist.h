@@ -51,6 +51,12 @@ void dist_sum_floats(float *buf, size_t n);
 void dist_sum_doubles(double *buf, size_t n);
 void dist_max_doubles(double *buf, size_t n);
 
+/* Makes every later all-reduce and broadcast go in pieces of at most n
+ * elements (0, or n of INT_MAX or more: as large as MPI allows), so that
+ * a test can drive the piecewise path on a small model. The result is the
+ * same whatever the pieces: each element's depends on that element alone. */
+void dist_set_chunk(size_t n);
+
 /* Copies rank 0's bytes into every other rank's buffer. */
 void dist_broadcast(void *buf, size_t bytes);
 

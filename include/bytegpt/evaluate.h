@@ -2,7 +2,7 @@
  *
  * Three views of one question, "how many bits does each byte cost?":
  *
- *   - The eval rule (DESIGN.md, `bytegpt eval`): the mean next-byte loss
+ *   - The eval rule (`bytegpt eval`, the README's "The eval rule"): the mean next-byte loss
  *     over the first N non-overlapping windows of ctx bytes from the start
  *     of a text. Window s has inputs bytes [s*ctx, (s+1)*ctx) and targets
  *     the same bytes shifted by one, so N windows read N*ctx + 1 bytes and

@@ -10,7 +10,7 @@
  *   the rest   the byte buffer: each tensor's elements, row-major
  *              (C order), little-endian
  *
- * What bytegpt writes (DESIGN.md, "Run folder and formats"):
+ * What bytegpt writes (the README's "Run folder and formats" too):
  *   - names from nanoGPT's state dict, in its order: transformer.wte.weight
  *     (V,C), transformer.wpe.weight (ctx,C), then for each layer i
  *     transformer.h.{i}.ln_1.weight|bias (C), .attn.c_attn.weight (3C,C)

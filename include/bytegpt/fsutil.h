@@ -63,6 +63,14 @@ int fsutil_errno_status(int errnum);
  * a folder" when dir is a file. */
 int fsutil_make_dirs(const char *dir, struct bg_error *err);
 
+/* A small text file whole, or its last max bytes at most, starting at a
+ * line when the file was cut: NUL-terminated and malloc'd (the caller
+ * frees it); NULL when it cannot be read or memory ran out. */
+char *fsutil_read_tail(const char *path, long max);
+
+/* True when something (a file, a folder) exists at path. */
+int fsutil_exists(const char *path);
+
 /* fsyncs the folder that holds path; returns 0, or -1 with errno set. */
 int fsutil_sync_parent(const char *path);
 

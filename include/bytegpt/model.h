@@ -145,8 +145,9 @@ struct bg_model {
 int model_init(struct bg_model *m, const struct bg_config *cfg, size_t max_B, struct bg_error *err);
 void model_free(struct bg_model *m);
 
-/* GPT-2's init, as DESIGN.md fixes it: normal(0, 0.02) for weights and
- * embeddings, 0.02/sqrt(2L) for the two output projections of each block
+/* GPT-2's init, which the PyTorch reference (scripts/torch_gpt.py)
+ * repeats: normal(0, 0.02) for weights and embeddings, 0.02/sqrt(2L) for
+ * the two output projections of each block
  * (attprojw, fcprojw), zero biases, LayerNorm weights one. */
 void model_init_weights(struct bg_model *m, struct bg_rng *rng);
 

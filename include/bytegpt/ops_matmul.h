@@ -9,6 +9,14 @@
  *   tied embedding, a residual) simply receives both contributions. A few
  *   have an _into twin that writes (=) an input gradient instead, for one
  *   that nothing else adds to, which then needs no zeroing first.
+ *   The model follows one rule: where an input gradient has one source
+ *   (the input of every matmul, GELU and attention inside a block) it
+ *   calls the _into twin; where gradients meet (every parameter, the
+ *   residual stream, the tied embedding) it calls the += form. So
+ *   matmul_backward, gelu_backward and attention_backward are called by
+ *   the tests alone: they are the rule's plain form, which the tests
+ *   check the _into twins against, and the one to call when a model
+ *   change gives an input a second use.
  * - No kernel allocates; scratch memory is passed in by the caller.
  * - Every fast kernel has a slow, obviously-correct twin with the suffix
  *   _ref (plain loops, no BLAS, no OpenMP) that the tests compare it to.

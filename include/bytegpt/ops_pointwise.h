@@ -18,7 +18,10 @@ void gelu_backward_into(float *dinp, const float *inp, const float *dout, size_t
 void gelu_forward_ref(float *out, const float *inp, size_t N);
 void gelu_backward_ref(float *dinp, const float *inp, const float *dout, size_t N);
 
-/* out (N) = a (N) + b (N). */
+/* out (N) = a (N) + b (N). The model does not call these two: it adds
+ * the residual in the same sweep as the projection before it
+ * (matmul_forward_residual), whose gradient is dout itself. They are the
+ * residual connection written out, for the tests and for the reader. */
 void residual_forward(float *out, const float *a, const float *b, size_t N);
 /* da (N) += dout, db (N) += dout. */
 void residual_backward(float *da, float *db, const float *dout, size_t N);

@@ -37,9 +37,6 @@ enum bg_phase {
 };
 extern const char *const bg_phase_names[BG_N_PHASES];
 
-/* A monotonic clock in seconds. */
-double profile_seconds(void);
-
 /* The matrix products of one micro-batch: count products of (B*T, C)
  * activations with an (OC, C) weight, with a bias of OC or without, and
  * adding the residual stream (B*T, OC) to their output or not. */

@@ -30,6 +30,16 @@
 
 #define BG_RUN_SAMPLE_BYTES 300
 
+/* Test seams: faults and small pieces that the tests ask for, through
+ * flags of train and sweep that only the tests use (the README names
+ * them). Left zero, they change nothing. */
+struct bg_run_seams {
+    uint64_t nan_at;   /* poison one parameter with NaN just before step nan_at, so that
+                          the real NaN path runs on demand (0: never) */
+    size_t dist_chunk; /* all-reduce in pieces of this many elements (0: as large as
+                          MPI allows), so that the piecewise path runs on a small model */
+};
+
 /* What the caller asks for. */
 struct bg_run_options {
     const char *out;                   /* the run folder */
@@ -38,6 +48,7 @@ struct bg_run_options {
     int resume;                        /* continue the run in out */
     const struct bg_settings *settings;/* the preset and the settings given */
     volatile sig_atomic_t *stop;       /* set to a signal number to stop after the step (may be NULL) */
+    struct bg_run_seams seams;         /* for the tests only */
 };
 
 /* What one step did. */
@@ -72,7 +83,7 @@ struct bg_run {
     double t0;                  /* the monotonic clock minus the seconds trained before */
     double last_train, last_val;
     int saved;                  /* ckpt.bin holds the current step */
-    uint64_t nan_at;            /* fault injection for the tests (BYTEGPT_INJECT_NAN_AT) */
+    uint64_t nan_at;            /* the test seam of that name (struct bg_run_seams) */
     uint8_t *window;            /* ctx bytes of scratch for samples */
     /* The run's web page, index.html (run_page.c). */
     double val_order0_bpb, val_gzip_bpb; /* the validation text's baselines, found at open */
@@ -105,12 +116,12 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err);
  * leaves a message in *warning (when not NULL). */
 int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err);
 
-/* The monotonic clock, in seconds. */
-double run_clock(void);
 /* Evaluates every `every` steps from now on (0: only at the end). A
  * sweep sets it once the first steps show how many its time budget
  * holds, to see each trial's curve about as often. */
 void run_set_eval_every(struct bg_run *r, uint64_t every);
+
+/* ---- Where the run stands (run_clock.c) ---- */
 
 /* Seconds trained, over all sessions of the run. */
 double run_elapsed(const struct bg_run *r);
@@ -118,6 +129,8 @@ double run_elapsed(const struct bg_run *r);
 /* The fraction of the run done: steps over total, elapsed over budget,
  * or with both the larger (whichever ends the run first). */
 double run_progress(const struct bg_train_config *c, uint64_t step, double elapsed);
+
+/* ---- The end ---- */
 
 /* Closes the log and frees the model and the corpus. */
 int run_close(struct bg_run *r, struct bg_error *err);

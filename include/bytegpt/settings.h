@@ -28,6 +28,27 @@ enum bg_setting {
     BG_N_SETTINGS
 };
 
+/* ---- Presets ---- */
+
+/* Named configurations: "tiny" (tests, a first look: seconds), "default"
+ * (learns words from the default corpus in a few minutes on 2 cores),
+ * "small" and "medium" (longer runs). Fills cfg, or fails naming the
+ * known presets. */
+int settings_preset(const char *name, struct bg_train_config *cfg, struct bg_error *err);
+
+/* The preset names, NULL-terminated, for help texts and `info`. */
+extern const char *const bg_preset_names[];
+
+/* The most threads a run may ask for (0 means all cores). */
+#define BG_THREADS_MAX 4096
+
+/* Checks the optimisation and run settings (the model's are checked by
+ * config_validate): finite, positive where they must be, betas in [0,1),
+ * a time budget of 0 (none) or more, threads in [0, BG_THREADS_MAX]. */
+int settings_validate(const struct bg_train_config *cfg, struct bg_error *err);
+
+/* ---- Settings by name ---- */
+
 /* A preset and the settings given over it. */
 struct bg_settings {
     char preset[32];              /* "" means "default" */

@@ -42,6 +42,7 @@
 #include "bytegpt/error.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/rng.h"
+#include "bytegpt/run.h"
 #include "bytegpt/settings.h"
 
 #define BG_SWEEP_HELDOUT_BYTES ((size_t)64 << 10) /* the held-out text every trial is scored on */
@@ -217,6 +218,7 @@ struct bg_sweep_options {
     volatile sig_atomic_t *stop;        /* a signal number: stop after the runs' steps */
     void (*on_event)(void *ctx, const struct bg_sweep_event *e);
     void *ctx;
+    struct bg_run_seams seams;          /* every run's, for the tests only */
 };
 
 struct bg_sweep;

@@ -1,10 +1,10 @@
 /* train: one step of pre-training, and the configuration of a run.
  *
  * A step reads like the algorithm: next batch, forward, zero grads,
- * backward (summed over --accum micro-batches), clip, update. The run
- * loop around it (evaluation, samples, the log, checkpoints, the progress
- * line) lives in the CLI, which calls the modules of this layer in turn;
- * this module prints nothing. */
+ * backward (summed over --accum micro-batches), clip, update. The loop
+ * around it (evaluation, samples, the log, checkpoints) is the run
+ * module's (run.h), and the presets and the checks of a configuration are
+ * the settings' (settings.h); this module prints nothing. */
 #ifndef BYTEGPT_TRAIN_H
 #define BYTEGPT_TRAIN_H
 
@@ -32,23 +32,6 @@ struct bg_train_config {
     int threads;
 };
 
-/* Named configurations: "tiny" (tests, a first look: seconds), "default"
- * (learns words from the default corpus in a few minutes on 2 cores),
- * "small" and "medium" (longer runs). Fills cfg, or fails naming the
- * known presets. */
-int train_preset(const char *name, struct bg_train_config *cfg, struct bg_error *err);
-
-/* The preset names, NULL-terminated, for help texts and `info`. */
-extern const char *const bg_preset_names[];
-
-/* The most threads a run may ask for (0 means all cores). */
-#define BG_THREADS_MAX 4096
-
-/* Checks the optimisation and run settings (the model's are checked by
- * config_validate): finite, positive where they must be, betas in [0,1),
- * a time budget of 0 (none) or more, threads in [0, BG_THREADS_MAX]. */
-int train_config_validate(const struct bg_train_config *cfg, struct bg_error *err);
-
 /* Sets the threads OpenBLAS and OpenMP use; n <= 0 means this process's
  * share of the cores (all of them when it runs alone, dist.h). */
 void train_set_threads(int n);
@@ -75,8 +58,11 @@ struct bg_step_result {
     double lr;
 };
 
-int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus,
-                 struct bg_error *err);
+/* Builds the trainer for cfg, which must be valid (settings_resolve
+ * gives only valid ones), on an open corpus, as process `rank` of `ranks`
+ * (0 of 1 alone; dist.h says which under mpirun). */
+int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus, size_t rank,
+                 size_t ranks, struct bg_error *err);
 void trainer_free(struct bg_trainer *t);
 
 /* One update at learning rate lr. A loss or gradient norm that is NaN or

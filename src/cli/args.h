@@ -1,8 +1,8 @@
 /* args: the command-line flag parser every subcommand shares.
  *
  * A command declares its flags in a table (name, type, where to store the
- * value, a line of help); args_parse walks argv once, stores each value,
- * and refuses unknown flags, missing values and malformed numbers with a
+ * value); args_parse walks argv once, stores each value, and refuses
+ * unknown flags, missing values and malformed numbers with a
  * message that names the flag. `--flag value` and `--flag=value` both work. */
 #ifndef BYTEGPT_CLI_ARGS_H
 #define BYTEGPT_CLI_ARGS_H

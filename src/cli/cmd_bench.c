@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bytegpt/clock.h"
 #include "bytegpt/corpus.h"
+#include "bytegpt/dist.h"
 #include "bytegpt/profile.h"
 #include "bytegpt/roofline.h"
 #include "bytegpt/train.h"
@@ -163,10 +165,10 @@ static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *
     struct bg_step_result res;
     int rc = BG_OK;
     for (size_t i = 0; i < warmup + n_steps && !rc; i++) {
-        double t0 = profile_seconds();
+        double t0 = clock_now();
         rc = trainer_step(t, 1e-4, &res, err);
         if (i >= warmup)
-            times[i - warmup] = profile_seconds() - t0;
+            times[i - warmup] = clock_now() - t0;
     }
     struct bg_profile prof;
     if (rc || (rc = profile_init(&prof, t, err)))
@@ -221,7 +223,7 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
     int rc = write_text(path, text) ? bg_fail(err, BG_ERR_RUNTIME, "cannot write %s", path) : BG_OK;
     if (!rc)
         rc = corpus_open(&c, path, &opt, err);
-    if (!rc && !(rc = trainer_init(&t, cfg, c, err))) {
+    if (!rc && !(rc = trainer_init(&t, cfg, c, (size_t)dist_rank(), (size_t)dist_size(), err))) {
         struct bg_rng r;
         rng_seed(&r, 1, BG_STREAM_INIT);
         model_init_weights(&t.model, &r);

@@ -1,4 +1,4 @@
-/* eval: a model's loss on a text by DESIGN.md's exact rule, beside what
+/* eval: a model's loss on a text by the eval rule (evaluate.h), beside what
  * two compressors that know nothing about language need for the same
  * bytes. */
 #include <math.h>

@@ -9,6 +9,7 @@
 #include "bytegpt/corpus.h"
 #include "bytegpt/evaluate.h"
 #include "bytegpt/tokenizer.h"
+#include "bytegpt/clock.h"
 #include "bytegpt/cost.h"
 #include "bytegpt/format.h"
 #include "bytegpt/model.h"
@@ -268,11 +269,11 @@ static int measure_rate(const struct bg_train_config *cfg, double *rate, size_t 
         bytes[i] = (uint8_t)rng_range(&rng, 256);
     double seconds = 0;
     for (int pass = 0; pass < 2; pass++) {
-        double t0 = profile_seconds();
+        double t0 = clock_now();
         model_zero_grad(&model);
         model_forward(&model, bytes, bytes + n, *rows, m->ctx);
         model_backward(&model, 1.0f);
-        seconds = profile_seconds() - t0;
+        seconds = clock_now() - t0;
     }
     *rate = per_row * (double)*rows / seconds;
     free(bytes);

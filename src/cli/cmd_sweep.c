@@ -95,7 +95,7 @@ static const char help[] =
 static const char *const own_names[] = {"corpus", "preset", "grid",   "random", "space",   "space-seed",
                                         "greedy", "vary",   "factor", "propose", "seeds"};
 #define N_OWN (sizeof own_names / sizeof own_names[0])
-#define N_SPECS (N_OWN + BG_N_SETTINGS + 4)
+#define N_SPECS (N_OWN + BG_N_SETTINGS + 5)
 
 struct sweep_flags {
     const char *own[N_OWN];
@@ -103,6 +103,7 @@ struct sweep_flags {
     const char *out;
     size_t jobs, threads;
     int resume;
+    uint64_t test_nan_at; /* a test seam for every run (run.h), left out of the help */
 };
 
 static size_t sweep_specs(struct sweep_flags *f, struct arg_spec *s)
@@ -117,6 +118,7 @@ static size_t sweep_specs(struct sweep_flags *f, struct arg_spec *s)
     s[n++] = (struct arg_spec){"jobs", ARG_SIZE, &f->jobs, 0, 0};
     s[n++] = (struct arg_spec){"threads", ARG_SIZE, &f->threads, ARG_ZERO_OK, 0};
     s[n++] = (struct arg_spec){"resume", ARG_BOOL, &f->resume, 0, 0};
+    s[n++] = (struct arg_spec){"test-nan-at", ARG_U64, &f->test_nan_at, 0, 0};
     return n;
 }
 
@@ -317,7 +319,8 @@ static int run(int argc, char **argv)
         f.out = default_out;
     }
     struct view view = {isatty(STDOUT_FILENO), 0};
-    struct bg_sweep_options opt = {f.out, f.jobs, (int)f.threads, &common_stop_signal, on_event, &view};
+    struct bg_sweep_options opt = {f.out, f.jobs, (int)f.threads, &common_stop_signal, on_event, &view,
+                                   {.nan_at = f.test_nan_at}};
     struct bg_sweep *s;
     common_catch_stop();
     if (sweep_open(&s, &def, &opt, &err))

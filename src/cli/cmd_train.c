@@ -57,13 +57,15 @@ static const char help[] =
 
 /* The run's own flags, then one string flag per setting (settings.h),
  * which the settings module parses so that train and sweep read values
- * alike. */
-#define N_RUN_SPECS 5
+ * alike. The two --test-* flags are the run's test seams (struct
+ * bg_run_seams in run.h): for the tests, and left out of the help. */
+#define N_RUN_SPECS 7
 #define N_TRAIN_SPECS (N_RUN_SPECS + BG_N_SETTINGS)
 
 struct train_flags {
     const char *corpus, *out, *init_from, *preset;
     int resume;
+    struct bg_run_seams seams;
     const char *values[BG_N_SETTINGS];
 };
 
@@ -73,6 +75,8 @@ static void train_specs(struct train_flags *f, struct arg_spec s[N_TRAIN_SPECS])
         {"corpus", ARG_STRING, &f->corpus, 0, 0},       {"out", ARG_STRING, &f->out, 0, 0},
         {"init-from", ARG_STRING, &f->init_from, 0, 0}, {"resume", ARG_BOOL, &f->resume, 0, 0},
         {"preset", ARG_STRING, &f->preset, 0, 0},
+        {"test-nan-at", ARG_U64, &f->seams.nan_at, 0, 0},
+        {"test-dist-chunk", ARG_SIZE, &f->seams.dist_chunk, 0, 0},
     };
     memcpy(s, run, sizeof run);
     for (int i = 0; i < BG_N_SETTINGS; i++)
@@ -274,7 +278,7 @@ static int run(int argc, char **argv)
         f.out = default_out;
     }
     static struct bg_run r; /* large (paths, state): not on the stack */
-    struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &common_stop_signal};
+    struct bg_run_options opt = {f.out, f.corpus, f.init_from, f.resume, &set, &common_stop_signal, f.seams};
     if (run_open(&r, &opt, &err))
         return cli_report(&err);
     /* Once the run is open, so that a refused run says only why. */

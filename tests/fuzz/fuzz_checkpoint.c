@@ -27,7 +27,7 @@
 /* A configuration a resumed run accepts is one its user could have typed:
  * each whole-number setting, written as a flag value, is a value
  * settings_set takes, and the time budget is none (0) or a positive
- * number of seconds. (The other numbers are train_config_validate's.) */
+ * number of seconds. (The other numbers are settings_validate's.) */
 static void check_typeable(const struct bg_train_config *cfg)
 {
     const enum bg_setting whole[] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH,

@@ -8,7 +8,7 @@
  * checkpoint's configuration). Beyond "no crash":
  *   - a refused value leaves the settings as they were, with a message;
  *   - a resolved configuration is valid (config_validate and
- *     train_config_validate agree), keeps every value given (but
+ *     settings_validate agree), keeps every value given (but
  *     warmup, which init-only zeroes), and every whole-number setting,
  *     written with settings_format, reads back through settings_set as
  *     the same value. */
@@ -62,7 +62,7 @@ static void check_resolved(const struct bg_settings *s, int rc, const struct bg_
     }
     struct bg_error again;
     FUZZ_CHECK(config_validate(&cfg->model, &again) == BG_OK);
-    FUZZ_CHECK(train_config_validate(cfg, &again) == BG_OK);
+    FUZZ_CHECK(settings_validate(cfg, &again) == BG_OK);
     for (int i = 0; i < BG_N_SETTINGS; i++)
         if (settings_given(s, i) && i != BG_SET_WARMUP) /* --steps 0 zeroes warmup */
             FUZZ_CHECK(settings_same(&s->value, cfg, i));
@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct bg_error err = {0};
     int rc = settings_resolve(&s, &cfg, &err);
     check_resolved(&s, rc, &cfg, &err);
-    FUZZ_CHECK(train_preset("tiny", &base, &err) == BG_OK);
+    FUZZ_CHECK(settings_preset("tiny", &base, &err) == BG_OK);
     rc = settings_resolve_over(&s, &base, &cfg, &err);
     check_resolved(&s, rc, &cfg, &err);
     free(text);

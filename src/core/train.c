@@ -1,0 +1,124 @@
+/* train: see train.h. */
+#include "bytegpt/train.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "bytegpt/dist.h"
+
+/* ---- Threads ---- */
+
+void train_set_threads(int n)
+{
+    /* 0 (the default) means this process's share of the cores. */
+    if (n <= 0)
+        n = dist_default_threads();
+    openblas_set_num_threads(n);
+    omp_set_num_threads(n);
+}
+
+/* ---- The trainer ---- */
+
+int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus, size_t rank,
+                 size_t ranks, struct bg_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    t->corpus = corpus;
+    t->rank = rank;
+    t->ranks = ranks;
+    t->opt = (struct bg_adamw){(float)cfg->beta1, (float)cfg->beta2, 1e-8f, (float)cfg->weight_decay};
+    model_tensors(&cfg->model, t->tensors);
+    int rc = model_init(&t->model, &cfg->model, cfg->batch, err);
+    if (rc)
+        return rc;
+    size_t n = cfg->batch * cfg->model.ctx;
+    rc = arena_init(&t->io, 2 * arena_round(n), err);
+    if (rc) {
+        model_free(&t->model);
+        return rc;
+    }
+    t->inputs = arena_carve(&t->io, n);
+    t->targets = arena_carve(&t->io, n);
+    return BG_OK;
+}
+
+void trainer_free(struct bg_trainer *t)
+{
+    model_free(&t->model);
+    arena_free(&t->io);
+}
+
+/* The error of a step whose loss or gradient norm is not finite. It blames
+ * the loss when the loss went wrong (a bad loss makes a bad gradient, so the
+ * loss is the cause), else the gradient norm, and says whether the value
+ * became NaN or infinite. */
+static int step_diverged(uint64_t step, double loss, double norm, struct bg_error *err)
+{
+    const char *what = "loss";
+    double bad = loss;
+    if (isfinite(loss)) {
+        what = "gradient norm";
+        bad = norm;
+    }
+    return bg_fail(err, BG_ERR_RUNTIME,
+                   "step %llu: the %s became %s (loss %g, gradient norm %g); the parameters were not updated. "
+                   "Try a lower --lr or a smaller --clip",
+                   (unsigned long long)step, what, isnan(bad) ? "NaN" : "infinite", loss, norm);
+}
+
+int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err)
+{
+    struct bg_model *m = &t->model;
+    size_t B = t->cfg.batch, T = t->cfg.model.ctx, k = t->cfg.accum, all = t->ranks * k;
+    double loss = 0.0;
+
+    /* The gradients of all the step's micro-batches are summed, so they
+     * are zeroed once, before the first. Each micro-batch's loss is the
+     * mean over its positions; scaling by 1/all makes the sum the mean over
+     * the whole batch. Every rank draws every micro-batch (a copy of bytes,
+     * cheap), so that all copies of the corpus stay at the same place, and
+     * computes only its own block of k (train.h). */
+    model_zero_grad(m);
+    for (size_t micro = 0; micro < all; micro++) {
+        int rc = corpus_next_batch(t->corpus, t->inputs, t->targets, B, T, err);
+        if (rc)
+            return rc;
+        if (micro / k != t->rank)
+            continue;
+        loss += model_forward(m, t->inputs, t->targets, B, T) / (double)all;
+        model_backward(m, 1.0f / (float)all);
+    }
+    /* The ranks' partial sums become the whole step's, on every rank. */
+    dist_sum_floats(m->grads, m->num_params);
+    dist_sum_doubles(&loss, 1);
+    double norm = adamw_clip(m->grads, m->num_params, t->cfg.clip);
+    if (!isfinite(loss) || !isfinite(norm)) {
+        int rc = step_diverged(t->step + 1, loss, norm, err);
+        if (t->rank > 0 && err) /* every rank stops here; rank 0 says why */
+            err->msg[0] = '\0';
+        return rc;
+    }
+    adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
+
+    t->step++;
+    t->tokens += (uint64_t)(B * T * all);
+    r->loss = loss;
+    r->grad_norm = norm;
+    r->lr = lr;
+    return BG_OK;
+}
+
+double trainer_evaluate(struct bg_trainer *t)
+{
+    size_t B = t->cfg.batch, T = t->cfg.model.ctx, n = t->cfg.eval_batches;
+    double sum = 0.0;
+    for (size_t i = t->rank; i < n; i += t->ranks) {
+        corpus_val_batch(t->corpus, t->inputs, t->targets, i, n, B, T);
+        sum += model_forward(&t->model, t->inputs, t->targets, B, T);
+    }
+    dist_sum_doubles(&sum, 1);
+    return sum / (double)n;
+}

@@ -1,0 +1,330 @@
+/* settings: see settings.h. */
+#include "bytegpt/settings.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bytegpt/parse.h"
+#include "bytegpt/tokenizer.h"
+
+/* ---- The table: each setting's name, kind and field ---- */
+
+enum kind {
+    K_COUNT,    /* a whole number >= 1 (size_t) */
+    K_U64,      /* a whole number >= 0 (uint64_t) */
+    K_FLOAT,    /* a finite number (double) */
+    K_DURATION, /* a positive time with unit (double seconds) */
+    K_THREADS,  /* a whole number >= 0 (int; 0: all cores) */
+};
+
+struct setting {
+    const char *name;
+    enum kind kind;
+    size_t offset; /* of the field in struct bg_train_config */
+};
+
+#define AT(field) offsetof(struct bg_train_config, field)
+
+static const struct setting table[BG_N_SETTINGS] = {
+    [BG_SET_LAYERS] = {"layers", K_COUNT, AT(model.L)},
+    [BG_SET_HEADS] = {"heads", K_COUNT, AT(model.NH)},
+    [BG_SET_DIM] = {"dim", K_COUNT, AT(model.C)},
+    [BG_SET_CTX] = {"ctx", K_COUNT, AT(model.ctx)},
+    [BG_SET_BATCH] = {"batch", K_COUNT, AT(batch)},
+    [BG_SET_ACCUM] = {"accum", K_COUNT, AT(accum)},
+    [BG_SET_STEPS] = {"steps", K_U64, AT(steps)},
+    [BG_SET_TIME_BUDGET] = {"time-budget", K_DURATION, AT(time_budget)},
+    [BG_SET_LR] = {"lr", K_FLOAT, AT(lr)},
+    [BG_SET_MIN_LR] = {"min-lr", K_FLOAT, AT(min_lr)},
+    [BG_SET_WARMUP] = {"warmup", K_U64, AT(warmup)},
+    [BG_SET_WD] = {"wd", K_FLOAT, AT(weight_decay)},
+    [BG_SET_BETA1] = {"beta1", K_FLOAT, AT(beta1)},
+    [BG_SET_BETA2] = {"beta2", K_FLOAT, AT(beta2)},
+    [BG_SET_CLIP] = {"clip", K_FLOAT, AT(clip)},
+    [BG_SET_EVAL_EVERY] = {"eval-every", K_U64, AT(eval_every)},
+    [BG_SET_EVAL_BATCHES] = {"eval-batches", K_U64, AT(eval_batches)},
+    [BG_SET_SAMPLE_EVERY] = {"sample-every", K_U64, AT(sample_every)},
+    [BG_SET_CKPT_EVERY] = {"ckpt-every", K_U64, AT(ckpt_every)},
+    [BG_SET_SEED] = {"seed", K_U64, AT(seed)},
+    [BG_SET_THREADS] = {"threads", K_THREADS, AT(threads)},
+};
+
+const char *settings_name(enum bg_setting s)
+{
+    return table[s].name;
+}
+
+int settings_find(const char *name)
+{
+    for (int i = 0; i < BG_N_SETTINGS; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int settings_whole(enum bg_setting i)
+{
+    return table[i].kind == K_COUNT || table[i].kind == K_U64 || table[i].kind == K_THREADS;
+}
+
+/* ---- Parsing one value ---- */
+
+/* The limit on counts keeps products like batch * ctx far from overflow;
+ * the model's own limits are checked by config_validate. */
+#define COUNT_MAX ((uint64_t)1 << 40)
+
+static int parse_into(const struct setting *t, struct bg_train_config *c, const char *text, const char *cmd,
+                      struct bg_error *err)
+{
+    char *field = (char *)c + t->offset;
+    uint64_t u;
+    double d;
+    switch (t->kind) {
+    case K_COUNT:
+    case K_U64:
+    case K_THREADS:
+        if (!parse_u64(text, &u))
+            return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a non-negative whole number, got '%s'", cmd, t->name,
+                           text);
+        if (t->kind == K_COUNT && u == 0)
+            return bg_fail(err, BG_ERR_INPUT, "%s: --%s must be at least 1, got '%s'", cmd, t->name, text);
+        if (t->kind != K_U64 && u > (t->kind == K_THREADS ? BG_THREADS_MAX : COUNT_MAX))
+            return bg_fail(err, BG_ERR_INPUT, "%s: --%s is out of range: '%s'", cmd, t->name, text);
+        if (t->kind == K_COUNT)
+            *(size_t *)field = (size_t)u;
+        else if (t->kind == K_THREADS)
+            *(int *)field = (int)u;
+        else
+            *(uint64_t *)field = u;
+        return BG_OK;
+    case K_FLOAT:
+        if (!parse_finite(text, &d))
+            return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a finite number, got '%s'", cmd, t->name, text);
+        *(double *)field = d;
+        return BG_OK;
+    case K_DURATION:
+        if (!parse_duration(text, &d))
+            return bg_fail(err, BG_ERR_INPUT,
+                           "%s: --%s needs a positive time with unit s, m or h (e.g. 90s, 5m, 1h), got '%s'", cmd,
+                           t->name, text);
+        *(double *)field = d;
+        return BG_OK;
+    }
+    return BG_OK;
+}
+
+int settings_set(struct bg_settings *s, const char *name, const char *text, const char *cmd, struct bg_error *err)
+{
+    if (strcmp(name, "preset") == 0) {
+        struct bg_train_config probe;
+        int rc = settings_preset(text, &probe, err);
+        if (rc)
+            return rc;
+        snprintf(s->preset, sizeof s->preset, "%s", text);
+        return BG_OK;
+    }
+    int i = settings_find(name);
+    if (i < 0)
+        return bg_fail(err, BG_ERR_INPUT, "%s: unknown setting '%s'", cmd, name);
+    int rc = parse_into(&table[i], &s->value, text, cmd, err);
+    if (!rc)
+        s->given |= 1u << i;
+    return rc;
+}
+
+void settings_format(const struct bg_train_config *cfg, enum bg_setting i, char *buf, size_t n)
+{
+    const char *field = (const char *)cfg + table[i].offset;
+    switch (table[i].kind) {
+    case K_COUNT:
+        snprintf(buf, n, "%zu", *(const size_t *)field);
+        break;
+    case K_U64:
+        snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)field);
+        break;
+    case K_THREADS:
+        snprintf(buf, n, "%d", *(const int *)field);
+        break;
+    case K_FLOAT:
+        snprintf(buf, n, "%.6g", *(const double *)field);
+        break;
+    case K_DURATION:
+        snprintf(buf, n, "%.6gs", *(const double *)field);
+        break;
+    }
+}
+
+/* ---- Resolving a configuration ---- */
+
+static size_t field_size(enum bg_setting i)
+{
+    switch (table[i].kind) {
+    case K_COUNT:
+        return sizeof(size_t);
+    case K_THREADS:
+        return sizeof(int);
+    case K_U64:
+        return sizeof(uint64_t);
+    default:
+        return sizeof(double);
+    }
+}
+
+void settings_copy(struct bg_train_config *dst, const struct bg_train_config *src, enum bg_setting i)
+{
+    memcpy((char *)dst + table[i].offset, (const char *)src + table[i].offset, field_size(i));
+}
+
+int settings_same(const struct bg_train_config *a, const struct bg_train_config *b, enum bg_setting i)
+{
+    return memcmp((const char *)a + table[i].offset, (const char *)b + table[i].offset, field_size(i)) == 0;
+}
+
+int settings_resolve_over(const struct bg_settings *s, const struct bg_train_config *base,
+                          struct bg_train_config *cfg, struct bg_error *err)
+{
+    struct bg_train_config c = *base;
+    if (s->preset[0]) {
+        struct bg_train_config p;
+        int rc = settings_preset(s->preset, &p, err);
+        if (rc)
+            return rc;
+        c.model = p.model;
+        c.batch = p.batch;
+    }
+    for (int i = 0; i < BG_N_SETTINGS; i++)
+        if (settings_given(s, i))
+            settings_copy(&c, &s->value, i);
+    /* The derived settings, in the order settings.h lists them. */
+    if (settings_given(s, BG_SET_TIME_BUDGET) && !settings_given(s, BG_SET_STEPS))
+        c.steps = 0;
+    if (!settings_given(s, BG_SET_WARMUP) && c.steps > 0 && c.warmup > c.steps / 10)
+        c.warmup = c.steps / 10;
+    if (settings_given(s, BG_SET_LR) && !settings_given(s, BG_SET_MIN_LR))
+        c.min_lr = c.lr / 10;
+    if (settings_init_only(&c))
+        c.warmup = 0;
+    int rc = config_validate(&c.model, err);
+    if (!rc)
+        rc = settings_validate(&c, err);
+    if (!rc)
+        *cfg = c;
+    return rc;
+}
+
+int settings_resolve(const struct bg_settings *s, struct bg_train_config *cfg, struct bg_error *err)
+{
+    struct bg_train_config base;
+    int rc = settings_preset(s->preset[0] ? s->preset : "default", &base, err);
+    return rc ? rc : settings_resolve_over(s, &base, cfg, err);
+}
+
+int settings_init_only(const struct bg_train_config *cfg)
+{
+    return cfg->steps == 0 && cfg->time_budget <= 0;
+}
+
+/* ---- Presets ---- */
+
+const char *const bg_preset_names[] = {"tiny", "default", "small", "medium", NULL};
+
+/* Settings every preset shares unless it says otherwise: AdamW as GPT-3
+ * and nanoGPT use it, clipping at 1, evaluation every 100 steps. */
+static struct bg_train_config preset_base(void)
+{
+    struct bg_train_config c;
+    memset(&c, 0, sizeof c);
+    c.model.V = BG_VOCAB;
+    c.accum = 1;
+    c.weight_decay = 0.1;
+    c.beta1 = 0.9;
+    c.beta2 = 0.95;
+    c.clip = 1.0;
+    c.eval_every = 100;
+    c.eval_batches = 20;
+    c.sample_every = 500;
+    c.ckpt_every = 200;
+    c.seed = 1337;
+    c.threads = 0; /* all cores */
+    return c;
+}
+
+int settings_preset(const char *name, struct bg_train_config *cfg, struct bg_error *err)
+{
+    struct bg_train_config c = preset_base();
+    if (strcmp(name, "tiny") == 0) {
+        /* Seconds on one core: for tests and a first look. */
+        c.model = (struct bg_config){.L = 2, .NH = 2, .C = 32, .ctx = 32, .V = BG_VOCAB};
+        c.batch = 8;
+        c.steps = 200;
+        c.lr = 3e-3;
+        c.min_lr = 3e-4;
+        c.warmup = 20;
+        c.eval_every = 50;
+        c.eval_batches = 8;
+        c.sample_every = 100;
+        c.ckpt_every = 50;
+    } else if (strcmp(name, "default") == 0) {
+        /* Learns English words from moby-dick in a few minutes on 2 cores. */
+        c.model = (struct bg_config){.L = 4, .NH = 4, .C = 128, .ctx = 128, .V = BG_VOCAB};
+        c.batch = 16;
+        c.steps = 5000;
+        c.lr = 3e-3;
+        c.min_lr = 3e-4;
+        c.warmup = 100;
+    } else if (strcmp(name, "small") == 0) {
+        c.model = (struct bg_config){.L = 6, .NH = 8, .C = 256, .ctx = 256, .V = BG_VOCAB};
+        c.batch = 16;
+        c.steps = 10000;
+        c.lr = 1e-3;
+        c.min_lr = 1e-4;
+        c.warmup = 200;
+    } else if (strcmp(name, "medium") == 0) {
+        c.model = (struct bg_config){.L = 6, .NH = 12, .C = 384, .ctx = 256, .V = BG_VOCAB};
+        c.batch = 8;
+        c.steps = 20000;
+        c.lr = 6e-4;
+        c.min_lr = 6e-5;
+        c.warmup = 400;
+    } else {
+        return bg_fail(err, BG_ERR_INPUT, "unknown preset '%s'; the presets are tiny, default, small, medium", name);
+    }
+    *cfg = c;
+    return BG_OK;
+}
+
+int settings_validate(const struct bg_train_config *c, struct bg_error *err)
+{
+    if (c->batch == 0 || c->accum == 0)
+        return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at least 1");
+    if (c->batch > 65536 || c->accum > 65536)
+        return bg_fail(err, BG_ERR_INPUT, "--batch and --accum must be at most 65536");
+    /* steps 0 without a time budget is a run that only initialises. */
+    if (!isfinite(c->lr) || c->lr <= 0 || c->lr > 1)
+        return bg_fail(err, BG_ERR_INPUT, "--lr must be a number in (0, 1], got %g", c->lr);
+    if (!isfinite(c->min_lr) || c->min_lr < 0 || c->min_lr > c->lr)
+        return bg_fail(err, BG_ERR_INPUT, "--min-lr must be in [0, lr=%g], got %g", c->lr, c->min_lr);
+    if (!isfinite(c->weight_decay) || c->weight_decay < 0 || c->weight_decay >= 1.0 / c->lr)
+        return bg_fail(err, BG_ERR_INPUT, "--wd must be >= 0 and below 1/lr, got %g", c->weight_decay);
+    if (!isfinite(c->beta1) || c->beta1 < 0 || c->beta1 >= 1)
+        return bg_fail(err, BG_ERR_INPUT, "--beta1 must be in [0, 1), got %g", c->beta1);
+    if (!isfinite(c->beta2) || c->beta2 < 0 || c->beta2 >= 1)
+        return bg_fail(err, BG_ERR_INPUT, "--beta2 must be in [0, 1), got %g", c->beta2);
+    if (!isfinite(c->clip) || c->clip < 0)
+        return bg_fail(err, BG_ERR_INPUT, "--clip must be >= 0 (0 turns clipping off), got %g", c->clip);
+    if (c->steps > 0 && c->warmup > c->steps)
+        return bg_fail(err, BG_ERR_INPUT, "--warmup %llu is longer than the run (--steps %llu)",
+                       (unsigned long long)c->warmup, (unsigned long long)c->steps);
+    if (c->eval_batches == 0)
+        return bg_fail(err, BG_ERR_INPUT, "--eval-batches must be at least 1");
+    /* The flags cannot give these, but a checkpoint's record can (its CRC
+     * guards against damage, not against a file made to pass it); a
+     * resumed run would train forever with a NaN budget, or ask OpenMP
+     * for a billion threads (found by tests/fuzz/fuzz_checkpoint). */
+    if (!isfinite(c->time_budget) || c->time_budget < 0)
+        return bg_fail(err, BG_ERR_INPUT, "--time-budget must be a positive time, got %g s", c->time_budget);
+    if (c->threads < 0 || c->threads > BG_THREADS_MAX)
+        return bg_fail(err, BG_ERR_INPUT, "--threads must be in [0, %d], got %d", BG_THREADS_MAX, c->threads);
+    return BG_OK;
+}

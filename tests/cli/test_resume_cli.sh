@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Never lose a run: a run stopped by SIGTERM or SIGKILL and resumed gives
+# the same log, bit for bit, as a run never stopped; SIGINT and SIGTERM
+# save and exit 130/143; a NaN stops without saving the bad state; a full
+# disk fails with a clear error and the previous checkpoint intact; bad
+# checkpoints are refused; 30 random SIGKILLs never leave a run that
+# cannot resume. (scripts/kill_test.sh runs the long version.)
+set -u
+BG=$1   # the bytegpt binary; $2 is the source folder
+tmp=$(mktemp -d)
+cleanup() { mountpoint -q "$tmp/full" 2>/dev/null && umount "$tmp/full"; rm -rf "$tmp"; }
+trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+
+words "$tmp/words.txt" 9
+RUN=(--corpus "$tmp/words.txt" --preset tiny --steps 60 --eval-every 10 --ckpt-every 10 --sample-every 0 --threads 2)
+
+# The columns that must match: step, lr, train_loss, val_loss, grad_norm.
+cols() { cut -d, -f1,4,5,6,8 "$1"; }
+
+"$BG" train "${RUN[@]}" --out "$tmp/whole" >/dev/null 2>&1 || bad "uninterrupted run failed"
+
+WAIT_TRIES=600 # wait_rows tries every 0.02 s: 12 s
+
+# stop_and_resume SIGNAL WANT_EXIT: stops a run part way, resumes it, and
+# compares its log with the uninterrupted one.
+stop_and_resume() {
+    local sig=$1 want=$2 out=$tmp/stopped-$1
+    "$BG" train "${RUN[@]}" --out "$out" >"$out.log" 2>&1 &
+    local pid=$!
+    wait_rows "$out/log.csv" 25 || bad "$sig: run did not get going"
+    kill -"$sig" $pid
+    wait $pid
+    local rc=$?
+    [ $rc -eq "$want" ] && ok || { bad "$sig: exit $rc, want $want"; cat "$out.log"; }
+    if [ "$sig" != KILL ]; then
+        grep -q "resume with: bytegpt train --out $out --resume" "$out.log" && ok || bad "$sig: no resume hint"
+    fi
+    "$BG" train --out "$out" --resume >>"$out.log" 2>&1 || { bad "$sig: resume failed"; tail -3 "$out.log"; }
+    if [ "$(cols "$tmp/whole/log.csv")" = "$(cols "$out/log.csv")" ]; then ok; else
+        bad "$sig: resumed log differs from the uninterrupted one"
+        diff <(cols "$tmp/whole/log.csv") <(cols "$out/log.csv") | head -5
+    fi
+}
+stop_and_resume TERM 143
+stop_and_resume KILL 137
+stop_and_resume INT 130
+
+# Two SIGINTs in quick succession: the second lands during the save and
+# must not corrupt it.
+out=$tmp/twice
+"$BG" train "${RUN[@]}" --steps 100000 --out "$out" >/dev/null 2>&1 &
+pid=$!
+wait_rows "$out/log.csv" 5
+kill -INT $pid; sleep 0.001; kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok || bad "double SIGINT: exit $rc"
+last=$(tail -1 "$out/log.csv" | cut -d, -f1)
+"$BG" train --out "$out" --resume --steps 100000 >"$tmp/twice.log" 2>&1 &
+pid=$!
+sleep 0.5; kill -TERM $pid; wait $pid
+grep -q "resuming $out at step $last" "$tmp/twice.log" && ok || { bad "double SIGINT: checkpoint not at step $last"; head -5 "$tmp/twice.log"; }
+
+# Resume refuses changed settings, naming the flag, and a bad checkpoint.
+"$BG" train --out "$tmp/whole" --resume --lr 0.1 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: --lr differs" "$tmp/err" && ok || { bad "changed --lr not refused"; cat "$tmp/err"; }
+"$BG" train --out "$tmp/whole" --resume --steps 100 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: --steps differs" "$tmp/err" && ok || { bad "changed --steps not refused"; cat "$tmp/err"; }
+cp -r "$tmp/whole" "$tmp/damaged"
+printf '\x42' | dd of="$tmp/damaged/ckpt.bin" bs=1 seek=5000 conv=notrunc 2>/dev/null
+"$BG" train --out "$tmp/damaged" --resume >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: checkpoint .*ckpt.bin is damaged: CRC32" "$tmp/err" && ok || { bad "damaged checkpoint"; cat "$tmp/err"; }
+head -c 1000 "$tmp/whole/ckpt.bin" >"$tmp/damaged/ckpt.bin"
+"$BG" train --out "$tmp/damaged" --resume >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: .*truncated" "$tmp/err" && ok || { bad "truncated checkpoint"; cat "$tmp/err"; }
+
+# A NaN stops at once: exit 1, the step named, the last good checkpoint
+# (step 20) intact and resumable.
+out=$tmp/nan
+"$BG" train "${RUN[@]}" --test-nan-at 25 --out "$out" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "^error: step 25: the loss became NaN" "$tmp/err" && grep -q "lower --lr" "$tmp/err" && ok || { bad "NaN: exit $rc"; cat "$tmp/err"; }
+"$BG" train --out "$out" --resume >"$tmp/nan.log" 2>&1 && grep -q "resuming $out at step 20" "$tmp/nan.log" && ok || { bad "NaN: last good checkpoint not resumable"; head -3 "$tmp/nan.log"; }
+
+# A full disk: a real tmpfs, part filled, so that the step-0 checkpoint
+# fits but the second one does not. The error names the file, exit 1, the
+# step-0 checkpoint survives and no temporary file is left.
+mkdir -p "$tmp/full"
+if mount -t tmpfs -o size=1024k tmpfs "$tmp/full" 2>/dev/null; then
+    dd if=/dev/zero of="$tmp/full/filler" bs=1k count=250 2>/dev/null
+    "$BG" train "${RUN[@]}" --ckpt-every 5 --eval-every 1000 --out "$tmp/full/run" >/dev/null 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 1 ] && grep -q "^error: cannot write checkpoint $tmp/full/run/ckpt.bin: No space left on device (the previous checkpoint is intact)" "$tmp/err" \
+        && ok || { bad "disk full: exit $rc"; cat "$tmp/err"; }
+    ls "$tmp/full/run/"*.tmp >/dev/null 2>&1 && bad "disk full: temporary file left" || ok
+    cp -r "$tmp/full/run" "$tmp/after-full"
+    "$BG" train --out "$tmp/after-full" --resume >"$tmp/full.log" 2>&1 && grep -q "at step 0" "$tmp/full.log" \
+        && ok || { bad "disk full: previous checkpoint not resumable"; cat "$tmp/full.log"; }
+    umount "$tmp/full"
+else
+    echo "  SKIP: disk-full test needs root to mount a tmpfs"
+fi
+
+# Random SIGKILLs, some during checkpoint writes (one per step): every
+# resume must find a valid checkpoint, and the final log has every step
+# exactly once. The long version is the same script with hundreds of kills.
+if bash "$2/scripts/kill_test.sh" "$BG" 30; then ok; else bad "kill test"; fi
+
+finish
