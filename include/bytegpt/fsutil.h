@@ -21,13 +21,21 @@
 
 #include "bytegpt/error.h"
 
+/* Room for one path, its NUL included: Linux's PATH_MAX. A buffer for a
+ * path built from another one says so in its size: BG_PATH_MAX + 8 for
+ * the ".tmp" beside a file, + 128 for a name of ours inside a folder
+ * ("/ckpt.bin", "/trial-0012"), + 256 for two such levels. The paths a
+ * user gives (--out, --corpus, --model) are checked against BG_PATH_MAX
+ * where they come in, so that what is appended to them always fits. */
+#define BG_PATH_MAX 4096
+
 struct bg_atomic_file {
     FILE *f;             /* the temporary file, binary; fprintf to it works too,
                             but a failed fprintf is then reported as EIO */
     const char *what;    /* names the file in messages: "checkpoint", "plot" */
     int error;           /* errno of the first failed write; 0 while all went well */
-    char path[4096];     /* the file being replaced */
-    char tmp[4104];      /* path + ".tmp" */
+    char path[BG_PATH_MAX];    /* the file being replaced */
+    char tmp[BG_PATH_MAX + 8]; /* path + ".tmp" */
 };
 
 /* Opens PATH.tmp for writing. A path that is too long or whose folder is

@@ -20,7 +20,7 @@ int fsutil_errno_status(int e)
 
 int fsutil_make_dirs(const char *dir, struct bg_error *err)
 {
-    char buf[4096];
+    char buf[BG_PATH_MAX];
     snprintf(buf, sizeof buf, "%s", dir);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')
@@ -40,7 +40,7 @@ int fsutil_make_dirs(const char *dir, struct bg_error *err)
 
 int fsutil_sync_parent(const char *path)
 {
-    char dir[4096];
+    char dir[BG_PATH_MAX];
     size_t len = strlen(path) < sizeof dir ? strlen(path) : sizeof dir - 1;
     memcpy(dir, path, len);
     dir[len] = '\0';
@@ -139,7 +139,7 @@ int fsutil_write_file(const char *path, const void *data, size_t n, const char *
 
 int fsutil_lock_folder(const char *dir, const char *what, int *fd, struct bg_error *err)
 {
-    char path[4200], pid[32] = "";
+    char path[BG_PATH_MAX + 128], pid[32] = "";
     snprintf(path, sizeof path, "%s/lock", dir);
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (f < 0)

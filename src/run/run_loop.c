@@ -168,7 +168,7 @@ int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
     }
     /* loss.svg beside the log, for a browser. A failure here costs the
      * picture only (a one-step run has nothing to draw). */
-    char svg[4200];
+    char svg[BG_PATH_MAX + 128];
     snprintf(svg, sizeof svg, "%s/loss.svg", r->out);
     const char *logs[1] = {r->log_path};
     struct bg_error e = {0};

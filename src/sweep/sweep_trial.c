@@ -121,7 +121,7 @@ int sweep_run_settings(const struct bg_sweep *s, const struct sweep_trial *t, si
 
 int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err)
 {
-    char path[4300], text[1024];
+    char path[BG_PATH_MAX + 256], text[1024];
     snprintf(path, sizeof path, "%s/result.txt", folder);
     int len = snprintf(text, sizeof text,
                        "# this run's result in the sweep (bytegpt sweep)\nstatus\t%s\nval_bpb\t%.6f\nsteps\t%.0f\n"
@@ -133,7 +133,7 @@ int sweep_result_write(const char *folder, const struct sweep_result *r, struct 
 
 int sweep_result_read(const char *folder, struct sweep_result *r)
 {
-    char path[4300], line[512];
+    char path[BG_PATH_MAX + 256], line[512];
     snprintf(path, sizeof path, "%s/result.txt", folder);
     FILE *f = fopen(path, "r");
     if (!f)

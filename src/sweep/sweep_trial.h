@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include "bytegpt/fsutil.h"
 #include "bytegpt/sweep.h"
 #include "bytegpt/train.h"
 
@@ -61,7 +62,7 @@ struct sweep_greedy {
 struct bg_sweep {
     struct bg_sweep_def def;
     struct bg_sweep_options opt;
-    char dir[4096];
+    char dir[BG_PATH_MAX];
     int lock_fd;
     struct bg_train_config base;         /* the base, resolved */
     uint8_t *heldout;                    /* the first bytes of the validation stream */
