@@ -42,9 +42,10 @@ struct bg_atomic_file {
  * missing, read-only or not a folder is BG_ERR_INPUT. */
 int fsutil_atomic_open(struct bg_atomic_file *a, const char *path, const char *what, struct bg_error *err);
 
-/* Writes n bytes to the temporary file. On a failure (a full disk) it
- * keeps the errno for commit to report, skips every later write, and
- * returns -1; otherwise 0. */
+/* Writes n bytes to the temporary file: BG_OK, or after a failure (a full
+ * disk) its status, which every later write returns too without writing.
+ * The message is commit's to give, with the errno kept here, so a caller
+ * may write a file in many pieces and check once, at commit. */
 int fsutil_atomic_write(struct bg_atomic_file *a, const void *data, size_t n);
 
 /* Flushes, fsyncs, closes and renames the temporary file over the path,
@@ -79,8 +80,6 @@ char *fsutil_read_tail(const char *path, long max);
 /* True when something (a file, a folder) exists at path. */
 int fsutil_exists(const char *path);
 
-/* fsyncs the folder that holds path; returns 0, or -1 with errno set. */
-int fsutil_sync_parent(const char *path);
 
 /* ---- One process per folder ----
  * A run folder and a sweep folder each belong to one process at a time.

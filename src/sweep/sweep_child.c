@@ -247,7 +247,8 @@ static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
             s->stopped = code - 128;
         return BG_OK;
     }
-    if (code == 0 && sweep_result_read(folder, &run->res) && !run->res.crashed) {
+    struct bg_error unfinished; /* no result is told below, with the exit status, as the note */
+    if (code == 0 && sweep_result_read(folder, &run->res, &unfinished) == BG_OK && !run->res.crashed) {
         s->session_runs++;
     } else {
         char note[256];

@@ -104,9 +104,10 @@ uint64_t sweep_run_seed(const struct sweep_trial *t, size_t k);
 
 /* ---- result.txt ---- */
 
-/* Reads a finished run's result.txt from its folder; 0 when there is
- * none (the run has not finished). */
-int sweep_result_read(const char *folder, struct sweep_result *r);
+/* Reads a finished run's result.txt from its folder: BG_OK, or
+ * BG_ERR_INPUT when there is none or it lacks a field, which means that
+ * the run has not finished (result.txt is written last, atomically). */
+int sweep_result_read(const char *folder, struct sweep_result *r, struct bg_error *err);
 int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err);
 
 /* ---- Events ---- */
