@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bytegpt/rng.h"
+#include "bytegpt/tokenizer.h"
 
 /* ---- Reading a stream ---- */
 
@@ -86,7 +87,7 @@ int corpus_reader_read(struct reader *r, uint8_t *dst, size_t n, struct bg_error
     while (n > 0) {
         const struct segment *s = corpus_reader_seg(r);
         if (r->at.offset == s->len) {
-            *dst++ = 0; /* the document boundary */
+            *dst++ = BG_DOC_BOUNDARY;
             n--;
             corpus_reader_next_doc(r);
             continue;
