@@ -141,7 +141,7 @@ static int child_run(struct bg_sweep *s, struct sweep_trial *t, size_t k, int fd
         if (!rc && s->opt.stop && *s->opt.stop)
             rc = 128 + *s->opt.stop; /* stopped: the checkpoint is saved, there is nothing to score */
         else if (!rc && !(rc = score(r, s, &res, err)))
-            rc = sweep_result_write(folder, &res, err);
+            rc = sweep_run_result_write(folder, &res, err);
         struct bg_error ignore;
         run_close(r, &ignore);
     }
@@ -248,7 +248,7 @@ static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
         return BG_OK;
     }
     struct bg_error unfinished; /* no result is told below, with the exit status, as the note */
-    if (code == 0 && sweep_result_read(folder, &run->res, &unfinished) == BG_OK && !run->res.crashed) {
+    if (code == 0 && sweep_run_result_read(folder, &run->res, &unfinished) == BG_OK && !run->res.crashed) {
         s->session_runs++;
     } else {
         char note[256];
@@ -260,7 +260,7 @@ static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
         crash_result(t, folder, &run->res);
         snprintf(run->res.note, sizeof run->res.note, "%s", note);
         s->session_runs++;
-        int rc = sweep_result_write(folder, &run->res, err);
+        int rc = sweep_run_result_write(folder, &run->res, err);
         if (rc)
             return rc;
     }

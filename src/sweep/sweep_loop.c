@@ -241,7 +241,7 @@ static int start_runs(struct bg_sweep *s, struct bg_error *err)
             char folder[BG_PATH_MAX + 128];
             sweep_run_folder(s, t, k, folder, sizeof folder);
             struct bg_error unfinished; /* not an error: the run is still to do */
-            if (sweep_result_read(folder, &t->runs[k].res, &unfinished) == BG_OK) {
+            if (sweep_run_result_read(folder, &t->runs[k].res, &unfinished) == BG_OK) {
                 t->runs[k].state = RUN_DONE;
                 continue;
             }

@@ -128,7 +128,7 @@ static void write_page(const struct bg_sweep *s)
         struct bg_page_sweep page = {s->dir, s->n_rows < s->n_trials || s->n_trials == 0, rows, s->n_rows,
                                      (double)time(NULL), 0};
         struct bg_error ignore;
-        page_write_sweep(s->dir, &page, &ignore);
+        page_sweep_write(s->dir, &page, &ignore);
     }
     free(rows);
     free(names);

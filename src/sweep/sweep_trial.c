@@ -119,7 +119,7 @@ int sweep_run_settings(const struct bg_sweep *s, const struct sweep_trial *t, si
 
 /* ---- What a run came to: result.txt ---- */
 
-int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err)
+int sweep_run_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err)
 {
     char path[BG_PATH_MAX + 256], text[1024];
     snprintf(path, sizeof path, "%s/result.txt", folder);
@@ -131,7 +131,7 @@ int sweep_result_write(const char *folder, const struct sweep_result *r, struct 
     return fsutil_write_file(path, text, (size_t)len, "result", err);
 }
 
-int sweep_result_read(const char *folder, struct sweep_result *r, struct bg_error *err)
+int sweep_run_result_read(const char *folder, struct sweep_result *r, struct bg_error *err)
 {
     char path[BG_PATH_MAX + 256], line[512];
     snprintf(path, sizeof path, "%s/result.txt", folder);

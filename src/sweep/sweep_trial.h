@@ -102,13 +102,15 @@ int sweep_paced(const struct bg_sweep *s, const struct sweep_trial *t);
 void sweep_run_folder(const struct bg_sweep *s, const struct sweep_trial *t, size_t k, char *buf, size_t n);
 uint64_t sweep_run_seed(const struct sweep_trial *t, size_t k);
 
-/* ---- result.txt ---- */
+/* ---- result.txt: one run's result, in its folder ----
+ * sweep_run_* like the run's other functions above; the sweep's table of
+ * trials, results.tsv, is sweep_results_* in sweep_results.h. */
 
 /* Reads a finished run's result.txt from its folder: BG_OK, or
  * BG_ERR_INPUT when there is none or it lacks a field, which means that
  * the run has not finished (result.txt is written last, atomically). */
-int sweep_result_read(const char *folder, struct sweep_result *r, struct bg_error *err);
-int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err);
+int sweep_run_result_read(const char *folder, struct sweep_result *r, struct bg_error *err);
+int sweep_run_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err);
 
 /* ---- Events ---- */
 
