@@ -26,6 +26,7 @@
 
 #include "bytegpt/corpus.h"
 #include "bytegpt/error.h"
+#include "bytegpt/fsutil.h"
 #include "bytegpt/model.h"
 #include "bytegpt/rng.h"
 #include "bytegpt/train.h"
@@ -45,7 +46,7 @@ struct bg_ckpt_state {
     uint64_t corpus_bytes;       /* text bytes of the corpus trained on */
     uint64_t corpus_fingerprint; /* its bg_corpus_info.fingerprint */
     uint64_t ranks;              /* processes that trained it (1 without MPI) */
-    char corpus[4096];           /* the corpus path, as given to train */
+    char corpus[BG_PATH_MAX];    /* the corpus path, as given to train */
 };
 
 /* Writes state and the model's parameters and AdamW moments to path,

@@ -91,6 +91,11 @@ void corpus_close(struct bg_corpus *c);
 
 void corpus_get_info(const struct bg_corpus *c, struct bg_corpus_info *info);
 
+/* The file the corpus' text starts with: the path itself, or the first of
+ * a folder's shards in the order above. It belongs to the corpus and
+ * lives until corpus_close. */
+const char *corpus_first_file(const struct bg_corpus *c);
+
 /* inputs (B,T) and targets (B,T): B random training windows of T+1
  * consecutive bytes (T <= ctx), targets shifted by one. Refilling the
  * buffer reads files, which can fail (a file changed under us). */

@@ -21,22 +21,31 @@
 
 #include "bytegpt/error.h"
 
+/* Room for one path, its NUL included: Linux's PATH_MAX. A buffer for a
+ * path built from another one says so in its size: BG_PATH_MAX + 8 for
+ * the ".tmp" beside a file, + 128 for a name of ours inside a folder
+ * ("/ckpt.bin", "/trial-0012"), + 256 for two such levels. The paths a
+ * user gives (--out, --corpus, --model) are checked against BG_PATH_MAX
+ * where they come in, so that what is appended to them always fits. */
+#define BG_PATH_MAX 4096
+
 struct bg_atomic_file {
     FILE *f;             /* the temporary file, binary; fprintf to it works too,
                             but a failed fprintf is then reported as EIO */
     const char *what;    /* names the file in messages: "checkpoint", "plot" */
     int error;           /* errno of the first failed write; 0 while all went well */
-    char path[4096];     /* the file being replaced */
-    char tmp[4104];      /* path + ".tmp" */
+    char path[BG_PATH_MAX];    /* the file being replaced */
+    char tmp[BG_PATH_MAX + 8]; /* path + ".tmp" */
 };
 
 /* Opens PATH.tmp for writing. A path that is too long or whose folder is
  * missing, read-only or not a folder is BG_ERR_INPUT. */
 int fsutil_atomic_open(struct bg_atomic_file *a, const char *path, const char *what, struct bg_error *err);
 
-/* Writes n bytes to the temporary file. On a failure (a full disk) it
- * keeps the errno for commit to report, skips every later write, and
- * returns -1; otherwise 0. */
+/* Writes n bytes to the temporary file: BG_OK, or after a failure (a full
+ * disk) its status, which every later write returns too without writing.
+ * The message is commit's to give, with the errno kept here, so a caller
+ * may write a file in many pieces and check once, at commit. */
 int fsutil_atomic_write(struct bg_atomic_file *a, const void *data, size_t n);
 
 /* Flushes, fsyncs, closes and renames the temporary file over the path,
@@ -71,8 +80,6 @@ char *fsutil_read_tail(const char *path, long max);
 /* True when something (a file, a folder) exists at path. */
 int fsutil_exists(const char *path);
 
-/* fsyncs the folder that holds path; returns 0, or -1 with errno set. */
-int fsutil_sync_parent(const char *path);
 
 /* ---- One process per folder ----
  * A run folder and a sweep folder each belong to one process at a time.

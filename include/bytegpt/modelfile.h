@@ -24,10 +24,11 @@
 
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/error.h"
+#include "bytegpt/fsutil.h"
 #include "bytegpt/model.h"
 
-/* Room for a path of PATH_MAX (4096) bytes and "/best.bin" after it. */
-#define BG_MODELFILE_PATH_MAX 4200
+/* Room for a path of BG_PATH_MAX bytes and "/best.bin" after it. */
+#define BG_MODELFILE_PATH_MAX (BG_PATH_MAX + 128)
 
 struct bg_modelfile {
     char path[BG_MODELFILE_PATH_MAX]; /* the checkpoint file read: PATH, PATH/best.bin or PATH/ckpt.bin */

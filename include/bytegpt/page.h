@@ -118,7 +118,7 @@ struct bg_page_sweep {
  * chart: a trial that crashed at once has no curve). Written to
  * DIR/index.html atomically. */
 int page_sweep(const char *dir, const struct bg_page_sweep *s, char **out, struct bg_error *err);
-int page_write_sweep(const char *dir, const struct bg_page_sweep *s, struct bg_error *err);
+int page_sweep_write(const char *dir, const struct bg_page_sweep *s, struct bg_error *err);
 
 /* ---- Helpers, exposed for the tests ---- */
 

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "bytegpt/error.h"
+#include "bytegpt/fsutil.h"
 #include "bytegpt/trainlog.h"
 
 /* The horizontal axis: which log column the curves are drawn against. */
@@ -49,7 +50,7 @@ struct bg_plot_options {
 /* One loaded log. */
 struct bg_plot_run {
     char name[128];  /* the log's folder (runs/a/log.csv -> "a"), for the legend and table */
-    char path[4096]; /* the log's path as given */
+    char path[BG_PATH_MAX]; /* the log's path as given */
     struct bg_log_row *rows;
     size_t n_rows;   /* at least 2 */
 };

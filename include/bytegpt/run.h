@@ -24,6 +24,7 @@
 
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/corpus.h"
+#include "bytegpt/fsutil.h"
 #include "bytegpt/settings.h"
 #include "bytegpt/train.h"
 #include "bytegpt/trainlog.h"
@@ -67,9 +68,11 @@ struct bg_run_report {
 };
 
 struct bg_run {
-    char out[4096];
-    char ckpt_path[4200], best_path[4200], samples_path[4200], log_path[4200], config_path[4200];
-    char init_path[4200];       /* the checkpoint --init-from resolved to */
+    char out[BG_PATH_MAX];
+    /* The run's files: out and a name of ours. */
+    char ckpt_path[BG_PATH_MAX + 128], best_path[BG_PATH_MAX + 128], samples_path[BG_PATH_MAX + 128];
+    char log_path[BG_PATH_MAX + 128], config_path[BG_PATH_MAX + 128];
+    char init_path[BG_PATH_MAX + 128]; /* the checkpoint --init-from resolved to */
     struct bg_corpus_info corpus_info;
     struct bg_trainer trainer;  /* model, optimiser, batches */
     struct bg_ckpt_state state; /* everything a checkpoint saves besides tensors */

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "bytegpt/error.h"
+#include "bytegpt/fsutil.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/rng.h"
 #include "bytegpt/run.h"
@@ -131,7 +132,7 @@ void sweep_space_format(const struct bg_sweep_space *s, char *buf, size_t n);
 /* ---- The definition: what sweep.txt holds ---- */
 
 struct bg_sweep_def {
-    char corpus[4096];
+    char corpus[BG_PATH_MAX];
     struct bg_settings base;        /* the preset and base settings, budget included */
     struct bg_sweep_space grid, space;
     int has_grid, has_space;

@@ -1,6 +1,9 @@
 /* tokenizer: bytes are tokens. The vocabulary is the 256 byte values, so
  * there is nothing to train and every text in every language is encoded;
  * the cost is longer sequences than a learned (BPE) vocabulary gives.
+ * Encoding and decoding are the identity, so there is no function for
+ * them: a text's bytes, read as uint8_t, are its tokens, from the corpus
+ * to the model and from the sampler back to the terminal.
  * The byte 0x00 (NUL) never occurs in text and marks a document boundary,
  * as GPT-2's <|endoftext|> does. */
 #ifndef BYTEGPT_TOKENIZER_H
@@ -15,12 +18,6 @@
 /* Longest printable rendering of one token, with its terminating NUL:
  * "<doc>" and "<E2>" need 6 and 5 bytes. */
 #define BG_TOKEN_RENDER_MAX 8
-
-/* tokens (n) = the bytes of text (n). Returns n, the number of tokens. */
-size_t tokenizer_encode(uint8_t *tokens, const char *text, size_t n);
-
-/* text (n) = the bytes of tokens (n). Returns n. */
-size_t tokenizer_decode(char *text, const uint8_t *tokens, size_t n);
 
 /* A printable rendering of one token for the teaching views: printable
  * ASCII as itself, '\n' '\t' '\r' as the C escapes, the space as itself,

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "bytegpt/error.h"
+#include "bytegpt/fsutil.h"
 
 #define BG_LOG_HEADER "step,tokens,flops,lr,train_loss,val_loss,val_bpb,grad_norm,tokens_per_s,elapsed_s"
 
@@ -27,7 +28,7 @@ struct bg_log_row {
 
 struct bg_trainlog {
     FILE *f;
-    char path[4096];
+    char path[BG_PATH_MAX];
 };
 
 /* Creates path with the header line (the file must not exist). */

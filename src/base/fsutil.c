@@ -20,7 +20,7 @@ int fsutil_errno_status(int e)
 
 int fsutil_make_dirs(const char *dir, struct bg_error *err)
 {
-    char buf[4096];
+    char buf[BG_PATH_MAX];
     snprintf(buf, sizeof buf, "%s", dir);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/')
@@ -38,9 +38,13 @@ int fsutil_make_dirs(const char *dir, struct bg_error *err)
     return BG_OK;
 }
 
-int fsutil_sync_parent(const char *path)
+/* fsyncs the folder that holds path, so that a rename in it survives a
+ * power cut. Its failure is not reported: by then the new file is written,
+ * synced and renamed into place, and at worst a power cut brings back
+ * the previous one, which is what an atomic write allows. */
+static void sync_parent(const char *path)
 {
-    char dir[4096];
+    char dir[BG_PATH_MAX];
     size_t len = strlen(path) < sizeof dir ? strlen(path) : sizeof dir - 1;
     memcpy(dir, path, len);
     dir[len] = '\0';
@@ -53,10 +57,9 @@ int fsutil_sync_parent(const char *path)
         snprintf(dir, sizeof dir, ".");
     int fd = open(dir, O_RDONLY);
     if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
+        return;
+    fsync(fd);
     close(fd);
-    return rc;
 }
 
 int fsutil_atomic_open(struct bg_atomic_file *a, const char *path, const char *what, struct bg_error *err)
@@ -87,14 +90,12 @@ int fsutil_atomic_write(struct bg_atomic_file *a, const void *data, size_t n)
 {
     /* The errno of a failed fwrite is kept here because anything the
      * caller does before commit (even a successful call) may change it. */
-    if (a->error)
-        return -1;
-    errno = 0;
-    if (fwrite(data, 1, n, a->f) != n) {
-        a->error = errno ? errno : EIO;
-        return -1;
+    if (!a->error) {
+        errno = 0;
+        if (fwrite(data, 1, n, a->f) != n)
+            a->error = errno ? errno : EIO;
     }
-    return 0;
+    return a->error ? fsutil_errno_status(a->error) : BG_OK;
 }
 
 int fsutil_atomic_commit(struct bg_atomic_file *a, struct bg_error *err)
@@ -121,7 +122,7 @@ int fsutil_atomic_commit(struct bg_atomic_file *a, struct bg_error *err)
         return bg_fail(err, fsutil_errno_status(e), "cannot write %s %s: %s%s", a->what, a->path, strerror(e),
                        intact);
     }
-    fsutil_sync_parent(a->path);
+    sync_parent(a->path);
     return BG_OK;
 }
 
@@ -139,7 +140,7 @@ int fsutil_write_file(const char *path, const void *data, size_t n, const char *
 
 int fsutil_lock_folder(const char *dir, const char *what, int *fd, struct bg_error *err)
 {
-    char path[4200], pid[32] = "";
+    char path[BG_PATH_MAX + 128], pid[32] = "";
     snprintf(path, sizeof path, "%s/lock", dir);
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (f < 0)

@@ -1,10 +1,8 @@
 /* info: what a corpus holds, and what a model costs. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "bytegpt/corpus.h"
 #include "bytegpt/evaluate.h"
@@ -52,35 +50,28 @@ static const char help[] =
     "                   e.g. 1Gbit, 100Gbit, 1.6Tbit)\n"
     COMMON_MODEL_HELP;
 
-/* The file a corpus starts with: itself, or a folder's first shard in
- * name order (skipping dotfiles and subfolders, as the corpus does). */
-static int first_file(const char *path, char *out, size_t n, struct bg_error *err)
+/* The first n bytes of a corpus' first file (in the corpus' own order)
+ * as the model sees them: one token per byte, shown with the tokenizer's
+ * rendering and its value. */
+static int info_first_bytes(const char *file, size_t n)
 {
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(out, n, "%s", path);
-        return BG_OK;
+    struct bg_error err = {0};
+    uint8_t *text = NULL;
+    size_t len = 0;
+    if (evaluate_read_text(file, n, &text, &len, &err))
+        return cli_report(&err);
+    printf("\nthe first %zu bytes of %s, as tokens (rendering, then byte value):\n", len, file);
+    for (size_t i = 0; i < len; i++) {
+        char r[BG_TOKEN_RENDER_MAX], cell[24];
+        snprintf(cell, sizeof cell, "'%s' %d", tokenizer_render(r, text[i]), text[i]);
+        printf("%-10s%s", cell, (i + 1) % 8 == 0 || i + 1 == len ? "\n" : "");
     }
-    DIR *d = opendir(path);
-    if (!d)
-        return bg_fail(err, BG_ERR_INPUT, "cannot read folder %s", path);
-    char best[256] = "";
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char full[4400];
-        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        if (e->d_name[0] != '.' && stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-            (!best[0] || strcmp(e->d_name, best) < 0))
-            snprintf(best, sizeof best, "%s", e->d_name);
-    }
-    closedir(d);
-    if (!best[0])
-        return bg_fail(err, BG_ERR_INPUT, "folder %s has no shards", path);
-    snprintf(out, n, "%s/%s", path, best);
-    return BG_OK;
+    free(text);
+    return 0;
 }
 
-static int info_corpus(const char *path, const struct bg_train_config *cfg)
+/* The corpus' sizes and split, and with first > 0 its first bytes. */
+static int info_corpus(const char *path, const struct bg_train_config *cfg, size_t first)
 {
     struct bg_error err = {0};
     struct bg_corpus *c = NULL;
@@ -106,8 +97,9 @@ static int info_corpus(const char *path, const struct bg_train_config *cfg)
            in.is_folder ? "every tenth shard, or the last when fewer than ten" : "the last 10% of the file");
     printf("buffer       %s for training windows, %s of validation kept\n",
            format_bytes(d, sizeof d, (double)in.buffer_bytes), format_bytes(a, sizeof a, (double)in.val_kept_bytes));
+    int code = first ? info_first_bytes(corpus_first_file(c), first) : 0;
     corpus_close(c);
-    return 0;
+    return code;
 }
 
 /* ---- The model's bill ---- */
@@ -124,28 +116,6 @@ static double machine_rate(double gflops, double sgemm_rate, int *given)
 static double percent(size_t part, size_t whole)
 {
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
-/* The first n bytes of a corpus as the model sees them: one token per
- * byte, shown with the tokenizer's rendering and its value. */
-static int info_first_bytes(const char *path, size_t n)
-{
-    char file[4096];
-    struct bg_error err = {0};
-    if (first_file(path, file, sizeof file, &err))
-        return cli_report(&err);
-    uint8_t *text = NULL;
-    size_t len = 0;
-    if (evaluate_read_text(file, n, &text, &len, &err))
-        return cli_report(&err);
-    printf("\nthe first %zu bytes of %s, as tokens (rendering, then byte value):\n", len, file);
-    for (size_t i = 0; i < len; i++) {
-        char r[BG_TOKEN_RENDER_MAX], cell[24];
-        snprintf(cell, sizeof cell, "'%s' %d", tokenizer_render(r, text[i]), text[i]);
-        printf("%-10s%s", cell, (i + 1) % 8 == 0 || i + 1 == len ? "\n" : "");
-    }
-    free(text);
-    return 0;
 }
 
 static int info_model(const struct bg_train_config *cfg, const char *preset, double tokens, int from_preset,
@@ -392,10 +362,8 @@ static int run(int argc, char **argv)
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --link needs a speed such as 1Gbit, 10Gbit or 1.6Tbit, got '%s'", link);
     if (rc)
         return cli_report(&err);
-    if (corpus) {
-        int code = info_corpus(corpus, &cfg);
-        return code || !first ? code : info_first_bytes(corpus, first);
-    }
+    if (corpus)
+        return info_corpus(corpus, &cfg, first);
     /* Without --tokens, the run the preset describes. */
     int from_preset = !args_find(specs, n_specs, "tokens")->seen;
     if (from_preset)

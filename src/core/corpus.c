@@ -185,6 +185,11 @@ const uint8_t *corpus_val_text(const struct bg_corpus *c, size_t *n)
     return c->val_buf;
 }
 
+const char *corpus_first_file(const struct bg_corpus *c)
+{
+    return c->fs.files[0].path; /* an open corpus has at least one file */
+}
+
 void corpus_get_info(const struct bg_corpus *c, struct bg_corpus_info *info)
 {
     *info = (struct bg_corpus_info){

@@ -128,62 +128,30 @@ void corpus_files_free(struct corpus_files *fs)
 
 /* ---- Scanning: every file read once, completely ---- */
 
-/* Reads gz to its end: n = the text bytes read, nul_at = the offset of
- * the first NUL byte (UINT64_MAX when there is none), crc = the CRC32 of
- * the text (free here, since every byte passes through anyway). */
-static void scan_stream(gzFile gz, uint64_t *n, uint64_t *nul_at, uint32_t *crc)
-{
-    unsigned char buf[1 << 16];
-    int got;
-    uLong sum = crc32(0L, Z_NULL, 0);
-    *n = 0;
-    *nul_at = UINT64_MAX;
-    while ((got = gzread(gz, buf, sizeof buf)) > 0) {
-        const unsigned char *z = *nul_at == UINT64_MAX ? memchr(buf, 0, (size_t)got) : NULL;
-        if (z)
-            *nul_at = *n + (uint64_t)(z - buf);
-        *n += (uint64_t)got;
-        sum = crc32(sum, buf, (uInt)got);
-    }
-    *crc = (uint32_t)sum;
-}
-
-/* Reads a whole file through zlib to learn its text size and to check it.
- * A NUL byte is reported only if zlib finds nothing wrong, since a damaged
- * gzip stream decompresses to garbage that may hold NULs, and the damage
- * is then the real story. zlib's message must be copied out before
- * gzclose, which frees it. */
+/* Reads a whole file through zlib to learn its text size, its CRC32 (free
+ * here, since every byte passes through anyway) and whether it is
+ * undamaged text, not empty. */
 int corpus_scan_file(struct corpus_file *f, struct bg_error *err)
 {
     struct stat st;
     if (stat(f->path, &st) != 0)
         return bg_fail(err, BG_ERR_INPUT, "cannot read corpus file %s: %s", f->path, strerror(errno));
     f->disk = (uint64_t)st.st_size;
-    gzFile gz = gzopen(f->path, "rb");
-    if (!gz)
-        return bg_fail(err, BG_ERR_INPUT, "cannot open corpus file %s: %s; check its permissions",
-                       f->path, errno ? strerror(errno) : "out of memory");
-    gzbuffer(gz, GZ_BUFFER);
-    uint64_t n, nul_at;
-    scan_stream(gz, &n, &nul_at, &f->crc);
-    int zerr = Z_OK, rc = BG_OK;
-    const char *zmsg = gzerror(gz, &zerr);
-    if (zerr != Z_OK)
-        rc = bg_fail(err, BG_ERR_INPUT,
-                     "corpus file %s is %s gzip: zlib says \"%s\" at text byte %" PRIu64
-                     " (compressed byte %lld); rebuild or re-download it",
-                     f->path, zerr == Z_BUF_ERROR ? "truncated" : "corrupt",
-                     corpus_zlib_message(zmsg, f->path), n,
-                     (long long)gzoffset(gz));
-    else if (nul_at != UINT64_MAX)
-        rc = bg_fail(err, BG_ERR_INPUT,
-                     "corpus file %s is not text: it contains a NUL byte at byte %" PRIu64
-                     "; give plain text or gzip-compressed text", f->path, nul_at);
-    else if (n == 0)
+    struct textfile t;
+    int rc = textfile_open(&t, "corpus file", f->path, err);
+    if (rc)
+        return rc;
+    unsigned char buf[1 << 16];
+    uLong sum = crc32(0L, Z_NULL, 0);
+    for (size_t got; (got = textfile_read(&t, buf, sizeof buf)) > 0;)
+        sum = crc32(sum, buf, (uInt)got);
+    f->crc = (uint32_t)sum;
+    rc = textfile_check(&t, err);
+    if (rc == BG_OK && t.n == 0)
         rc = bg_fail(err, BG_ERR_INPUT, "corpus file %s is empty; remove it or give a file with text",
                      f->path);
-    gzclose(gz);
-    f->bytes = n;
+    textfile_close(&t);
+    f->bytes = t.n;
     return rc;
 }
 

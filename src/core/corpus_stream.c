@@ -8,12 +8,7 @@
 #include <string.h>
 
 #include "bytegpt/rng.h"
-
-const char *corpus_zlib_message(const char *zmsg, const char *path)
-{
-    size_t n = strlen(path);
-    return strncmp(zmsg, path, n) == 0 && zmsg[n] == ':' && zmsg[n + 1] == ' ' ? zmsg + n + 2 : zmsg;
-}
+#include "bytegpt/tokenizer.h"
 
 /* ---- Reading a stream ---- */
 
@@ -64,7 +59,7 @@ static int corpus_reader_open(struct reader *r, struct bg_error *err)
     if (!r->gz)
         return bg_fail(err, BG_ERR_INPUT, "cannot reopen corpus file %s: %s; was it moved "
                        "or deleted after the corpus was opened?", path, strerror(errno));
-    gzbuffer(r->gz, GZ_BUFFER);
+    gzbuffer(r->gz, TEXTFILE_GZ_BUFFER);
     z_off_t target = (z_off_t)(s->start + r->at.offset);
     if (target > 0 && gzseek(r->gz, target, SEEK_SET) != target) {
         corpus_reader_close(r);
@@ -92,7 +87,7 @@ int corpus_reader_read(struct reader *r, uint8_t *dst, size_t n, struct bg_error
     while (n > 0) {
         const struct segment *s = corpus_reader_seg(r);
         if (r->at.offset == s->len) {
-            *dst++ = 0; /* the document boundary */
+            *dst++ = BG_DOC_BOUNDARY;
             n--;
             corpus_reader_next_doc(r);
             continue;
@@ -111,7 +106,7 @@ int corpus_reader_read(struct reader *r, uint8_t *dst, size_t n, struct bg_error
             bg_fail(err, BG_ERR_INPUT, "corpus file %s changed after the corpus was opened: "
                     "read %d of %u bytes at text byte %" PRIu64 " (%s); restart training",
                     r->files[s->file].path, got, want, s->start + r->at.offset,
-                    zerr != Z_OK ? corpus_zlib_message(zmsg, r->files[s->file].path) : "it is shorter");
+                    zerr != Z_OK ? textfile_zlib_message(zmsg, r->files[s->file].path) : "it is shorter");
             corpus_reader_close(r);
             return BG_ERR_INPUT;
         }

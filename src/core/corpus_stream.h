@@ -11,9 +11,7 @@
 #include <stdint.h>
 
 #include "bytegpt/error.h"
-
-/* zlib's own read buffer, larger than its 8 KiB default: fewer system calls. */
-#define GZ_BUFFER ((unsigned)1 << 17)
+#include "bytegpt/textfile.h"
 
 /* One file of a corpus, as the scan found it. */
 struct corpus_file {
@@ -48,10 +46,6 @@ struct reader {
     struct stream_pos at;
     gzFile gz; /* open on the current segment at at.offset, or NULL */
 };
-
-/* zlib's message without the "path: " it starts with, since our messages
- * name the file already. */
-const char *corpus_zlib_message(const char *zmsg, const char *path);
 
 /* The segment the reader is in. */
 const struct segment *corpus_reader_seg(const struct reader *r);

@@ -18,7 +18,9 @@
 #include "ops_expf.h"
 #include "ops_vec.h"
 
+#include <assert.h>
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -107,6 +109,11 @@ static void forward_pass(float *out, float *att, const float *qkv, size_t B, siz
     /* Dividing the scores by sqrt(HS) keeps their spread near 1 whatever
      * the head size, so the softmax does not saturate at initialisation. */
     float scale = 1.0f / sqrtf((float)HS);
+    /* cblas_sgemm counts rows, columns and strides in int: the widest
+     * stride, a row of qkv (3C), and the longest, a row of att (T), must
+     * fit in one. A precondition that debug builds check rather than let
+     * a cast wrap around. */
+    assert(3 * C <= INT_MAX && T <= INT_MAX);
     int ld = (int)(3 * C);
 
     /* The (b, h) pairs are independent, so they are shared among threads.
@@ -183,6 +190,7 @@ static void backward_pass(float *dqkv, float *datt, const float *dout, const flo
 {
     size_t HS = C / NH;
     float scale = 1.0f / sqrtf((float)HS);
+    assert(3 * C <= INT_MAX && T <= INT_MAX); /* sgemm's sizes are ints, as in the forward pass */
     int ld = (int)(3 * C);
 
     /* Each (b, h) writes only head h's columns of sequence b in dqkv, and

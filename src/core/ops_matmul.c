@@ -17,7 +17,9 @@
  * given thread count. */
 #include "bytegpt/ops_matmul.h"
 
+#include <assert.h>
 #include <cblas.h>
+#include <limits.h>
 #include <omp.h>
 #include <string.h>
 
@@ -62,6 +64,10 @@ static void bias_block(float *dbias, const float *dout, size_t BT, size_t OC, si
 static void forward(float *out, const float *inp, const float *weight, const float *bias, const float *residual,
                     size_t BT, size_t C, size_t OC)
 {
+    /* cblas_sgemm counts rows, columns and strides in int, so every size
+     * handed to it must fit in one: a precondition of these kernels,
+     * which debug builds check rather than let a cast wrap around. */
+    assert(BT <= INT_MAX && C <= INT_MAX && OC <= INT_MAX);
     /* sgemm adds beta * out to its product. Filling each row of out with
      * the bias (and the residual stream's row, when there is one) first
      * and passing beta = 1 adds them in the same sweep over out that
@@ -109,6 +115,8 @@ void matmul_forward_residual(float *out, const float *inp, const float *weight, 
 static void backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                      const float *weight, size_t BT, size_t C, size_t OC, float keep)
 {
+    /* The same precondition as the forward pass: sgemm's sizes are ints. */
+    assert(BT <= INT_MAX && C <= INT_MAX && OC <= INT_MAX);
     size_t nblocks = dbias ? (OC + BIAS_BLOCK - 1) / BIAS_BLOCK : 0;
 #pragma omp parallel
     {

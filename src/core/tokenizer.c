@@ -2,19 +2,6 @@
 #include "bytegpt/tokenizer.h"
 
 #include <stdio.h>
-#include <string.h>
-
-size_t tokenizer_encode(uint8_t *tokens, const char *text, size_t n)
-{
-    memcpy(tokens, text, n);
-    return n;
-}
-
-size_t tokenizer_decode(char *text, const uint8_t *tokens, size_t n)
-{
-    memcpy(text, tokens, n);
-    return n;
-}
 
 const char *tokenizer_render(char buf[BG_TOKEN_RENDER_MAX], uint8_t token)
 {

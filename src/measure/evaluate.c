@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "bytegpt/textfile.h"
 #include "bytegpt/tokenizer.h"
 
 /* ---- The eval rule ---- */
@@ -174,78 +175,52 @@ int evaluate_gzip_bits(const uint8_t *text, size_t n, double *bits, struct bg_er
 
 /* ---- Reading a text ---- */
 
-/* zlib's message without the "path: " it starts with, since our message
- * names the file already. */
-static const char *zlib_message(const char *zmsg, const char *path)
+/* Grows *buf by doubling until it holds need bytes. Returns 0, or -1
+ * when memory ran out. */
+static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
-    size_t n = strlen(path);
-    return strncmp(zmsg, path, n) == 0 && zmsg[n] == ':' && zmsg[n + 1] == ' ' ? zmsg + n + 2 : zmsg;
-}
-
-/* Appends up to `want` bytes from gz to the buffer, growing it by
- * doubling. Returns the bytes read (0 at the end), or -1 when memory ran
- * out; zlib's errors are the caller's to ask gzerror about. */
-static long read_more(gzFile gz, uint8_t **buf, size_t *cap, size_t len, size_t want)
-{
-    if (len + want > *cap) {
-        size_t cap2 = *cap ? *cap : 1 << 16;
-        while (cap2 < len + want)
-            cap2 *= 2;
-        uint8_t *b = realloc(*buf, cap2);
-        if (!b)
-            return -1;
-        *buf = b;
-        *cap = cap2;
-    }
-    int got = gzread(gz, *buf + len, (unsigned)want);
-    return got < 0 ? 0 : got;
+    if (need <= *cap)
+        return 0;
+    size_t cap2 = *cap ? *cap : 1 << 16;
+    while (cap2 < need)
+        cap2 *= 2;
+    uint8_t *b = realloc(*buf, cap2);
+    if (!b)
+        return -1;
+    *buf = b;
+    *cap = cap2;
+    return 0;
 }
 
 int evaluate_read_text(const char *path, size_t max_bytes, uint8_t **text, size_t *n, struct bg_error *err)
 {
     uint8_t *buf = NULL;
     size_t cap = 0, len = 0, limit = max_bytes ? max_bytes : SIZE_MAX;
-    int rc = BG_OK;
     struct stat st;
     if (stat(path, &st) != 0)
         return bg_fail(err, BG_ERR_INPUT, "cannot read text file %s: %s", path, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return bg_fail(err, BG_ERR_INPUT, "text file %s is a folder; give one plain or .gz text file", path);
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        return bg_fail(err, BG_ERR_INPUT, "cannot open text file %s: %s", path,
-                       errno ? strerror(errno) : "out of memory");
+    struct textfile t;
+    int rc = textfile_open(&t, "text file", path, err);
+    if (rc)
+        return rc;
     for (;;) {
         size_t want = limit - len < (1u << 20) ? limit - len : (1u << 20);
         if (want == 0)
             break;
-        long got = read_more(gz, &buf, &cap, len, want);
-        if (got < 0) {
+        if (grow(&buf, &cap, len + want) != 0) {
             rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory reading text file %s after %zu bytes", path, len);
             goto out;
         }
+        size_t got = textfile_read(&t, buf + len, want);
         if (got == 0)
             break;
-        len += (size_t)got;
+        len += got;
     }
-    /* zlib's message must be read before gzclose, which frees it. A NUL is
-     * reported only when zlib found nothing wrong: a damaged stream
-     * decompresses to garbage, and the damage is then the real story. */
-    int zerr = Z_OK;
-    const char *zmsg = gzerror(gz, &zerr);
-    const uint8_t *nul = len ? memchr(buf, 0, len) : NULL;
-    if (zerr == Z_ERRNO)
-        rc = bg_fail(err, BG_ERR_INPUT, "cannot read text file %s: %s", path, strerror(errno));
-    else if (zerr != Z_OK)
-        rc = bg_fail(err, BG_ERR_INPUT, "text file %s is %s gzip: zlib says \"%s\" at text byte %zu", path,
-                     zerr == Z_BUF_ERROR ? "truncated" : "corrupt", zlib_message(zmsg, path), len);
-    else if (nul)
-        rc = bg_fail(err, BG_ERR_INPUT,
-                     "text file %s is not text: it contains a NUL byte at byte %zu; give plain or gzip-compressed text",
-                     path, (size_t)(nul - buf));
+    rc = textfile_check(&t, err);
 out:
-    gzclose(gz);
+    textfile_close(&t);
     if (rc) {
         free(buf);
         return rc;

@@ -12,6 +12,7 @@
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
 #include "bytegpt/schedule.h"
+#include "bytegpt/tokenizer.h"
 #include "run_page.h"
 #include "run_dist.h"
 
@@ -64,9 +65,10 @@ static int save_checkpoint(struct bg_run *r, const char *path, double elapsed, s
     return checkpoint_save(path, &r->state, &r->trainer.model, err);
 }
 
+/* samples.txt is plain text: a document boundary starts a new line. */
 static int emit_to_file(void *ctx, uint8_t byte)
 {
-    fputc(byte == 0 ? '\n' : byte, (FILE *)ctx);
+    fputc(byte == BG_DOC_BOUNDARY ? '\n' : byte, (FILE *)ctx);
     return 0;
 }
 
@@ -168,7 +170,7 @@ int run_finish(struct bg_run *r, struct bg_error *warning, struct bg_error *err)
     }
     /* loss.svg beside the log, for a browser. A failure here costs the
      * picture only (a one-step run has nothing to draw). */
-    char svg[4200];
+    char svg[BG_PATH_MAX + 128];
     snprintf(svg, sizeof svg, "%s/loss.svg", r->out);
     const char *logs[1] = {r->log_path};
     struct bg_error e = {0};

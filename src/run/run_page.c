@@ -67,7 +67,8 @@ void run_page_write(struct bg_run *r, enum bg_page_state state)
     struct bg_cost bill;
     cost_bill(&c->model, c->batch, tokens, elapsed > 0 && flops > 0 ? flops / elapsed : BG_COST_ASSUMED_FLOPS,
               &bill);
-    char note[4600], path[4200];
+    char note[BG_PATH_MAX + 512]; /* a sentence that may name a path */
+    char path[BG_PATH_MAX + 128];
     state_note(r, state, note, sizeof note);
     struct bg_page_run in = {
         .title = r->out, .state = state, .note = note,

@@ -95,7 +95,7 @@ static int folder_empty(const char *dir)
  * (sweep.txt is written once, whole, so it can be read unlocked). */
 static int open_folder(struct bg_sweep *s, struct bg_error *err)
 {
-    char path[4200];
+    char path[BG_PATH_MAX + 128];
     snprintf(path, sizeof path, "%s/sweep.txt", s->dir);
     struct stat st;
     int exists = stat(s->dir, &st) == 0;
@@ -239,11 +239,11 @@ void sweep_command(const struct bg_sweep *s, size_t trial, char *buf, size_t n)
 }
 
 /* The logs worth drawing: each trial's first run with 2 rows or more. */
-static size_t chart_logs(const struct bg_sweep *s, char (*paths)[4300], size_t max)
+static size_t chart_logs(const struct bg_sweep *s, char (*paths)[BG_PATH_MAX + 256], size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_trials && n < max; i++) {
-        char folder[4200];
+        char folder[BG_PATH_MAX + 128];
         sweep_run_folder(s, &s->trials[i], 0, folder, sizeof folder);
         snprintf(paths[n], sizeof paths[n], "%s/log.csv", folder);
         struct bg_log_row *rows = NULL;
@@ -259,7 +259,7 @@ static size_t chart_logs(const struct bg_sweep *s, char (*paths)[4300], size_t m
 int sweep_chart(const struct bg_sweep *s, const struct bg_plot_options *opt, char **text, struct bg_error *err)
 {
     *text = NULL;
-    char (*paths)[4300] = malloc(s->n_trials * sizeof *paths);
+    char (*paths)[BG_PATH_MAX + 256] = malloc(s->n_trials * sizeof *paths);
     const char **logs = malloc(s->n_trials * sizeof *logs);
     int rc = paths && logs ? BG_OK : bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     size_t n = rc ? 0 : chart_logs(s, paths, s->n_trials);
@@ -276,7 +276,7 @@ int sweep_chart(const struct bg_sweep *s, const struct bg_plot_options *opt, cha
         for (size_t r = 0; r < p.n_runs; r++)
             for (size_t i = 0; i < p.runs[r].n_rows; i++)
                 p.runs[r].rows[i].train_loss = NAN;
-        char svg[4200];
+        char svg[BG_PATH_MAX + 128];
         snprintf(svg, sizeof svg, "%s/sweep.svg", s->dir);
         rc = plot_svg_write(svg, &p, opt, err);
         if (!rc)

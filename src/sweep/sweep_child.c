@@ -126,7 +126,7 @@ static int score(struct bg_run *r, const struct bg_sweep *s, struct sweep_result
 /* The child's whole life: returns its exit code. */
 static int child_run(struct bg_sweep *s, struct sweep_trial *t, size_t k, int fd, struct bg_error *err)
 {
-    char folder[4200], ckpt[4300];
+    char folder[BG_PATH_MAX + 128], ckpt[BG_PATH_MAX + 256];
     sweep_run_folder(s, t, k, folder, sizeof folder);
     snprintf(ckpt, sizeof ckpt, "%s/ckpt.bin", folder);
     struct bg_settings set;
@@ -141,7 +141,7 @@ static int child_run(struct bg_sweep *s, struct sweep_trial *t, size_t k, int fd
         if (!rc && s->opt.stop && *s->opt.stop)
             rc = 128 + *s->opt.stop; /* stopped: the checkpoint is saved, there is nothing to score */
         else if (!rc && !(rc = score(r, s, &res, err)))
-            rc = sweep_result_write(folder, &res, err);
+            rc = sweep_run_result_write(folder, &res, err);
         struct bg_error ignore;
         run_close(r, &ignore);
     }
@@ -172,7 +172,7 @@ static void child_main(struct bg_sweep *s, struct sweep_trial *t, size_t k, int 
 
 int sweep_child_start(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_error *err)
 {
-    char folder[4200], ckpt[4300];
+    char folder[BG_PATH_MAX + 128], ckpt[BG_PATH_MAX + 256];
     sweep_run_folder(s, t, k, folder, sizeof folder);
     snprintf(ckpt, sizeof ckpt, "%s/ckpt.bin", folder);
     int fds[2];
@@ -211,7 +211,7 @@ void sweep_child_signal(struct bg_sweep *s, int sig)
 /* A crashed run's figures come from its log, as far as it got. */
 static void crash_result(const struct sweep_trial *t, const char *folder, struct sweep_result *r)
 {
-    char log[4300];
+    char log[BG_PATH_MAX + 256];
     snprintf(log, sizeof log, "%s/log.csv", folder);
     struct bg_log_row *rows = NULL;
     size_t n = 0;
@@ -232,7 +232,7 @@ static void crash_result(const struct sweep_trial *t, const char *folder, struct
 static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_error *err)
 {
     struct sweep_trial_run *run = &t->runs[k];
-    char folder[4200];
+    char folder[BG_PATH_MAX + 128];
     sweep_run_folder(s, t, k, folder, sizeof folder);
     int status = 0;
     while (waitpid(run->pid, &status, 0) < 0 && errno == EINTR)
@@ -247,7 +247,8 @@ static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
             s->stopped = code - 128;
         return BG_OK;
     }
-    if (code == 0 && sweep_result_read(folder, &run->res) && !run->res.crashed) {
+    struct bg_error unfinished; /* no result is told below, with the exit status, as the note */
+    if (code == 0 && sweep_run_result_read(folder, &run->res, &unfinished) == BG_OK && !run->res.crashed) {
         s->session_runs++;
     } else {
         char note[256];
@@ -259,7 +260,7 @@ static int reap(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
         crash_result(t, folder, &run->res);
         snprintf(run->res.note, sizeof run->res.note, "%s", note);
         s->session_runs++;
-        int rc = sweep_result_write(folder, &run->res, err);
+        int rc = sweep_run_result_write(folder, &run->res, err);
         if (rc)
             return rc;
     }
@@ -285,7 +286,7 @@ static int hear(struct bg_sweep *s, struct sweep_trial *t, size_t k, struct bg_e
         return BG_OK;
     }
     run->val_bpb = m.val_bpb;
-    char folder[4200];
+    char folder[BG_PATH_MAX + 128];
     sweep_run_folder(s, t, k, folder, sizeof folder);
     struct bg_sweep_event e = {.kind = BG_SWEEP_PROGRESS, .trial = t->id, .flags = t->flags_text,
                                .folder = folder, .seed = sweep_run_seed(t, k), .step = m.step,

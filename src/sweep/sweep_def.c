@@ -231,7 +231,7 @@ int sweep_def_compare(const char *was, const char *now, const char *dir, struct 
 
 int sweep_def_load(struct bg_sweep_def *d, const char *dir, struct bg_error *err)
 {
-    char path[4200];
+    char path[BG_PATH_MAX + 128];
     snprintf(path, sizeof path, "%s/sweep.txt", dir);
     FILE *f = fopen(path, "r");
     if (!f)

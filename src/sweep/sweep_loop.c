@@ -217,7 +217,7 @@ static int plan_more(struct bg_sweep *s, int *done, struct bg_error *err)
  * knows what a proposer proposed without asking again. */
 static int write_trial_file(const char *folder, const struct sweep_trial *t, struct bg_error *err)
 {
-    char path[4300], text[700];
+    char path[BG_PATH_MAX + 256], text[700];
     snprintf(path, sizeof path, "%s/trial.txt", folder);
     FILE *f = fopen(path, "r");
     if (f) {
@@ -238,9 +238,10 @@ static int start_runs(struct bg_sweep *s, struct bg_error *err)
         for (size_t k = 0; !t->decided && k < t->wanted && running(s) < s->opt.jobs; k++) {
             if (t->runs[k].state != RUN_PENDING)
                 continue;
-            char folder[4200];
+            char folder[BG_PATH_MAX + 128];
             sweep_run_folder(s, t, k, folder, sizeof folder);
-            if (sweep_result_read(folder, &t->runs[k].res)) {
+            struct bg_error unfinished; /* not an error: the run is still to do */
+            if (sweep_run_result_read(folder, &t->runs[k].res, &unfinished) == BG_OK) {
                 t->runs[k].state = RUN_DONE;
                 continue;
             }

@@ -31,7 +31,7 @@ static int earlier_answer(const struct bg_sweep *s, char *text, size_t n)
         snprintf(text, n, "%s", s->old[id - 1].flags);
         return 1;
     }
-    char path[4200], line[700];
+    char path[BG_PATH_MAX + 128], line[700];
     snprintf(path, sizeof path, "%s/trial-%03zu/trial.txt", s->dir, id);
     FILE *f = fopen(path, "r");
     int found = 0;
@@ -49,7 +49,7 @@ static int earlier_answer(const struct bg_sweep *s, char *text, size_t n)
  * input: *pid, and *fd, the read end of its standard output. */
 static int spawn(const struct bg_sweep *s, pid_t *pid, int *fd, struct bg_error *err)
 {
-    char results[4200];
+    char results[BG_PATH_MAX + 128];
     snprintf(results, sizeof results, "%s/results.tsv", s->dir);
     int in = open(results, O_RDONLY | O_CLOEXEC), fds[2] = {-1, -1};
     if (in < 0 || pipe(fds) != 0) {

@@ -128,7 +128,7 @@ static void write_page(const struct bg_sweep *s)
         struct bg_page_sweep page = {s->dir, s->n_rows < s->n_trials || s->n_trials == 0, rows, s->n_rows,
                                      (double)time(NULL), 0};
         struct bg_error ignore;
-        page_write_sweep(s->dir, &page, &ignore);
+        page_sweep_write(s->dir, &page, &ignore);
     }
     free(rows);
     free(names);
@@ -141,7 +141,7 @@ int sweep_results_write(const struct bg_sweep *s, struct bg_error *err)
     strbuf_puts(&b, BG_SWEEP_HEADER "\n");
     for (size_t i = 0; i < s->n_rows; i++)
         format_row(&b, &s->rows[i]);
-    char *text = strbuf_take(&b), path[4200];
+    char *text = strbuf_take(&b), path[BG_PATH_MAX + 128];
     if (!text)
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     snprintf(path, sizeof path, "%s/results.tsv", s->dir);
@@ -152,7 +152,7 @@ int sweep_results_write(const struct bg_sweep *s, struct bg_error *err)
 
 int sweep_results_read(const char *dir, struct bg_sweep_row **rows, size_t *n, struct bg_error *err)
 {
-    char path[4200], line[2048];
+    char path[BG_PATH_MAX + 128], line[2048];
     snprintf(path, sizeof path, "%s/results.tsv", dir);
     *rows = NULL;
     *n = 0;
@@ -241,7 +241,7 @@ void sweep_row_fill(const struct sweep_trial *t, struct bg_sweep_row *row)
 static int curve_point(const struct bg_sweep *s, const struct sweep_trial *t, size_t k, double target, double *bpb,
                        double *sec, double *tok)
 {
-    char folder[4200], log[4300];
+    char folder[BG_PATH_MAX + 128], log[BG_PATH_MAX + 256];
     sweep_run_folder(s, t, k, folder, sizeof folder);
     snprintf(log, sizeof log, "%s/log.csv", folder);
     struct bg_log_row *rows = NULL, *prev = NULL;

@@ -119,9 +119,9 @@ int sweep_run_settings(const struct bg_sweep *s, const struct sweep_trial *t, si
 
 /* ---- What a run came to: result.txt ---- */
 
-int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err)
+int sweep_run_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err)
 {
-    char path[4300], text[1024];
+    char path[BG_PATH_MAX + 256], text[1024];
     snprintf(path, sizeof path, "%s/result.txt", folder);
     int len = snprintf(text, sizeof text,
                        "# this run's result in the sweep (bytegpt sweep)\nstatus\t%s\nval_bpb\t%.6f\nsteps\t%.0f\n"
@@ -131,13 +131,13 @@ int sweep_result_write(const char *folder, const struct sweep_result *r, struct 
     return fsutil_write_file(path, text, (size_t)len, "result", err);
 }
 
-int sweep_result_read(const char *folder, struct sweep_result *r)
+int sweep_run_result_read(const char *folder, struct sweep_result *r, struct bg_error *err)
 {
-    char path[4300], line[512];
+    char path[BG_PATH_MAX + 256], line[512];
     snprintf(path, sizeof path, "%s/result.txt", folder);
     FILE *f = fopen(path, "r");
     if (!f)
-        return 0;
+        return bg_fail(err, BG_ERR_INPUT, "run %s has no result.txt: it has not finished", folder);
     memset(r, 0, sizeof *r);
     int fields = 0;
     while (fgets(line, sizeof line, f)) {
@@ -161,7 +161,10 @@ int sweep_result_read(const char *folder, struct sweep_result *r)
         }
     }
     fclose(f);
-    return fields == 7;
+    if (fields != 7)
+        return bg_fail(err, BG_ERR_INPUT, "%s holds %d of the 7 fields of a result; the run has not finished",
+                       path, fields);
+    return BG_OK;
 }
 
 /* ---- Telling the caller ---- */

@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include "bytegpt/fsutil.h"
 #include "bytegpt/sweep.h"
 #include "bytegpt/train.h"
 
@@ -61,7 +62,7 @@ struct sweep_greedy {
 struct bg_sweep {
     struct bg_sweep_def def;
     struct bg_sweep_options opt;
-    char dir[4096];
+    char dir[BG_PATH_MAX];
     int lock_fd;
     struct bg_train_config base;         /* the base, resolved */
     uint8_t *heldout;                    /* the first bytes of the validation stream */
@@ -101,12 +102,15 @@ int sweep_paced(const struct bg_sweep *s, const struct sweep_trial *t);
 void sweep_run_folder(const struct bg_sweep *s, const struct sweep_trial *t, size_t k, char *buf, size_t n);
 uint64_t sweep_run_seed(const struct sweep_trial *t, size_t k);
 
-/* ---- result.txt ---- */
+/* ---- result.txt: one run's result, in its folder ----
+ * sweep_run_* like the run's other functions above; the sweep's table of
+ * trials, results.tsv, is sweep_results_* in sweep_results.h. */
 
-/* Reads a finished run's result.txt from its folder; 0 when there is
- * none (the run has not finished). */
-int sweep_result_read(const char *folder, struct sweep_result *r);
-int sweep_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err);
+/* Reads a finished run's result.txt from its folder: BG_OK, or
+ * BG_ERR_INPUT when there is none or it lacks a field, which means that
+ * the run has not finished (result.txt is written last, atomically). */
+int sweep_run_result_read(const char *folder, struct sweep_result *r, struct bg_error *err);
+int sweep_run_result_write(const char *folder, const struct sweep_result *r, struct bg_error *err);
 
 /* ---- Events ---- */
 

@@ -133,9 +133,9 @@ int page_sweep(const char *dir, const struct bg_page_sweep *s, char **out, struc
     return page_end(&b, rc, out, err);
 }
 
-int page_write_sweep(const char *dir, const struct bg_page_sweep *s, struct bg_error *err)
+int page_sweep_write(const char *dir, const struct bg_page_sweep *s, struct bg_error *err)
 {
-    char path[4200];
+    char path[BG_PATH_MAX + 128];
     if ((size_t)snprintf(path, sizeof path, "%s/index.html", dir) >= sizeof path)
         return bg_fail(err, BG_ERR_INPUT, "page: sweep folder path is too long");
     char *doc = NULL;

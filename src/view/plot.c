@@ -90,7 +90,7 @@ static void last_component(const char *dir, char *out, size_t n)
  * after that folder's real name, which getcwd knows. */
 static void run_name(const char *path, char *out, size_t n)
 {
-    char parent[4096], cwd[4096];
+    char parent[BG_PATH_MAX], cwd[BG_PATH_MAX];
     parent_of(path, parent, sizeof parent);
     last_component(parent, out, n);
     int here = strcmp(parent, ".") == 0, up = strcmp(parent, "..") == 0;

@@ -460,7 +460,7 @@ static int write_sweep(const char *sweep, int live, struct bg_error *err)
     int ok = write_trial_log(sweep, "trial-000", 200, 120) && write_trial_log(sweep, "trial-001", 220, 80) &&
              write_trial_log(sweep, "trial #3 <x>", 150, 150);
     struct bg_page_sweep s = {"runs/sweep-lr", live, trials, 4, (double)time(NULL), 300};
-    return ok ? page_write_sweep(sweep, &s, err) : BG_ERR_RUNTIME;
+    return ok ? page_sweep_write(sweep, &s, err) : BG_ERR_RUNTIME;
 }
 
 static void test_sweep_page(void)
@@ -489,7 +489,7 @@ static void test_sweep_page(void)
     CHECK(strstr(slurp(path), "data-live=\"0\"") && strstr(slurp(path), "finished: 4 trials"));
     snprintf(path, sizeof path, "%s/missing", dir);
     struct bg_page_sweep s = {"x", 0, trials, 4, 0, 0};
-    CHECK(page_write_sweep(path, &s, &err) == BG_ERR_INPUT);
+    CHECK(page_sweep_write(path, &s, &err) == BG_ERR_INPUT);
 }
 
 int main(int argc, char **argv)
