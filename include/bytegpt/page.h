@@ -35,6 +35,7 @@
 #include "bytegpt/cost.h"
 #include "bytegpt/error.h"
 #include "bytegpt/plot.h"
+#include "bytegpt/strbuf.h"
 
 /* Seconds between reloads of a live page. */
 #define BG_PAGE_RELOAD_S 5
@@ -119,6 +120,51 @@ struct bg_page_sweep {
  * DIR/index.html atomically. */
 int page_sweep(const char *dir, const struct bg_page_sweep *s, char **out, struct bg_error *err);
 int page_sweep_write(const char *dir, const struct bg_page_sweep *s, struct bg_error *err);
+
+/* ---- The document every page is built in (page.c) ----
+ *
+ * What the page module's files build each page from: its head and foot,
+ * its sections, escaped text and the atomic write. Used inside the
+ * module; declared here so that page.c implements its own header. */
+
+/* Where a page stands: while live it reloads itself. */
+struct page_head {
+    const char *title;   /* <title> and the heading */
+    const char *kind;    /* the heading's prefix: "run", "runs", "sweep" */
+    int live;
+    double written_at;   /* Unix time */
+    double stale_after;  /* seconds without an update after which a live page says so */
+};
+
+/* Everything up to and including the page's heading and its state line
+ * (state: "live", "finished", "stopped", "ended"; label: what it says). */
+void page_begin(struct bg_strbuf *b, const struct page_head *h, const char *state, const char *label,
+                const char *note);
+
+/* The footer, the script and the end of the document; then hands the
+ * text to *out (caller frees), or, when rc (a section's status) is not
+ * BG_OK or memory ran out, frees it and fails. */
+int page_end(struct bg_strbuf *b, int rc, char **out, struct bg_error *err);
+
+/* Appends s as HTML text or an attribute value: & < > " ' escaped, and
+ * bytes that are not UTF-8 or are control characters (other than
+ * newline and tab) replaced by U+FFFD, so that no text (a sample of
+ * model output, a folder's name) can break the document. */
+void page_escape(struct bg_strbuf *b, const char *s);
+
+/* The same for the n bytes at s. */
+void page_escape_n(struct bg_strbuf *b, const char *s, size_t n);
+
+/* Appends s as a JSON string, quoted, safe inside <script>: "<" is
+ * written \u003c so that no "</script>" can end the script early. */
+void page_json_string(struct bg_strbuf *b, const char *s);
+
+/* A heading <h2> with an id, for the page's sections. */
+void page_section(struct bg_strbuf *b, const char *id, const char *title);
+
+/* Writes a drawn document (a page_* function's *out) to path atomically,
+ * and frees it. */
+int page_commit(const char *path, int rc, char *doc, struct bg_error *err);
 
 /* ---- Helpers, exposed for the tests ---- */
 

@@ -11,7 +11,7 @@
 
 #include "bytegpt/fsutil.h"
 #include "bytegpt/plot_chart.h"
-#include "page_parts.h"
+#include "page_style.h"
 
 /* ---- Escaping ---- */
 

@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "bytegpt/plot_chart.h"
-#include "page_parts.h"
+#include "bytegpt/page.h"
+#include "page_chart.h"
 
 /* The picture's coordinates, and the plot area inside them. */
 #define VIEW_W 1200

@@ -8,7 +8,7 @@
 #include "bytegpt/page.h"
 
 #include "bytegpt/plot_chart.h"
-#include "page_parts.h"
+#include "page_chart.h"
 
 /* The table is plot_table's, as the terminal shows it, wide enough for
  * its every column. */

@@ -10,7 +10,8 @@
 
 #include "bytegpt/format.h"
 #include "bytegpt/plot_chart.h"
-#include "page_parts.h"
+#include "bytegpt/page.h"
+#include "page_chart.h"
 
 /* The samples shown, newest first. */
 #define SAMPLES_SHOWN 3

@@ -10,7 +10,7 @@
  * no run updates any more says so; and it shows the step and the losses
  * under the cursor on the chart, from the JSON the chart carries. When
  * it has run, <body> has data-chart="ready" (the browser test checks it). */
-#include "page_parts.h"
+#include "page_style.h"
 
 const char page_css[] =
     "body { margin: 0 auto; max-width: 1500px; padding: 0.6em 1.5em 2em; color: #111; background: #fff;\n"

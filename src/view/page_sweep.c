@@ -8,7 +8,8 @@
 
 #include "bytegpt/format.h"
 #include "bytegpt/plot_chart.h"
-#include "page_parts.h"
+#include "bytegpt/page.h"
+#include "page_chart.h"
 
 /* ---- The results table ---- */
 
