@@ -50,7 +50,7 @@ static long launcher_size(void)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *v = getenv(names[i]);
         uint64_t n;
-        if (v && parse_u64(v, &n))
+        if (v && parse_u64(v, &n) == BG_OK)
             return n > LONG_MAX ? LONG_MAX : (long)n;
     }
     return 0;

@@ -11,14 +11,14 @@ int parse_u64(const char *text, uint64_t *v)
     /* strtoull accepts leading spaces and a '-' (wrapping it around):
      * only digits are a count. */
     if (text[0] < '0' || text[0] > '9')
-        return 0;
+        return BG_ERR_INPUT;
     char *end = NULL;
     errno = 0;
     unsigned long long x = strtoull(text, &end, 10);
     if (*end != '\0' || errno != 0)
-        return 0;
+        return BG_ERR_INPUT;
     *v = (uint64_t)x;
-    return 1;
+    return BG_OK;
 }
 
 int parse_finite(const char *text, double *v)
@@ -27,9 +27,9 @@ int parse_finite(const char *text, double *v)
     errno = 0;
     double x = strtod(text, &end);
     if (end == text || *end != '\0' || errno != 0 || !isfinite(x))
-        return 0;
+        return BG_ERR_INPUT;
     *v = x;
-    return 1;
+    return BG_OK;
 }
 
 int parse_duration(const char *text, double *seconds)
@@ -38,7 +38,7 @@ int parse_duration(const char *text, double *seconds)
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || errno != 0 || !isfinite(v) || v <= 0)
-        return 0;
+        return BG_ERR_INPUT;
     double unit;
     if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
         unit = 1.0;
@@ -47,9 +47,9 @@ int parse_duration(const char *text, double *seconds)
     else if (strcmp(end, "h") == 0)
         unit = 3600.0;
     else
-        return 0;
+        return BG_ERR_INPUT;
     if (!isfinite(v * unit))
-        return 0;
+        return BG_ERR_INPUT;
     *seconds = v * unit;
-    return 1;
+    return BG_OK;
 }

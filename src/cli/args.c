@@ -32,7 +32,7 @@ static int store_value(const char *cmd, struct arg_spec *s, const char *value, s
     case ARG_SIZE:
     case ARG_U64: {
         uint64_t v;
-        if (!parse_u64(value, &v))
+        if (parse_u64(value, &v))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a non-negative whole number, got '%s'",
                            cmd, s->name, value);
         if (s->type == ARG_U64) {
@@ -47,14 +47,14 @@ static int store_value(const char *cmd, struct arg_spec *s, const char *value, s
         break;
     }
     case ARG_FLOAT:
-        if (!parse_finite(value, (double *)s->dest))
+        if (parse_finite(value, (double *)s->dest))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a finite number, got '%s'", cmd, s->name, value);
         break;
     case ARG_STRING:
         *(const char **)s->dest = value;
         break;
     case ARG_DURATION:
-        if (!parse_duration(value, (double *)s->dest))
+        if (parse_duration(value, (double *)s->dest))
             return bg_fail(err, BG_ERR_INPUT,
                            "%s: --%s needs a positive time with unit s, m or h (e.g. 90s, 5m, 1h), got '%s'",
                            cmd, s->name, value);

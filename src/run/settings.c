@@ -84,7 +84,7 @@ static int parse_into(const struct setting *t, struct bg_train_config *c, const 
     case K_COUNT:
     case K_U64:
     case K_THREADS:
-        if (!parse_u64(text, &u))
+        if (parse_u64(text, &u))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a non-negative whole number, got '%s'", cmd, t->name,
                            text);
         if (t->kind == K_COUNT && u == 0)
@@ -99,12 +99,12 @@ static int parse_into(const struct setting *t, struct bg_train_config *c, const 
             *(uint64_t *)field = u;
         return BG_OK;
     case K_FLOAT:
-        if (!parse_finite(text, &d))
+        if (parse_finite(text, &d))
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a finite number, got '%s'", cmd, t->name, text);
         *(double *)field = d;
         return BG_OK;
     case K_DURATION:
-        if (!parse_duration(text, &d))
+        if (parse_duration(text, &d))
             return bg_fail(err, BG_ERR_INPUT,
                            "%s: --%s needs a positive time with unit s, m or h (e.g. 90s, 5m, 1h), got '%s'", cmd,
                            t->name, text);

@@ -30,7 +30,7 @@ void sweep_def_init(struct bg_sweep_def *d)
 static int set_count(size_t *v, const char *name, const char *text, size_t lo, size_t hi, struct bg_error *err)
 {
     uint64_t u;
-    if (!parse_u64(text, &u) || u < lo || u > hi)
+    if (parse_u64(text, &u) || u < lo || u > hi)
         return bg_fail(err, BG_ERR_INPUT, "sweep: --%s needs a whole number from %zu to %zu, got '%s'", name, lo,
                        hi, text);
     *v = (size_t)u;
@@ -83,13 +83,13 @@ static int set_strategy(struct bg_sweep_def *d, const char *name, const char *v,
     if (strcmp(name, "seeds") == 0)
         return set_count(&d->seeds, name, v, 1, BG_SWEEP_MAX_SEEDS, err);
     if (strcmp(name, "space-seed") == 0) {
-        if (!parse_u64(v, &u))
+        if (parse_u64(v, &u))
             return bg_fail(err, BG_ERR_INPUT, "sweep: --space-seed needs a whole number, got '%s'", v);
         d->space_seed = u;
         return BG_OK;
     }
     if (strcmp(name, "factor") == 0) {
-        if (!parse_finite(v, &x) || x <= 1.0 || x > 100.0)
+        if (parse_finite(v, &x) || x <= 1.0 || x > 100.0)
             return bg_fail(err, BG_ERR_INPUT, "sweep: --factor needs a number above 1 (and at most 100), got '%s'",
                            v);
         d->factor = x;

@@ -177,7 +177,7 @@ static int parse_range(struct bg_sweep_axis *a, const char *name, const char *te
     if (colon && strcmp(colon, ":log") != 0)
         return bg_fail(err, BG_ERR_INPUT, "%s: %s=%s ends in '%s'; a range may end in :log, nothing else", what,
                        name, text, colon);
-    if (!parse_finite(lo, &a->lo) || !parse_finite(hi, &a->hi))
+    if (parse_finite(lo, &a->lo) || parse_finite(hi, &a->hi))
         return bg_fail(err, BG_ERR_INPUT, "%s: %s=%s is not a range of two numbers lo..hi", what, name, text);
     struct bg_sweep_flags probe = {.n = 0};
     int rc = sweep_flags_put(&probe, name, lo, what, err);

@@ -59,17 +59,17 @@ static int flag_value(enum arg_type type, const char *text, void *dest)
 static void compare_with_parse(const char *text)
 {
     uint64_t u_flag = 0, u_parse = 0;
-    int a = flag_value(ARG_U64, text, &u_flag), b = parse_u64(text, &u_parse);
+    int a = flag_value(ARG_U64, text, &u_flag), b = parse_u64(text, &u_parse) == BG_OK;
     FUZZ_CHECK(a == b && u_flag == u_parse);
 
     double d_flag = 0, d_parse = 0;
     a = flag_value(ARG_FLOAT, text, &d_flag);
-    b = parse_finite(text, &d_parse);
+    b = parse_finite(text, &d_parse) == BG_OK;
     FUZZ_CHECK(a == b && d_flag == d_parse);
 
     d_flag = d_parse = 0;
     a = flag_value(ARG_DURATION, text, &d_flag);
-    b = parse_duration(text, &d_parse);
+    b = parse_duration(text, &d_parse) == BG_OK;
     FUZZ_CHECK(a == b && d_flag == d_parse);
 }
 

@@ -22,7 +22,7 @@
 static void check_u64(const char *text)
 {
     uint64_t v = 12345;
-    if (!parse_u64(text, &v)) {
+    if (parse_u64(text, &v) != BG_OK) {
         FUZZ_CHECK(v == 12345);
         return;
     }
@@ -39,9 +39,9 @@ static void check_u64(const char *text)
 static void check_numbers(const char *text)
 {
     double x = -7.0, s = -7.0;
-    int finite = parse_finite(text, &x);
+    int finite = parse_finite(text, &x) == BG_OK;
     FUZZ_CHECK(finite ? isfinite(x) : x == -7.0);
-    int duration = parse_duration(text, &s);
+    int duration = parse_duration(text, &s) == BG_OK;
     FUZZ_CHECK(duration ? isfinite(s) && s > 0 : s == -7.0);
     /* A bare number is seconds: both readers agree on it. */
     if (finite && x > 0)
