@@ -78,6 +78,7 @@ struct bg_blas_choice {
     char in_use[BLAS_NAME_LEN]; /* the kernel running now */
     char best[BLAS_NAME_LEN];   /* the best kernel this CPU runs, by the table ("" when none) */
     char version[16];           /* OpenBLAS's version, e.g. "0.3.21" */
+    char options[200];          /* its build options, e.g. "DYNAMIC_ARCH USE_OPENMP ..." */
     char note[200];             /* the candidates rejected, and why */
     struct bg_cpu cpu;
 };
@@ -140,9 +141,5 @@ int blas_choose(char **argv, struct bg_blas_choice *choice, struct bg_error *err
  * e.g. "OpenBLAS 0.3.21 picked Prescott kernels for this CPU (AVX-512
  * with BF16); using Cooperlake (checked)". Returns buf. */
 const char *blas_describe(const struct bg_blas_choice *choice, char *buf, size_t n);
-
-/* OpenBLAS's version and its build options, from openblas_get_config()
- * without its kernel name: "0.3.21" and "NO_LAPACKE DYNAMIC_ARCH ...". */
-void blas_config(char *version, size_t nv, char *options, size_t no);
 
 #endif

@@ -97,7 +97,9 @@ void blas_plan(const struct bg_cpu *cpu, const char *picked, int dynamic, const 
         plan->how = BG_BLAS_SWITCHED;
 }
 
-void blas_config(char *version, size_t nv, char *options, size_t no)
+/* OpenBLAS's version and its build options, from openblas_get_config()
+ * without its kernel name: "0.3.21" and "NO_LAPACKE DYNAMIC_ARCH ...". */
+static void read_config(char *version, size_t nv, char *options, size_t no)
 {
     /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY USE_OPENMP Zen
      * MAX_THREADS=64": the version is the second word; the kernel's name,
@@ -152,10 +154,10 @@ static void restart_with(char **argv, const struct bg_blas_choice *c, const char
     unsetenv(BLAS_ENV_CHOSEN);
 }
 
-static void add_note(struct bg_blas_choice *c, const char *fmt_kernel, const char *why)
+static void add_note(struct bg_blas_choice *c, const char *kernel, const char *why)
 {
     size_t at = strlen(c->note);
-    snprintf(c->note + at, sizeof c->note - at, "%s%s rejected: %s", at ? "; " : "", fmt_kernel, why);
+    snprintf(c->note + at, sizeof c->note - at, "%s%s rejected: %s", at ? "; " : "", kernel, why);
 }
 
 /* The candidates in turn: the first to pass its check is restarted with. */
@@ -177,8 +179,7 @@ int blas_choose(char **argv, struct bg_blas_choice *c, struct bg_error *err)
 {
     memset(c, 0, sizeof *c);
     cpu_read(&c->cpu);
-    char options[200];
-    blas_config(c->version, sizeof c->version, options, sizeof options);
+    read_config(c->version, sizeof c->version, c->options, sizeof c->options);
     snprintf(c->in_use, sizeof c->in_use, "%s", openblas_get_corename());
     snprintf(c->picked, sizeof c->picked, "%s", c->in_use);
     const char *best = blas_best_kernel(&c->cpu);
@@ -200,7 +201,7 @@ int blas_choose(char **argv, struct bg_blas_choice *c, struct bg_error *err)
         snprintf(c->picked, sizeof c->picked, "%s", pretend);
 #endif
     struct bg_blas_plan plan;
-    blas_plan(&c->cpu, c->picked, strstr(options, "DYNAMIC_ARCH") != NULL, user,
+    blas_plan(&c->cpu, c->picked, strstr(c->options, "DYNAMIC_ARCH") != NULL, user,
               setting && strcmp(setting, "off") == 0, &plan);
     c->how = plan.how;
     if (plan.how == BG_BLAS_SWITCHED)

@@ -74,14 +74,13 @@ static const char *why_in_use(const struct bg_blas_choice *c)
 void machine_print_section(double *rate_all)
 {
     const struct bg_blas_choice *c = &blas_choice;
-    char features[160], version[16], options[200];
-    blas_config(version, sizeof version, options, sizeof options);
+    char features[160];
     printf("machine\n");
     printf("  CPU        %s (%s, family %d, model %d), %d core%s\n", c->cpu.name[0] ? c->cpu.name : "unknown",
            c->cpu.vendor[0] ? c->cpu.vendor : "unknown vendor", c->cpu.family, c->cpu.model, c->cpu.cores,
            c->cpu.cores == 1 ? "" : "s");
     printf("  vectors    %s\n", cpu_describe_features(&c->cpu, features, sizeof features));
-    printf("  OpenBLAS   %s, built with %s\n", version, options);
+    printf("  OpenBLAS   %s, built with %s\n", c->version, c->options);
     printf("  kernels    OpenBLAS picked %s; in use: %s (%s)\n", c->picked, c->in_use, why_in_use(c));
     if (c->note[0])
         printf("             %s\n", c->note);

@@ -111,8 +111,8 @@ static void forward_pass(float *out, float *att, const float *qkv, size_t B, siz
     float scale = 1.0f / sqrtf((float)HS);
     /* cblas_sgemm counts rows, columns and strides in int: the widest
      * stride, a row of qkv (3C), and the longest, a row of att (T), must
-     * fit in one. A precondition that debug builds check rather than let
-     * a cast wrap around. */
+     * fit in one. A precondition checked rather than let a cast wrap
+     * around, as in ops_matmul.c. */
     assert(3 * C <= INT_MAX && T <= INT_MAX);
     int ld = (int)(3 * C);
 

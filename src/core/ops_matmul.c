@@ -66,7 +66,8 @@ static void forward(float *out, const float *inp, const float *weight, const flo
 {
     /* cblas_sgemm counts rows, columns and strides in int, so every size
      * handed to it must fit in one: a precondition of these kernels,
-     * which debug builds check rather than let a cast wrap around. */
+     * checked rather than let a cast wrap around (every build checks it:
+     * this project's Release flags do not define NDEBUG). */
     assert(BT <= INT_MAX && C <= INT_MAX && OC <= INT_MAX);
     /* sgemm adds beta * out to its product. Filling each row of out with
      * the bias (and the residual stream's row, when there is one) first
