@@ -31,6 +31,15 @@ grep -q "^parameters" "$tmp/info" && bad "info --machine shows the model too" ||
 "$BG" info --machine --corpus "$tmp/words.txt" >"$tmp/e" 2>&1
 [ $? -eq 2 ] && grep -q "^error: info: --machine shows the machine alone" "$tmp/e" && ok || bad "info --machine --corpus"
 
+# bench names the kernels beside its MFU and says once what was chosen;
+# its "other" is split by what the real step measured.
+"$BG" bench --preset tiny --steps 2 --warmup-steps 1 >"$tmp/out" 2>"$tmp/err" || bad "bench: exit $?"
+[ "$(grep -c '^blas: ' "$tmp/err")" = 1 ] && ok || { bad "bench: not one blas line"; cat "$tmp/err"; }
+grep -q "MFU .* (sgemm's peak on OpenBLAS's [A-Za-z0-9_]* kernels)" "$tmp/out" && ok || { bad "bench names no kernel"; cat "$tmp/out"; }
+for row in "zeroing gradients" "between kernels" "the rest"; do
+    grep -q "^    $row .* ms " "$tmp/out" && ok || { bad "bench's other lacks '$row'"; cat "$tmp/out"; }
+done
+
 # A user's OPENBLAS_CORETYPE is left as it is, even where bytegpt would
 # switch, and the kernel it names is the one in use.
 OPENBLAS_CORETYPE=Prescott train "$BG" >/dev/null 2>"$tmp/err" || bad "train with OPENBLAS_CORETYPE: exit $?"
