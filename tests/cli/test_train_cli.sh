@@ -51,6 +51,16 @@ expect_error "missing corpus" "nonexistent" --corpus "$tmp/nonexistent.gz" --out
 expect_error "no corpus" "--corpus" --out "$tmp/out" --preset tiny
 expect_error "model too large for memory" "memory" "${C[@]}" --layers 1024 --dim 65536 --heads 64
 expect_error "resume without a run" "neither a checkpoint nor a log" --out "$tmp/out" --resume
+# Every recipe setting: a name outside its choices, or a number out of range.
+for f in norm pos qk-norm act head bigram optim schedule; do
+    expect_error "bad --$f" "--$f is [a-z0-9]* or [a-z0-9]*, got 'x'" "${C[@]}" --preset tiny --$f x
+done
+expect_error "negative softcap" "--softcap" "${C[@]}" --preset tiny --softcap -1
+expect_error "NaN softcap" "--softcap" "${C[@]}" --preset tiny --softcap nan
+expect_error "zero muon-lr" "--muon-lr" "${C[@]}" --preset tiny --muon-lr 0
+expect_error "wd too large for muon-lr" "--wd" "${C[@]}" --preset tiny --optim muon --muon-lr 0.5 --wd 3
+expect_error "decay above 1" "--decay" "${C[@]}" --preset tiny --decay 1.5
+expect_error "rotary with an odd head size" "even" "${C[@]}" --preset tiny --dim 12 --heads 4 --pos rotary
 
 # A run: the folder and its files, the log's header and one row per step.
 "$BG" train "${C[@]}" --preset tiny --steps 30 --eval-every 10 --sample-every 15 >"$tmp/run.out" 2>&1

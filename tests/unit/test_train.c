@@ -104,7 +104,7 @@ static void test_seed_fixes_the_run(void)
  * test_model's PyTorch tolerances). */
 static void test_accumulation_equals_batch(void)
 {
-    struct bg_config c = {2, 2, 32, 16, 256};
+    struct bg_config c = {.L = 2, .NH = 2, .C = 32, .ctx = 16, .V = 256};
     struct bg_model m;
     struct bg_error err;
     struct bg_rng r;
