@@ -15,12 +15,12 @@
 #include "bytegpt/corpus.h"
 #include "bytegpt/error.h"
 #include "bytegpt/model.h"
+#include "bytegpt/schedule.h"
 
 /* Everything that defines a run. --batch is the rows of one forward pass
  * (a micro-batch); each update sums the gradients of --accum of them, so
  * an update sees batch * accum * ctx tokens. */
 enum bg_optim { BG_OPT_ADAMW = 0, BG_OPT_MUON = 1 };     /* --optim adamw|muon */
-enum bg_sched { BG_SCHED_COSINE = 0, BG_SCHED_WSD = 1 }; /* --schedule cosine|wsd */
 
 /* Muon's learning rate and WSD's decay share unless given: the speedrun's
  * 0.02 (Muon's updates have a fixed size, so its rate is not AdamW's), and
@@ -38,7 +38,7 @@ struct bg_train_config {
     double weight_decay, beta1, beta2, clip;
     int optim;             /* AdamW for every tensor, or Muon for the blocks' matrices */
     double muon_lr;        /* Muon's own learning rate (the schedule shapes it too) */
-    int schedule;          /* the shape of the learning rate after warmup */
+    int schedule;          /* the shape after warmup: BG_SCHEDULE_COSINE or _WSD (schedule.h) */
     double decay;          /* wsd: the share of the run spent decaying to min_lr */
     uint64_t eval_every, eval_batches, sample_every, ckpt_every;
     uint64_t seed;

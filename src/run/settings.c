@@ -375,7 +375,7 @@ int settings_validate(const struct bg_train_config *c, struct bg_error *err)
         return bg_fail(err, BG_ERR_INPUT, "--beta2 must be in [0, 1), got %g", c->beta2);
     if (!isfinite(c->clip) || c->clip < 0)
         return bg_fail(err, BG_ERR_INPUT, "--clip must be >= 0 (0 turns clipping off), got %g", c->clip);
-    if ((unsigned)c->optim > BG_OPT_MUON || (unsigned)c->schedule > BG_SCHED_WSD)
+    if ((unsigned)c->optim > BG_OPT_MUON || (unsigned)c->schedule > BG_SCHEDULE_WSD)
         return bg_fail(err, BG_ERR_INPUT, "the run's optimiser or schedule is not one this bytegpt has");
     if (!isfinite(c->muon_lr) || c->muon_lr <= 0 || c->muon_lr > 1)
         return bg_fail(err, BG_ERR_INPUT, "--muon-lr must be a number in (0, 1], got %g", c->muon_lr);

@@ -91,6 +91,23 @@ grep -q "'$(head -c 1 "$tmp/words.txt")' $first" "$tmp/info.out" && ok || { bad 
 grep -qx "steps = 0" "$tmp/init/config.txt" && grep -qx "warmup = 0" "$tmp/init/config.txt" \
     && ok || { bad "--steps 0: config.txt does not say steps = 0"; cat "$tmp/init/config.txt"; }
 
+# --schedule wsd: after 2 warmup steps the peak holds until the last half
+# of the 20 steps, then falls in a straight line (equal steps down) to
+# min-lr; config.txt records the recipe under the flags' names.
+rm -rf "$tmp/wsd"
+"$BG" train --corpus "$tmp/words.txt" --out "$tmp/wsd" --preset tiny --steps 20 --warmup 2 --lr 0.002 \
+    --min-lr 0.0002 --schedule wsd --decay 0.5 >/dev/null 2>&1 || bad "wsd run failed"
+lrs=$(tail -n +2 "$tmp/wsd/log.csv" | cut -d, -f4 | tr '\n' ' ')
+python3 - "$lrs" <<'PY' && ok || bad "wsd learning rates: $lrs"
+import sys
+lr = [float(x) for x in sys.argv[1].split()]
+assert len(lr) == 20 and lr[0] == 0.001 and all(x == 0.002 for x in lr[1:11]), lr
+down = [a - b for a, b in zip(lr[10:], lr[11:])]
+assert all(abs(d - down[0]) < 1e-12 and d > 0 for d in down), down
+PY
+grep -qx "schedule = wsd" "$tmp/wsd/config.txt" && grep -qx "norm = layernorm" "$tmp/wsd/config.txt" && ok \
+    || bad "config.txt lacks the recipe"
+
 # The same folder again without --resume is refused and left as it was.
 before=$(md5sum "$tmp/out/log.csv")
 "$BG" train "${C[@]}" --preset tiny --steps 30 >/dev/null 2>"$tmp/stderr"

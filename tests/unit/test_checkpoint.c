@@ -220,7 +220,7 @@ static void test_recipe_round_trip(void)
     sa.cfg.model = modern;
     sa.cfg.optim = BG_OPT_MUON;
     sa.cfg.muon_lr = 0.01;
-    sa.cfg.schedule = BG_SCHED_WSD;
+    sa.cfg.schedule = BG_SCHEDULE_WSD;
     sa.cfg.decay = 0.25;
     for (size_t i = 0; i < a.num_params; i++)
         a.params[i] = (float)i;
@@ -228,7 +228,7 @@ static void test_recipe_round_trip(void)
     CHECK(model_init(&b, &modern, 1, &err) == BG_OK);
     CHECK(checkpoint_load(path, &sb, &b, &err) == BG_OK);
     CHECK(memcmp(&sb.cfg.model, &modern, sizeof modern) == 0);
-    CHECK(sb.cfg.optim == BG_OPT_MUON && sb.cfg.muon_lr == 0.01 && sb.cfg.schedule == BG_SCHED_WSD &&
+    CHECK(sb.cfg.optim == BG_OPT_MUON && sb.cfg.muon_lr == 0.01 && sb.cfg.schedule == BG_SCHEDULE_WSD &&
           sb.cfg.decay == 0.25);
     CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
     model_free(&a);

@@ -109,10 +109,10 @@ static void test_recipe(void)
     struct bg_train_config c = resolve(a, 20), d = resolve(a, 0);
     CHECK(c.model.norm == BG_NORM_RMS && c.model.pos == BG_POS_ROTARY && c.model.qk_norm == 1);
     CHECK(c.model.act == BG_ACT_RELU2 && c.model.head == BG_HEAD_UNTIED && c.model.bigram == 1);
-    CHECK(c.model.softcap == 15 && c.optim == BG_OPT_MUON && c.schedule == BG_SCHED_WSD && c.decay == 0.2);
+    CHECK(c.model.softcap == 15 && c.optim == BG_OPT_MUON && c.schedule == BG_SCHEDULE_WSD && c.decay == 0.2);
     CHECK(c.muon_lr == BG_MUON_LR_DEFAULT);
     CHECK(config_is_gpt2(&d.model) && !config_is_gpt2(&c.model));
-    CHECK(d.optim == BG_OPT_ADAMW && d.schedule == BG_SCHED_COSINE);
+    CHECK(d.optim == BG_OPT_ADAMW && d.schedule == BG_SCHEDULE_COSINE);
     char v[64];
     settings_format(&c, BG_SET_NORM, v, sizeof v);
     CHECK(strcmp(v, "rmsnorm") == 0);

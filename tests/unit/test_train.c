@@ -62,7 +62,7 @@ static double run_tiny(uint64_t seed, uint64_t steps, double *losses)
     struct bg_rng init;
     rng_seed(&init, seed, BG_STREAM_INIT);
     model_init_weights(&t.model, &init);
-    struct bg_schedule s = {cfg.lr, cfg.min_lr, cfg.warmup};
+    struct bg_schedule s = {cfg.lr, cfg.min_lr, cfg.warmup, cfg.schedule, cfg.decay};
     for (uint64_t i = 0; i < steps; i++) {
         struct bg_step_result res;
         double lr = schedule_lr(&s, i, (double)i / steps, (double)cfg.warmup / steps);
