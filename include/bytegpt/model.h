@@ -4,6 +4,9 @@
  *   x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
  * -> final LayerNorm -> logits (B,T,V) through the LM head, which is the
  * token embedding itself (tied weights) -> softmax cross-entropy.
+ * That is GPT-2; the recipe (struct bg_config) may swap in RMSNorm for the
+ * three LayerNorms, ReLU^2 for the MLP's GELU, a head of its own (lmhead)
+ * and soft-capped logits, each independently of the others.
  *
  * All parameters live in one contiguous block of floats, in the order of
  * struct bg_params below, so that the optimizer, gradient clipping and
@@ -125,7 +128,9 @@ void model_memory(const struct bg_config *cfg, size_t B, struct bg_memory *mem);
 
 /* ---- The model ---- */
 
-/* Saved activations of one forward pass, each for the largest batch. */
+/* Saved activations of one forward pass, each for the largest batch. A
+ * buffer the recipe does not need has size 0: the means under RMSNorm,
+ * logits_tanh without soft-capping. */
 struct bg_acts {
     float *encoded;     /* (B,T,C) */
     float *ln1;         /* (L,B,T,C) */
@@ -136,13 +141,14 @@ struct bg_acts {
     float *residual2;   /* (L,B,T,C) x after the attention half */
     float *ln2;         /* (L,B,T,C) */
     float *ln2_mean, *ln2_rstd; /* (L,B,T) */
-    float *fch;         /* (L,B,T,4C) MLP hidden before GELU */
-    float *fch_gelu;    /* (L,B,T,4C) */
+    float *fch;         /* (L,B,T,4C) MLP hidden before the activation */
+    float *fch_act;     /* (L,B,T,4C) after it (GELU or ReLU^2) */
     float *residual3;   /* (L,B,T,C) x after the block */
     float *lnf;         /* (B,T,C) */
     float *lnf_mean, *lnf_rstd; /* (B,T) */
     float *probs;       /* (B,T,V) softmax of the logits */
     float *losses;      /* (B,T) */
+    float *logits_tanh; /* (B,T,V) tanh(logits / softcap), for its backward */
 };
 
 /* Gradients of the activations. Only one layer's worth is kept for most
@@ -154,8 +160,8 @@ struct bg_act_grads {
     float *qkv;         /* (B,T,3C) */
     float *atty;        /* (B,T,C) */
     float *att;         /* (B,NH,T,T) scratch for attention backward */
-    float *fch_gelu;    /* (B,T,4C), then in place that of fch */
-    float *logits;      /* (B,T,V) */
+    float *fch_act;     /* (B,T,4C), then in place that of fch */
+    float *logits;      /* (B,T,V) of the capped logits, then in place of the raw ones */
 };
 
 struct bg_model {

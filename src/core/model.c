@@ -40,19 +40,20 @@ static struct bg_params layer_params(const struct bg_model *m, const struct bg_p
 static struct bg_acts layer_acts(const struct bg_model *m, size_t l)
 {
     size_t C = m->cfg.C, rows = l * m->max_B * m->cfg.ctx;
+    size_t mean_rows = m->cfg.norm == BG_NORM_LAYER ? rows : 0; /* RMSNorm keeps no mean */
     struct bg_acts a = m->a;
     a.ln1 += rows * C;
-    a.ln1_mean += rows;
+    a.ln1_mean += mean_rows;
     a.ln1_rstd += rows;
     a.qkv += rows * 3 * C;
     a.atty += rows * C;
     a.att += rows * m->cfg.NH * m->cfg.ctx;
     a.residual2 += rows * C;
     a.ln2 += rows * C;
-    a.ln2_mean += rows;
+    a.ln2_mean += mean_rows;
     a.ln2_rstd += rows;
     a.fch += rows * 4 * C;
-    a.fch_gelu += rows * 4 * C;
+    a.fch_act += rows * 4 * C;
     a.residual3 += rows * C;
     return a;
 }
@@ -61,6 +62,56 @@ static struct bg_acts layer_acts(const struct bg_model *m, size_t l)
 static const float *block_input(const struct bg_model *m, size_t l)
 {
     return l == 0 ? m->a.encoded : layer_acts(m, l - 1).residual3;
+}
+
+/* ---- The recipe's choices ---- */
+
+/* The three normalisations (ln_1, ln_2, ln_f): LayerNorm with its weight
+ * and bias, or RMSNorm with the weight alone, in which case bias is a
+ * tensor of size 0 and mean is neither written nor read.
+ * out (BT,C), mean (BT), rstd (BT) = the normalisation of x (BT,C). */
+static void norm_forward(const struct bg_model *m, float *out, float *mean, float *rstd, const float *x,
+                         const float *weight, const float *bias, size_t BT)
+{
+    if (m->cfg.norm == BG_NORM_RMS)
+        rmsnorm_forward(out, rstd, x, weight, BT, m->cfg.C);
+    else
+        layernorm_forward(out, mean, rstd, x, weight, bias, BT, m->cfg.C);
+}
+
+/* dx (BT,C), dweight (C), dbias (C) += the gradients of norm_forward given dout (BT,C). */
+static void norm_backward(const struct bg_model *m, float *dx, float *dweight, float *dbias, const float *dout,
+                          const float *x, const float *weight, const float *mean, const float *rstd, size_t BT)
+{
+    if (m->cfg.norm == BG_NORM_RMS)
+        rmsnorm_backward(dx, dweight, dout, x, weight, rstd, BT, m->cfg.C);
+    else
+        layernorm_backward(dx, dweight, dbias, dout, x, weight, mean, rstd, BT, m->cfg.C);
+}
+
+/* The MLP's activation: out (N) = GELU or ReLU^2 of inp (N). */
+static void act_forward(const struct bg_model *m, float *out, const float *inp, size_t N)
+{
+    if (m->cfg.act == BG_ACT_RELU2)
+        relu2_forward(out, inp, N);
+    else
+        gelu_forward(out, inp, N);
+}
+
+/* dinp (N) = the activation's slope at inp (N) times dout (N); dinp may be dout. */
+static void act_backward_into(const struct bg_model *m, float *dinp, const float *inp, const float *dout, size_t N)
+{
+    if (m->cfg.act == BG_ACT_RELU2)
+        relu2_backward_into(dinp, inp, dout, N);
+    else
+        gelu_backward_into(dinp, inp, dout, N);
+}
+
+/* The LM head's matrix (V,C) in p (parameters or gradients): the token
+ * embedding itself when tied, a matrix of its own, lmhead, when untied. */
+static float *head_of(const struct bg_model *m, const struct bg_params *p)
+{
+    return m->cfg.head == BG_HEAD_UNTIED ? p->lmhead : p->wte;
 }
 
 /* ---- Forward ---- */
@@ -75,17 +126,17 @@ static void block_forward(struct bg_model *m, size_t l, const float *x, size_t B
 
     /* The attention half: x = x + attn(ln_1(x)). The projection writes
      * straight into residual2, adding the block's input in the same sweep. */
-    layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1w, w.ln1b, BT, C);  /* ln1 (B,T,C) */
+    norm_forward(m, a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1w, w.ln1b, BT);      /* ln1 (B,T,C) */
     matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);                  /* qkv (B,T,3C) */
     attention_forward(a.atty, a.att, a.qkv, B, T, C, NH);                        /* atty (B,T,C), att (B,NH,T,T) */
     matmul_forward_residual(a.residual2, a.atty, w.attprojw, w.attprojb, x, BT, C, C); /* residual2 (B,T,C) */
 
-    /* The MLP half: x = x + c_proj(gelu(c_fc(ln_2(x)))). */
-    layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, BT, C); /* ln2 (B,T,C) */
+    /* The MLP half: x = x + c_proj(act(c_fc(ln_2(x)))), act GELU or ReLU^2. */
+    norm_forward(m, a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, w.ln2w, w.ln2b, BT); /* ln2 (B,T,C) */
     matmul_forward(a.fch, a.ln2, w.fcw, w.fcb, BT, C, 4 * C);                    /* fch (B,T,4C) */
-    gelu_forward(a.fch_gelu, a.fch, BT * 4 * C);                                 /* fch_gelu (B,T,4C) */
+    act_forward(m, a.fch_act, a.fch, BT * 4 * C);                                /* fch_act (B,T,4C) */
     /* residual3 (B,T,C) = residual2 + the MLP's projection */
-    matmul_forward_residual(a.residual3, a.fch_gelu, w.fcprojw, w.fcprojb, a.residual2, BT, 4 * C, C);
+    matmul_forward_residual(a.residual3, a.fch_act, w.fcprojw, w.fcprojb, a.residual2, BT, 4 * C, C);
 }
 
 double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *targets,
@@ -104,11 +155,15 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
         bigram_forward(a->encoded, inputs, p->bigram, B, T, C);                   /* encoded += bigram rows */
     for (size_t l = 0; l < L; l++)
         block_forward(m, l, block_input(m, l), B, T);                            /* residual3[l] (B,T,C) */
-    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, block_input(m, L), p->lnfw, p->lnfb, BT, C); /* lnf */
-    /* The LM head is the token embedding: logits = lnf . wte^T, no bias.
-     * The logits are turned into probabilities in place; without targets
-     * the loss is 0 and only the probabilities are computed. */
-    matmul_forward(a->probs, a->lnf, p->wte, NULL, BT, C, V);                    /* logits (B,T,V) */
+    norm_forward(m, a->lnf, a->lnf_mean, a->lnf_rstd, block_input(m, L), p->lnfw, p->lnfb, BT); /* lnf */
+    /* The LM head: logits = lnf . head^T, no bias, the head being the
+     * token embedding (tied) or lmhead (untied). Soft-capping, when on,
+     * squashes the logits in place and keeps their tanh for backward. The
+     * logits are turned into probabilities in place; without targets the
+     * loss is 0 and only the probabilities are computed. */
+    matmul_forward(a->probs, a->lnf, head_of(m, p), NULL, BT, C, V);             /* logits (B,T,V) */
+    if (m->cfg.softcap > 0)
+        softcap_forward(a->probs, a->logits_tanh, a->probs, (float)m->cfg.softcap, BT * V); /* capped logits */
     m->loss = crossentropy_forward(a->probs, a->losses, a->probs, targets, BT, V); /* probs (B,T,V) */
     return m->loss;
 }
@@ -165,19 +220,19 @@ static void block_backward(struct bg_model *m, size_t l, const float *x, size_t 
     /* The MLP half. residual3 = residual2 + mlp, so the residual stream's
      * gradient passes through unchanged (dres keeps it) and is also the
      * gradient of the MLP's output. */
-    matmul_backward_into(d->fch_gelu, g.fcprojw, g.fcprojb, dres, a.fch_gelu, w.fcprojw, BT, 4 * C, C); /* fch_gelu */
-    /* In place: d->fch_gelu becomes the gradient of fch (B,T,4C). */
-    gelu_backward_into(d->fch_gelu, a.fch, d->fch_gelu, BT * 4 * C);
-    matmul_backward_into(d->ln, g.fcw, g.fcb, d->fch_gelu, a.ln2, w.fcw, BT, C, 4 * C); /* ln2 (B,T,C) */
+    matmul_backward_into(d->fch_act, g.fcprojw, g.fcprojb, dres, a.fch_act, w.fcprojw, BT, 4 * C, C); /* fch_act */
+    /* In place: d->fch_act becomes the gradient of fch (B,T,4C). */
+    act_backward_into(m, d->fch_act, a.fch, d->fch_act, BT * 4 * C);
+    matmul_backward_into(d->ln, g.fcw, g.fcb, d->fch_act, a.ln2, w.fcw, BT, C, 4 * C); /* ln2 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_2 */
-    layernorm_backward(dres, g.ln2w, g.ln2b, d->ln, a.residual2, w.ln2w, a.ln2_mean, a.ln2_rstd, BT, C);
+    norm_backward(m, dres, g.ln2w, g.ln2b, d->ln, a.residual2, w.ln2w, a.ln2_mean, a.ln2_rstd, BT);
 
     /* The attention half: now dres is the gradient of residual2. */
     matmul_backward_into(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
     attention_backward_into(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH); /* qkv (B,T,3C) */
     matmul_backward_into(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_1: now that of x */
-    layernorm_backward(dres, g.ln1w, g.ln1b, d->ln, x, w.ln1w, a.ln1_mean, a.ln1_rstd, BT, C);
+    norm_backward(m, dres, g.ln1w, g.ln1b, d->ln, x, w.ln1w, a.ln1_mean, a.ln1_rstd, BT);
 }
 
 void model_backward(struct bg_model *m, float loss_scale)
@@ -191,11 +246,15 @@ void model_backward(struct bg_model *m, float loss_scale)
      * gradient loss_scale / BT. */
     zero_floats(d->logits, BT * V);
     crossentropy_backward(d->logits, a->probs, m->targets, BT, V, loss_scale / (float)BT); /* logits (B,T,V) */
-    matmul_backward_into(d->ln, g->wte, NULL, d->logits, a->lnf, p->wte, BT, C, V); /* lnf (B,T,C), wte */
+    if (m->cfg.softcap > 0) /* in place: now the gradient of the logits before the cap */
+        softcap_backward_into(d->logits, a->logits_tanh, d->logits, BT * V);
+    /* lnf (B,T,C), and the head: wte's first share of its gradient when
+     * tied (the encoder adds the rest), lmhead's whole one when untied. */
+    matmul_backward_into(d->ln, head_of(m, g), NULL, d->logits, a->lnf, head_of(m, p), BT, C, V);
     zero_floats(d->residual, BT * C);
     /* d->residual (B,T,C) = the gradient of the last block's output, through ln_f */
-    layernorm_backward(d->residual, g->lnfw, g->lnfb, d->ln, block_input(m, L), p->lnfw, a->lnf_mean, a->lnf_rstd,
-                       BT, C);
+    norm_backward(m, d->residual, g->lnfw, g->lnfb, d->ln, block_input(m, L), p->lnfw, a->lnf_mean, a->lnf_rstd,
+                  BT);
     for (size_t l = L; l-- > 0;)
         block_backward(m, l, block_input(m, l), B, T);                           /* of block l's input */
     encoder_backward(g->wte, g->wpe, d->residual, m->inputs, B, T, C);           /* wte, wpe */

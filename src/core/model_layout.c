@@ -126,24 +126,29 @@ double config_flops_per_token(const struct bg_config *cfg)
 /* ---- Memory: one list of sizes, used to estimate and to carve ---- */
 
 /* The activation tensors in carving order, sizes in floats for batch B.
- * model_memory sums them; model_init carves them in the same order. */
-enum { N_ACTS = 19, N_ACT_GRADS = 7 };
+ * model_memory sums them; model_init carves them in the same order. What
+ * a recipe does not use has size 0 and takes no memory, so GPT-2's
+ * arenas are what they always were. */
+enum { N_ACTS = 20, N_ACT_GRADS = 7 };
 
 static void act_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACTS])
 {
     size_t L = cfg->L, T = cfg->ctx, C = cfg->C, NH = cfg->NH, V = cfg->V, BT = B * T;
+    size_t M = cfg->norm == BG_NORM_LAYER ? BT : 0;   /* RMSNorm keeps no mean */
+    size_t TH = cfg->softcap > 0 ? BT * V : 0;        /* tanh of the capped logits */
     size_t sizes[N_ACTS] = {
         BT * C,                                 /* encoded */
-        L * BT * C, L * BT, L * BT,             /* ln1, mean, rstd */
+        L * BT * C, L * M, L * BT,              /* ln1, mean, rstd */
         L * BT * 3 * C,                         /* qkv */
         L * BT * C,                             /* atty */
         L * B * NH * T * T,                     /* att */
         L * BT * C,                             /* residual2 */
-        L * BT * C, L * BT, L * BT,             /* ln2, mean, rstd */
-        L * BT * 4 * C, L * BT * 4 * C,         /* fch, fch_gelu */
+        L * BT * C, L * M, L * BT,              /* ln2, mean, rstd */
+        L * BT * 4 * C, L * BT * 4 * C,         /* fch, fch_act */
         L * BT * C,                             /* residual3 */
-        BT * C, BT, BT,                         /* lnf, mean, rstd */
+        BT * C, M, BT,                          /* lnf, mean, rstd */
         BT * V, BT,                             /* probs, losses */
+        TH,                                     /* logits_tanh */
     };
     memcpy(s, sizes, sizeof sizes);
 }
@@ -207,12 +212,12 @@ static void carve_acts(struct bg_model *m)
     struct bg_acts *a = &m->a;
     float **acts[N_ACTS] = {
         &a->encoded,  &a->ln1,      &a->ln1_mean, &a->ln1_rstd, &a->qkv,      &a->atty,     &a->att,
-        &a->residual2, &a->ln2,     &a->ln2_mean, &a->ln2_rstd, &a->fch,      &a->fch_gelu, &a->residual3,
-        &a->lnf,      &a->lnf_mean, &a->lnf_rstd, &a->probs,    &a->losses,
+        &a->residual2, &a->ln2,     &a->ln2_mean, &a->ln2_rstd, &a->fch,      &a->fch_act,  &a->residual3,
+        &a->lnf,      &a->lnf_mean, &a->lnf_rstd, &a->probs,    &a->losses,   &a->logits_tanh,
     };
     struct bg_act_grads *d = &m->d;
     float **grads[N_ACT_GRADS] = {
-        &d->residual, &d->ln, &d->qkv, &d->atty, &d->att, &d->fch_gelu, &d->logits,
+        &d->residual, &d->ln, &d->qkv, &d->atty, &d->att, &d->fch_act, &d->logits,
     };
     for (int i = 0; i < N_ACTS; i++)
         *acts[i] = arena_carve(&m->act_arena, sa[i] * sizeof(float));
