@@ -162,8 +162,111 @@ static void test_gradients_by_finite_differences(void)
     }
 }
 
+/* ---- Memory ---- */
+
+static size_t floats(size_t n)
+{
+    return arena_round(n * sizeof(float));
+}
+
+/* GPT-2's activation arena, written out from the list of activations it
+ * has always had, so that a recipe's buffers cannot grow it: encoded;
+ * per layer ln1 and its mean and rstd, qkv, atty, att, residual2, ln2 and
+ * its mean and rstd, fch, its activation, residual3; lnf and its mean and
+ * rstd, probs, losses; then the gradients. */
+static size_t gpt2_act_arena(size_t L, size_t NH, size_t C, size_t T, size_t B, size_t V)
+{
+    size_t BT = B * T;
+    size_t acts = floats(BT * C) + 2 * (floats(L * BT * C) + 2 * floats(L * BT)) + floats(L * BT * 3 * C) +
+                  3 * floats(L * BT * C) + floats(L * B * NH * T * T) + 2 * floats(L * BT * 4 * C) +
+                  floats(BT * C) + 2 * floats(BT) + floats(BT * V) + floats(BT);
+    size_t grads = 3 * floats(BT * C) + floats(BT * 3 * C) + floats(B * NH * T * T) + floats(BT * 4 * C) +
+                   floats(BT * V);
+    return acts + grads;
+}
+
+/* GPT-2's arenas are what they were; each choice adds or removes exactly
+ * its own: RMSNorm the three means and the three biases, the cap its
+ * tanh (B,T,V), the untied head its (V,C) matrix in each of params,
+ * grads, m and v. And for every recipe the estimate is what model_init
+ * carves, to the byte. */
+static void test_memory(void)
+{
+    size_t L = 2, NH = 2, C = 24, T = 10, B = 3, V = 256, BT = B * T;
+    size_t per_layer = 4 * C + 3 * C * C + 3 * C + C * C + C + 8 * C * C + 5 * C;
+    size_t n_gpt2 = V * C + T * C + L * per_layer + 2 * C;
+    size_t acts = gpt2_act_arena(L, NH, C, T, B, V);
+    struct {
+        struct recipe r;
+        size_t params, act_arena;
+    } want[] = {
+        {recipes[0], n_gpt2, acts},
+        {recipes[1], n_gpt2 - 2 * L * C - C, acts - 2 * floats(L * BT) - floats(BT)},
+        {recipes[2], n_gpt2, acts},
+        {recipes[3], n_gpt2 + V * C, acts},
+        {recipes[4], n_gpt2, acts + floats(BT * V)},
+        {recipes[5], n_gpt2 - 2 * L * C - C + V * C, acts - 2 * floats(L * BT) - floats(BT) + floats(BT * V)},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        struct bg_config c = {.L = L, .NH = NH, .C = C, .ctx = T, .V = V};
+        c.norm = want[i].r.norm, c.act = want[i].r.act, c.head = want[i].r.head, c.softcap = want[i].r.softcap;
+        struct bg_memory mem;
+        model_memory(&c, B, &mem);
+        printf("  %-12s params %zu, activation arena %zu bytes\n", want[i].r.name, config_num_params(&c),
+               mem.act_arena);
+        CHECK(config_num_params(&c) == want[i].params);
+        CHECK(mem.param_arena == 4 * floats(want[i].params));
+        CHECK(mem.act_arena == want[i].act_arena);
+        struct bg_model m;
+        struct bg_error err;
+        CHECK(model_init(&m, &c, B, &err) == BG_OK);
+        CHECK(m.param_arena.used == m.param_arena.size && m.param_arena.size == mem.param_arena);
+        CHECK(m.act_arena.used == m.act_arena.size && m.act_arena.size == mem.act_arena);
+        model_free(&m);
+    }
+}
+
+/* ---- The untied head's init ---- */
+
+/* With the head and both output projections at zero, every block starts
+ * as the identity and every logit is exactly 0, so the first loss is
+ * ln 256 (up to logf's 1 ulp), capped or not; wte keeps GPT-2's init. */
+static void test_untied_init(void)
+{
+    for (int capped = 0; capped < 2; capped++) {
+        struct bg_config c = tiny(&recipes[capped ? 5 : 3]);
+        struct bg_model m;
+        struct bg_error err;
+        struct bg_rng rng;
+        CHECK(model_init(&m, &c, 2, &err) == BG_OK);
+        rng_seed(&rng, 50, 7);
+        model_init_weights(&m, &rng);
+        size_t L = c.L, C = c.C, V = c.V;
+        int zero = 1, wte_random = 0;
+        for (size_t i = 0; i < V * C; i++) {
+            zero &= m.p.lmhead[i] == 0.0f;
+            wte_random |= m.p.wte[i] != 0.0f;
+        }
+        for (size_t i = 0; i < L * C * C; i++)
+            zero &= m.p.attprojw[i] == 0.0f;
+        for (size_t i = 0; i < L * C * 4 * C; i++)
+            zero &= m.p.fcprojw[i] == 0.0f;
+        CHECK(zero);
+        CHECK(wte_random);
+        uint8_t in[16], tg[16];
+        for (int i = 0; i < 16; i++)
+            in[i] = (uint8_t)rng_range(&rng, 256), tg[i] = (uint8_t)rng_range(&rng, 256);
+        double loss = model_forward(&m, in, tg, 2, 8);
+        printf("  %s: first loss %.9f, ln 256 = %.9f\n", capped ? "all four" : "untied head", loss, log(256.0));
+        CHECK_NEAR(loss, log(256.0), 2 * U_FP32 * log(256.0));
+        model_free(&m);
+    }
+}
+
 int main(void)
 {
     RUN_TEST(test_gradients_by_finite_differences);
+    RUN_TEST(test_memory);
+    RUN_TEST(test_untied_init);
     return TEST_EXIT();
 }
