@@ -285,8 +285,10 @@ static void fill_const(float *x, size_t n, float value)
  * starts as "no bigram knowledge" and is learned. With an untied head, the
  * head and the projections that write into the residual stream start at
  * zero (as the modded-nanogpt speedrun does): at the first step every
- * block is the identity and the logits are uniform, and each of them
- * still gets a gradient, since its input is not zero. */
+ * block is the identity and the logits are uniform. The first gradient
+ * reaches the head alone (what flows back through a zero head is zero);
+ * once the head has moved, the projections get theirs, since their
+ * inputs are not zero. */
 static int zero_init(const struct bg_config *cfg, const char *name)
 {
     if (strcmp(name, "bigram") == 0)

@@ -230,7 +230,8 @@ static void test_memory(void)
 
 /* With the head and both output projections at zero, every block starts
  * as the identity and every logit is exactly 0, so the first loss is
- * ln 256 (up to logf's 1 ulp), capped or not; wte keeps GPT-2's init. */
+ * ln 256 (up to logf's 1 ulp), capped or not; wte keeps GPT-2's init.
+ * The first gradient is the head's alone. */
 static void test_untied_init(void)
 {
     for (int capped = 0; capped < 2; capped++) {
@@ -259,6 +260,18 @@ static void test_untied_init(void)
         double loss = model_forward(&m, in, tg, 2, 8);
         printf("  %s: first loss %.9f, ln 256 = %.9f\n", capped ? "all four" : "untied head", loss, log(256.0));
         CHECK_NEAR(loss, log(256.0), 2 * U_FP32 * log(256.0));
+        /* The gradient through a zero head is exactly zero, so the first
+         * step moves the head (and no block) only. */
+        model_zero_grad(&m);
+        model_backward(&m, 1.0f);
+        int head_moves = 0, rest_still = 1;
+        for (size_t i = 0; i < V * C; i++)
+            head_moves |= m.g.lmhead[i] != 0.0f;
+        for (size_t i = 0; i < m.num_params; i++)
+            if (i < (size_t)(m.g.lmhead - m.grads) || i >= (size_t)(m.g.lmhead - m.grads) + V * C)
+                rest_still &= m.grads[i] == 0.0f;
+        CHECK(head_moves);
+        CHECK(rest_still);
         model_free(&m);
     }
 }
