@@ -130,12 +130,15 @@ void model_memory(const struct bg_config *cfg, size_t B, struct bg_memory *mem);
 
 /* Saved activations of one forward pass, each for the largest batch. A
  * buffer the recipe does not need has size 0: the means under RMSNorm,
- * logits_tanh without soft-capping. */
+ * logits_tanh without soft-capping, qk_rstd without QK-norm, rope_cos and
+ * rope_sin without rotary. */
 struct bg_acts {
     float *encoded;     /* (B,T,C) */
     float *ln1;         /* (L,B,T,C) */
     float *ln1_mean, *ln1_rstd; /* (L,B,T) */
-    float *qkv;         /* (L,B,T,3C) */
+    float *qkv;         /* (L,B,T,3C); q and k as attention used them: after
+                         * QK-norm and rotary, when on (both in place) */
+    float *qk_rstd;     /* (L,B,T,2NH) QK-norm's 1/rms of each head's q, then k */
     float *atty;        /* (L,B,T,C) attention output before projection */
     float *att;         /* (L,B,NH,T,T) softmax probabilities */
     float *residual2;   /* (L,B,T,C) x after the attention half */
@@ -149,6 +152,9 @@ struct bg_acts {
     float *probs;       /* (B,T,V) softmax of the logits */
     float *losses;      /* (B,T) */
     float *logits_tanh; /* (B,T,V) tanh(logits / softcap), for its backward */
+    /* Not an activation but carved beside them, filled once by model_init:
+     * rotary's cos and sin of t theta_i (ctx, HS/2). */
+    float *rope_cos, *rope_sin;
 };
 
 /* Gradients of the activations. Only one layer's worth is kept for most

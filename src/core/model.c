@@ -11,6 +11,7 @@
 #include "bytegpt/ops_loss.h"
 #include "bytegpt/ops_matmul.h"
 #include "bytegpt/ops_pointwise.h"
+#include "bytegpt/ops_rotary.h"
 #include "model_layout.h"
 
 /* ---- One layer's view ---- */
@@ -46,6 +47,8 @@ static struct bg_acts layer_acts(const struct bg_model *m, size_t l)
     a.ln1_mean += mean_rows;
     a.ln1_rstd += rows;
     a.qkv += rows * 3 * C;
+    if (m->cfg.qk_norm)
+        a.qk_rstd += rows * 2 * m->cfg.NH;
     a.atty += rows * C;
     a.att += rows * m->cfg.NH * m->cfg.ctx;
     a.residual2 += rows * C;
@@ -128,6 +131,10 @@ static void block_forward(struct bg_model *m, size_t l, const float *x, size_t B
      * straight into residual2, adding the block's input in the same sweep. */
     norm_forward(m, a.ln1, a.ln1_mean, a.ln1_rstd, x, w.ln1w, w.ln1b, BT);      /* ln1 (B,T,C) */
     matmul_forward(a.qkv, a.ln1, w.qkvw, w.qkvb, BT, C, 3 * C);                  /* qkv (B,T,3C) */
+    if (m->cfg.qk_norm)
+        qknorm_forward(a.qkv, a.qk_rstd, BT, C, NH);                             /* q, k over their rms, in place */
+    if (m->cfg.pos == BG_POS_ROTARY)
+        rotary_forward(a.qkv, a.rope_cos, a.rope_sin, B, T, C, NH);              /* q, k turned by position, in place */
     attention_forward(a.atty, a.att, a.qkv, B, T, C, NH);                        /* atty (B,T,C), att (B,NH,T,T) */
     matmul_forward_residual(a.residual2, a.atty, w.attprojw, w.attprojb, x, BT, C, C); /* residual2 (B,T,C) */
 
@@ -150,7 +157,10 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
     m->inputs = inputs;
     m->targets = targets;
 
-    encoder_forward(a->encoded, inputs, p->wte, p->wpe, B, T, C);                /* encoded (B,T,C) */
+    if (m->cfg.pos == BG_POS_ROTARY)
+        rotary_encoder_forward(a->encoded, inputs, p->wte, B, T, C);             /* encoded (B,T,C), no wpe */
+    else
+        encoder_forward(a->encoded, inputs, p->wte, p->wpe, B, T, C);            /* encoded (B,T,C) */
     if (m->cfg.bigram)
         bigram_forward(a->encoded, inputs, p->bigram, B, T, C);                   /* encoded += bigram rows */
     for (size_t l = 0; l < L; l++)
@@ -230,6 +240,13 @@ static void block_backward(struct bg_model *m, size_t l, const float *x, size_t 
     /* The attention half: now dres is the gradient of residual2. */
     matmul_backward_into(d->atty, g.attprojw, g.attprojb, dres, a.atty, w.attprojw, BT, C, C); /* atty (B,T,C) */
     attention_backward_into(d->qkv, d->att, d->atty, a.qkv, a.att, B, T, C, NH); /* qkv (B,T,3C) */
+    /* In place, back through rotary and QK-norm to the projection's q and
+     * k: QK-norm's backward first, on the rotated q and k that a.qkv holds,
+     * which is exact because rotating keeps a head's norm (ops_rotary.c). */
+    if (m->cfg.qk_norm)
+        qknorm_backward(d->qkv, a.qkv, a.qk_rstd, BT, C, NH);
+    if (m->cfg.pos == BG_POS_ROTARY)
+        rotary_backward(d->qkv, a.rope_cos, a.rope_sin, B, T, C, NH);
     matmul_backward_into(d->ln, g.qkvw, g.qkvb, d->qkv, a.ln1, w.qkvw, BT, C, 3 * C); /* ln1 (B,T,C) */
     /* dres (B,T,C) += the gradient through ln_1: now that of x */
     norm_backward(m, dres, g.ln1w, g.ln1b, d->ln, x, w.ln1w, a.ln1_mean, a.ln1_rstd, BT);
@@ -257,7 +274,10 @@ void model_backward(struct bg_model *m, float loss_scale)
                   BT);
     for (size_t l = L; l-- > 0;)
         block_backward(m, l, block_input(m, l), B, T);                           /* of block l's input */
-    encoder_backward(g->wte, g->wpe, d->residual, m->inputs, B, T, C);           /* wte, wpe */
+    if (m->cfg.pos == BG_POS_ROTARY)
+        rotary_encoder_backward(g->wte, d->residual, m->inputs, B, T, C);        /* wte */
+    else
+        encoder_backward(g->wte, g->wpe, d->residual, m->inputs, B, T, C);       /* wte, wpe */
     if (m->cfg.bigram)
         bigram_backward(g->bigram, d->residual, m->inputs, B, T, C);             /* the rows used */
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytegpt/ops_rotary.h"
 #include "bytegpt/tokenizer.h"
 #include "model_layout.h"
 
@@ -129,13 +130,15 @@ double config_flops_per_token(const struct bg_config *cfg)
  * model_memory sums them; model_init carves them in the same order. What
  * a recipe does not use has size 0 and takes no memory, so GPT-2's
  * arenas are what they always were. */
-enum { N_ACTS = 20, N_ACT_GRADS = 7 };
+enum { N_ACTS = 23, N_ACT_GRADS = 7 };
 
 static void act_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACTS])
 {
     size_t L = cfg->L, T = cfg->ctx, C = cfg->C, NH = cfg->NH, V = cfg->V, BT = B * T;
     size_t M = cfg->norm == BG_NORM_LAYER ? BT : 0;   /* RMSNorm keeps no mean */
     size_t TH = cfg->softcap > 0 ? BT * V : 0;        /* tanh of the capped logits */
+    size_t QR = cfg->qk_norm ? L * BT * 2 * NH : 0;  /* QK-norm's rstd per head of q and k */
+    size_t RT = cfg->pos == BG_POS_ROTARY ? T * (C / NH) / 2 : 0; /* rotary's cos (and sin) table */
     size_t sizes[N_ACTS] = {
         BT * C,                                 /* encoded */
         L * BT * C, L * M, L * BT,              /* ln1, mean, rstd */
@@ -149,6 +152,8 @@ static void act_sizes(const struct bg_config *cfg, size_t B, size_t s[N_ACTS])
         BT * C, M, BT,                          /* lnf, mean, rstd */
         BT * V, BT,                             /* probs, losses */
         TH,                                     /* logits_tanh */
+        QR,                                     /* qk_rstd */
+        RT, RT,                                 /* rope_cos, rope_sin */
     };
     memcpy(s, sizes, sizeof sizes);
 }
@@ -214,6 +219,7 @@ static void carve_acts(struct bg_model *m)
         &a->encoded,  &a->ln1,      &a->ln1_mean, &a->ln1_rstd, &a->qkv,      &a->atty,     &a->att,
         &a->residual2, &a->ln2,     &a->ln2_mean, &a->ln2_rstd, &a->fch,      &a->fch_act,  &a->residual3,
         &a->lnf,      &a->lnf_mean, &a->lnf_rstd, &a->probs,    &a->losses,   &a->logits_tanh,
+        &a->qk_rstd,  &a->rope_cos, &a->rope_sin,
     };
     struct bg_act_grads *d = &m->d;
     float **grads[N_ACT_GRADS] = {
@@ -254,6 +260,10 @@ int model_init(struct bg_model *m, const struct bg_config *cfg, size_t max_B, st
     point_params(&m->p, m->params, cfg);
     point_params(&m->g, m->grads, cfg);
     carve_acts(m);
+    /* Rotary's angles depend on the position and the head size alone:
+     * computed once, here, in double. */
+    if (cfg->pos == BG_POS_ROTARY)
+        rotary_table(m->a.rope_cos, m->a.rope_sin, cfg->ctx, cfg->C / cfg->NH);
 out:
     if (rc)
         model_free(m);
