@@ -110,6 +110,37 @@ static void test_table_at_init(void)
     model_free(&m);
 }
 
+/* Causality, and rotary's angles belonging to positions rather than to
+ * the window's length: running the first 5 bytes alone gives the same
+ * probabilities as running all 8 and reading the first 5 positions. As
+ * in test_model.c's test_causal: the same arithmetic on the same numbers,
+ * except that BLAS may block a different number of rows differently, so
+ * a few u of a probability. */
+static void test_causal(void)
+{
+    struct bg_config c = tiny(BG_POS_ROTARY, 1);
+    struct bg_model m;
+    struct bg_error err;
+    struct bg_rng r;
+    CHECK(model_init(&m, &c, 1, &err) == BG_OK);
+    rng_seed(&r, 9, 1);
+    model_init_weights(&m, &r);
+    uint8_t in[8];
+    for (int i = 0; i < 8; i++)
+        in[i] = (uint8_t)rng_range(&r, 256);
+    float *full = fbuf(8 * 256);
+    model_forward(&m, in, NULL, 1, 8);
+    memcpy(full, model_probs(&m, 0, 0), 8 * 256 * sizeof(float));
+    model_forward(&m, in, NULL, 1, 5);
+    double worst = 0;
+    for (int i = 0; i < 5 * 256; i++)
+        worst = fmax(worst, fabs(full[i] - model_probs(&m, 0, 0)[i]));
+    printf("    first 5 positions, T = 8 against T = 5: max |diff| %.3g\n", worst);
+    CHECK(worst <= 16 * U32);
+    free(full);
+    model_free(&m);
+}
+
 /* ---- The whole model against finite differences ----
  *
  * The objective is the mean loss L = sum_i loss_i / 8 over the BT = 8
@@ -236,6 +267,7 @@ int main(void)
     RUN_TEST(test_odd_head_dim_refused_under_rotary);
     RUN_TEST(test_memory);
     RUN_TEST(test_table_at_init);
+    RUN_TEST(test_causal);
     RUN_TEST(test_gradcheck_rotary);
     RUN_TEST(test_gradcheck_qk_norm);
     RUN_TEST(test_gradcheck_rotary_and_qk_norm);
