@@ -11,8 +11,8 @@
  * score depends on where the two tokens are relative to each other and
  * not on where they are in the window. The frequencies theta_i =
  * 10000^(-2i/HS) run from one radian per position (pair 0, which tells
- * neighbours apart) down to a turn over tens of thousands of positions
- * (the last pairs, which change slowly enough to carry long distances).
+ * neighbours apart) down towards 1/10000 of a radian (the last pairs of a
+ * large head, which turn slowly enough to tell long distances apart).
  * The pairs are (x_i, x_{i+HS/2}), the first half of the head against the
  * second, as GPT-NeoX and Llama do (not adjacent (x_{2i}, x_{2i+1}) as
  * in the paper): the same model up to a fixed permutation of channels,
