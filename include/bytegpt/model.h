@@ -4,9 +4,12 @@
  *   x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
  * -> final LayerNorm -> logits (B,T,V) through the LM head, which is the
  * token embedding itself (tied weights) -> softmax cross-entropy.
- * That is GPT-2; the recipe (struct bg_config) may swap in RMSNorm for the
- * three LayerNorms, ReLU^2 for the MLP's GELU, a head of its own (lmhead)
- * and soft-capped logits, each independently of the others.
+ * That is GPT-2; the recipe (struct bg_config) may swap in, each
+ * independently of the others: rotary positions (no position embedding;
+ * q and k turned by their position in each head) and QK-norm (each head's
+ * q and k RMS-normalised before the scores), RMSNorm for the three
+ * LayerNorms, ReLU^2 for the MLP's GELU, a head of its own (lmhead),
+ * soft-capped logits, and a byte-bigram embedding added at the input.
  *
  * All parameters live in one contiguous block of floats, in the order of
  * struct bg_params below, so that the optimizer, gradient clipping and
