@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "bytegpt/model.h"
+#include "bytegpt/train.h"
 
 /* An assumed sustained training rate for a small CPU (2-4 cores with
  * AVX2 FMA reach roughly 30-100 GFLOP/s in sgemm), used when no measured
@@ -66,6 +67,13 @@ struct bg_cost {
  * tokens, at rate FLOP/s (> 0; BG_COST_ASSUMED_FLOPS without a measured
  * figure). tokens may be 0, which leaves the ratios 0. */
 void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double rate, struct bg_cost *bill);
+
+/* The training FLOPs of a run after `steps` updates of `tokens` tokens in
+ * all: 6N + 6*L*ctx*C per token, plus, under --optim muon, the
+ * optimizer's own matrix products, the Newton-Schulz iterations of every
+ * update (muon_flops_per_step), which no per-token count holds. Under
+ * AdamW it is exactly config_flops_per_token * tokens. */
+double cost_train_flops(const struct bg_train_config *c, double tokens, double steps);
 
 /* ---- Data parallelism: what more processes cost ----
  *

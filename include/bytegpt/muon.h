@@ -90,6 +90,13 @@ void muon_newton_schulz_ref(double *x, size_t r, size_t c, double *scratch);
 void muon_update(const struct bg_muon *s, float *p, const float *g, float *buf, size_t rows, size_t cols,
                  float *scratch);
 
+/* Muon for every target tensor of layout t, each layer's slice in turn
+ * (the matrices are independent; each product is threaded by OpenBLAS),
+ * on the model's blocks: params, grads, and m for the momentum buffers.
+ * scratch holds muon_scratch_floats(t) floats. */
+void muon_step(const struct bg_muon *s, const struct bg_tensor t[BG_N_TENSORS], float *params, const float *grads,
+               float *m, float *scratch);
+
 /* The same in double, rounding p and buf to float once at the end. */
 void muon_update_ref(const struct bg_muon *s, float *p, const float *g, float *buf, size_t rows, size_t cols,
                      double *scratch);

@@ -57,10 +57,14 @@ struct bg_trainer {
     struct bg_model model;
     struct bg_adamw opt;
     struct bg_tensor tensors[BG_N_TENSORS];
+    /* AdamW's part of the layout: tensors, but with those Muon updates
+     * (under --optim muon) at size 0, which adamw_update passes over. */
+    struct bg_tensor adamw_tensors[BG_N_TENSORS];
     struct bg_corpus *corpus; /* not owned */
     uint8_t *inputs, *targets; /* (batch, ctx) each, carved from io */
     struct bg_bigram_rows rows; /* with a bigram table: the rows this step used */
     float *packed;             /* their gradients, one row after another (io) */
+    float *muon_scratch;       /* under --optim muon, muon_scratch_floats, carved from io */
     struct bg_arena io;
     uint64_t step;             /* updates done */
     uint64_t tokens;           /* training tokens seen, by all processes */
@@ -81,7 +85,8 @@ int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct
                  size_t ranks, struct bg_error *err);
 void trainer_free(struct bg_trainer *t);
 
-/* One update at learning rate lr. A loss or gradient norm that is NaN or
+/* One update at learning rate lr (AdamW's) and muon_lr (Muon's, for the
+ * blocks' matrices under --optim muon; unused under AdamW). A loss or gradient norm that is NaN or
  * infinite stops before the update (BG_ERR_RUNTIME), so the parameters
  * stay as they were.
  *
@@ -94,7 +99,7 @@ void trainer_free(struct bg_trainer *t);
  * order of the float sums, and takes the identical update. The loss and
  * the gradient norm are those of the whole step. A NaN stops every rank
  * at the same step; rank 0 alone says why (the others' message is empty). */
-int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err);
+int trainer_step(struct bg_trainer *t, double lr, double muon_lr, struct bg_step_result *r, struct bg_error *err);
 
 /* The mean validation loss (nats per byte) over cfg.eval_batches fixed
  * validation batches. With several ranks, rank r evaluates batches r,

@@ -166,7 +166,7 @@ static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *
     int rc = BG_OK;
     for (size_t i = 0; i < warmup + n_steps && !rc; i++) {
         double t0 = clock_now();
-        rc = trainer_step(t, 1e-4, &res, err);
+        rc = trainer_step(t, 1e-4, 1e-4, &res, err);
         if (i >= warmup)
             times[i - warmup] = clock_now() - t0;
     }

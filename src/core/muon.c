@@ -192,6 +192,20 @@ void muon_update(const struct bg_muon *s, float *p, const float *g, float *buf, 
             p[i * cols + j] = p[i * cols + j] * decay - step * x[tall ? j * rows + i : i * cols + j];
 }
 
+void muon_step(const struct bg_muon *s, const struct bg_tensor t[BG_N_TENSORS], float *params, const float *grads,
+               float *m, float *scratch)
+{
+    for (int i = 0; i < BG_N_TENSORS; i++) {
+        if (!muon_is_target(&t[i]))
+            continue;
+        size_t per_layer = t[i].rows * t[i].cols;
+        for (size_t l = 0; l < t[i].layers; l++) {
+            size_t o = t[i].offset + l * per_layer;
+            muon_update(s, params + o, grads + o, m + o, t[i].rows, t[i].cols, scratch);
+        }
+    }
+}
+
 void muon_update_ref(const struct bg_muon *s, float *p, const float *g, float *buf, size_t rows, size_t cols,
                      double *scratch)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bytegpt/dist.h"
+#include "bytegpt/muon.h"
 
 /* ---- Threads ---- */
 
@@ -41,12 +42,23 @@ int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct
     t->ranks = ranks;
     t->opt = (struct bg_adamw){(float)cfg->beta1, (float)cfg->beta2, 1e-8f, (float)cfg->weight_decay};
     model_tensors(&cfg->model, t->tensors);
+    /* Under Muon, AdamW leaves the blocks' matrices alone, and the
+     * Newton-Schulz scratch of the largest of them is carved here, once:
+     * every layer's matrix reuses it in turn. */
+    size_t muon_floats = cfg->optim == BG_OPT_MUON ? muon_scratch_floats(t->tensors) : 0;
+    memcpy(t->adamw_tensors, t->tensors, sizeof t->tensors);
+    for (int i = 0; i < BG_N_TENSORS && cfg->optim == BG_OPT_MUON; i++)
+        if (muon_is_target(&t->tensors[i]))
+            t->adamw_tensors[i].size = 0;
     int rc = model_init(&t->model, &cfg->model, cfg->batch, err);
     if (rc)
         return rc;
     size_t n = cfg->batch * cfg->model.ctx, packed = bigram_packed_floats(cfg, ranks);
     size_t rows = cfg->model.bigram ? bigram_rows_bytes() : 0;
-    rc = arena_init(&t->io, 2 * arena_round(n) + arena_round(rows) + arena_round(packed * sizeof(float)), err);
+    rc = arena_init(&t->io,
+                    2 * arena_round(n) + arena_round(rows) + arena_round(packed * sizeof(float)) +
+                        arena_round(muon_floats * sizeof(float)),
+                    err);
     if (rc) {
         model_free(&t->model);
         return rc;
@@ -57,6 +69,7 @@ int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct
         bigram_rows_init(&t->rows, arena_carve(&t->io, rows));
         t->packed = arena_carve(&t->io, packed * sizeof(float));
     }
+    t->muon_scratch = muon_floats ? arena_carve(&t->io, muon_floats * sizeof(float)) : NULL;
     return BG_OK;
 }
 
@@ -84,7 +97,18 @@ static int step_diverged(uint64_t step, double loss, double norm, struct bg_erro
                    (unsigned long long)step, what, isnan(bad) ? "NaN" : "infinite", loss, norm);
 }
 
-int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, struct bg_error *err)
+/* Under --optim muon, Muon for the blocks' matrices, after AdamW has
+ * updated the rest. Every rank holds the same summed gradient and runs
+ * the same arithmetic on it (the momentum from the step count, which all
+ * share), so every rank's parameters stay the same. */
+static void muon_apply(struct bg_trainer *t, double lr)
+{
+    struct bg_model *m = &t->model;
+    struct bg_muon s = {(float)lr, (float)muon_momentum(t->step), (float)t->cfg.weight_decay};
+    muon_step(&s, t->tensors, m->params, m->grads, m->m, t->muon_scratch);
+}
+
+int trainer_step(struct bg_trainer *t, double lr, double muon_lr, struct bg_step_result *r, struct bg_error *err)
 {
     struct bg_model *m = &t->model;
     size_t B = t->cfg.batch, T = t->cfg.model.ctx, k = t->cfg.accum, all = t->ranks * k;
@@ -129,10 +153,12 @@ int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, stru
             err->msg[0] = '\0';
         return rc;
     }
-    adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
+    adamw_update(&t->opt, t->adamw_tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     if (bigram)
         adamw_update_rows(&t->opt, &t->tensors[BG_N_TENSORS - 1], t->rows.list, t->rows.n, m->params, t->packed,
                           m->m, m->v, (float)lr, t->step + 1);
+    if (t->cfg.optim == BG_OPT_MUON)
+        muon_apply(t, muon_lr);
 
     t->step++;
     t->tokens += (uint64_t)(B * T * all);

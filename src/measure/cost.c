@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "bytegpt/muon.h"
+
 /* ---- Two real pre-training runs, for scale ---- */
 
 /* GPT-2 124M (the smallest GPT-2): OpenAI did not publish how many tokens
@@ -67,6 +69,17 @@ void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double 
         r->ratio = bill->flops > 0 ? r->flops / bill->flops : 0.0;
         r->seconds = r->flops / bill->rate;
     }
+}
+
+double cost_train_flops(const struct bg_train_config *c, double tokens, double steps)
+{
+    double flops = config_flops_per_token(&c->model) * tokens;
+    if (c->optim == BG_OPT_MUON) {
+        struct bg_tensor t[BG_N_TENSORS];
+        model_tensors(&c->model, t);
+        flops += muon_flops_per_step(t) * steps;
+    }
+    return flops;
 }
 
 /* ---- Data parallelism ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bytegpt/clock.h"
+#include "bytegpt/cost.h"
 #include "bytegpt/dist.h"
 #include "bytegpt/plot.h"
 #include "bytegpt/sampler.h"
@@ -111,12 +112,15 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
     const struct bg_train_config *c = &t->cfg;
     struct bg_schedule sched = {c->lr, c->min_lr, c->warmup, c->schedule, c->decay};
     double start = clock_now(), elapsed = clock_at(r, start);
-    double lr = schedule_lr(&sched, t->step, run_progress(c, t->step, elapsed), r->state.warmup_progress);
+    double progress = run_progress(c, t->step, elapsed);
+    double lr = schedule_lr(&sched, t->step, progress, r->state.warmup_progress);
+    /* Muon's rate follows the schedule's shape but not its warmup. */
+    double muon_lr = c->muon_lr * schedule_factor(&sched, progress, r->state.warmup_progress);
     struct bg_step_result res;
     memset(rep, 0, sizeof *rep);
     if (t->step + 1 == r->nan_at)
         t->model.params[0] = NAN;
-    int rc = trainer_step(t, lr, &res, err);
+    int rc = trainer_step(t, lr, muon_lr, &res, err);
     if (rc)
         return rc;
     double end = clock_now();
@@ -129,7 +133,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
 
     int last = spent(r, elapsed) || stop_asked(r);
     double tok_s = (double)(c->batch * c->accum * t->ranks * c->model.ctx) / (end - start);
-    rep->row = (struct bg_log_row){t->step, t->tokens, config_flops_per_token(&c->model) * (double)t->tokens, lr,
+    rep->row = (struct bg_log_row){t->step, t->tokens, cost_train_flops(c, (double)t->tokens, (double)t->step), lr,
                                    res.loss, NAN, NAN, res.grad_norm, tok_s, elapsed};
     rep->progress = run_progress(c, t->step, elapsed);
     if (last)

@@ -522,7 +522,7 @@ static void test_tall_transpose_rule(void)
 
 static void test_targets_scratch_flops(void)
 {
-    struct bg_config cfg = {2, 4, 32, 16, 256};
+    struct bg_config cfg = {.L = 2, .NH = 4, .C = 32, .ctx = 16, .V = 256};
     struct bg_tensor t[BG_N_TENSORS];
     model_tensors(&cfg, t);
     int n = 0, right = 1;

@@ -74,7 +74,7 @@ static void test_measuring_leaves_the_model(void)
     model_init_weights(&t.model, &r);
     struct bg_step_result res;
     for (int i = 0; i < 2; i++)
-        CHECK(trainer_step(&t, 1e-3, &res, &err) == BG_OK);
+        CHECK(trainer_step(&t, 1e-3, 1e-3, &res, &err) == BG_OK);
 
     size_t bytes = t.model.num_params * sizeof(float);
     float *before = malloc(3 * bytes);
@@ -102,7 +102,7 @@ static void test_measuring_leaves_the_model(void)
     profile_free(&p);
 
     /* Training goes on from where it was. */
-    CHECK(trainer_step(&t, 1e-3, &res, &err) == BG_OK);
+    CHECK(trainer_step(&t, 1e-3, 1e-3, &res, &err) == BG_OK);
     CHECK(isfinite(res.loss) && res.loss < 5.6);
     free(before);
     trainer_free(&t);
