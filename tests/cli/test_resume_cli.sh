@@ -22,11 +22,13 @@ cols() { cut -d, -f1,4,5,6,8 "$1"; }
 
 WAIT_TRIES=600 # wait_rows tries every 0.02 s: 12 s
 
-# stop_and_resume SIGNAL WANT_EXIT: stops a run part way, resumes it, and
-# compares its log with the uninterrupted one.
+# stop_and_resume SIGNAL WANT_EXIT [NAME FLAGS...]: stops a run part way,
+# resumes it, and compares its log with the uninterrupted one ($tmp/NAME,
+# run with FLAGS; $tmp/whole by default).
 stop_and_resume() {
-    local sig=$1 want=$2 out=$tmp/stopped-$1
-    "$BG" train "${RUN[@]}" --out "$out" >"$out.log" 2>&1 &
+    local sig=$1 want=$2 whole=${3:-whole} out=$tmp/stopped-$1-${3:-whole}
+    local flags=("${@:4}")
+    "$BG" train "${RUN[@]}" ${flags[@]+"${flags[@]}"} --out "$out" >"$out.log" 2>&1 &
     local pid=$!
     wait_rows "$out/log.csv" 25 || bad "$sig: run did not get going"
     kill -"$sig" $pid
@@ -37,14 +39,21 @@ stop_and_resume() {
         grep -q "resume with: bytegpt train --out $out --resume" "$out.log" && ok || bad "$sig: no resume hint"
     fi
     "$BG" train --out "$out" --resume >>"$out.log" 2>&1 || { bad "$sig: resume failed"; tail -3 "$out.log"; }
-    if [ "$(cols "$tmp/whole/log.csv")" = "$(cols "$out/log.csv")" ]; then ok; else
-        bad "$sig: resumed log differs from the uninterrupted one"
-        diff <(cols "$tmp/whole/log.csv") <(cols "$out/log.csv") | head -5
+    if [ "$(cols "$tmp/$whole/log.csv")" = "$(cols "$out/log.csv")" ]; then ok; else
+        bad "$sig: resumed log differs from the uninterrupted one ($whole)"
+        diff <(cols "$tmp/$whole/log.csv") <(cols "$out/log.csv") | head -5
     fi
 }
 stop_and_resume TERM 143
 stop_and_resume KILL 137
 stop_and_resume INT 130
+
+# The same under --optim muon: Muon's momentum buffers live in the
+# checkpoint's first-moment block and its momentum warmup follows the step
+# count, so a stopped run resumes to the uninterrupted log, bit for bit.
+"$BG" train "${RUN[@]}" --optim muon --out "$tmp/whole-muon" >/dev/null 2>&1 || bad "uninterrupted Muon run failed"
+stop_and_resume TERM 143 whole-muon --optim muon
+stop_and_resume KILL 137 whole-muon --optim muon
 
 # Two SIGINTs in quick succession: the second lands during the save and
 # must not corrupt it.
