@@ -7,6 +7,9 @@
  *   data loading   the --accum micro-batches a step draws from the corpus;
  *   clip + AdamW   clipping a real gradient and one AdamW update of the
  *                  model, undone afterwards from a copy;
+ *   Muon           under --optim muon, Muon's update of the blocks'
+ *                  matrices (its Newton-Schulz products, mostly) on the
+ *                  same gradient, undone likewise;
  *   the kernels    every kernel a step's forward and backward run, at the
  *                  same shapes, grouped by kind (all the matmul forwards,
  *                  then all the attention forwards, ...), one clock around
@@ -33,7 +36,7 @@
 /* The phases, in the order bench prints them. The kernels' come first. */
 enum bg_phase {
     BG_PH_MATMUL_FWD, BG_PH_MATMUL_BWD, BG_PH_ATTN_FWD, BG_PH_ATTN_BWD, BG_PH_LAYERNORM,
-    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_OPTIM, BG_PH_DATA, BG_N_PHASES
+    BG_PH_GELU, BG_PH_LOSS, BG_PH_EMBED, BG_PH_OPTIM, BG_PH_MUON, BG_PH_DATA, BG_N_PHASES
 };
 extern const char *const bg_phase_names[BG_N_PHASES];
 
@@ -69,6 +72,11 @@ struct bg_profile {
     float *att, *datt;           /* (B,NH,T,T) */
     uint8_t *inputs, *targets;   /* (B,T) */
     float *params, *m, *v;       /* the model's, kept while AdamW runs on it */
+    /* Under --optim muon: the layout (for Muon's matrices) and Newton-
+     * Schulz scratch of muon_scratch_floats, for the roofline's products. */
+    int muon;
+    struct bg_tensor tensors[BG_N_TENSORS];
+    float *ns;
 };
 
 /* Sizes and allocates the scratch for trainer t (zeroed: every phase adds

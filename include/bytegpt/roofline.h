@@ -5,8 +5,9 @@
  *
  *   matrix products  each product of the step timed alone, with the same
  *                    shapes, transposes and thread count, best of
- *                    ROOFLINE_REPS (the model's matmuls, and attention's
- *                    products without its softmax);
+ *                    ROOFLINE_REPS (the model's matmuls, attention's
+ *                    products without its softmax, and under --optim
+ *                    muon each Muon matrix's Newton-Schulz iteration);
  *   memory           the bytes the phase must at least read and write,
  *                    over the bandwidth this machine streams a buffer of
  *                    the phase's size at (a read-modify-write sweep, best

@@ -15,16 +15,18 @@
 #include "bytegpt/roofline.h"
 #include "bytegpt/train.h"
 #include "bytegpt/run.h"
+#include "bytegpt/settings.h"
 #include "cli.h"
 #include "common.h"
 #include "machine.h"
 
 static const char help[] =
-    "usage: bytegpt bench [model flags] [--threads N] [--steps N] [--warmup-steps N] [--no-peak]\n"
+    "usage: bytegpt bench [model flags] [--optim adamw|muon] [--threads N] [--steps N] [--warmup-steps N] [--no-peak]\n"
     "\n"
     "Measures this machine's sgemm peak (square products of 512, 1024 and 2048,\n"
-    "best of 5), then times training steps (forward, backward, clip, AdamW, and\n"
-    "drawing the batch) on a generated text: ms per step (median and spread),\n"
+    "best of 5), then times training steps (forward, backward, clip, AdamW, with\n"
+    "--optim muon Muon's Newton-Schulz products, and drawing the batch) on a\n"
+    "generated text: ms per step (median and spread),\n"
     "tokens/s, GFLOP/s by 6N + 6*L*ctx*C per token, and MFU (achieved over peak),\n"
     "with a breakdown of one step by phase, measured over as many more steps by\n"
     "running each phase's kernels again at the step's shapes (the timed steps\n"
@@ -34,6 +36,8 @@ static const char help[] =
     "measured vector rate). The last line is machine-readable.\n"
     "\n"
     "flags:\n" COMMON_MODEL_HELP
+    "  --optim adamw|muon the optimizer (default: the preset's); muon adds a line for\n"
+    "                     Muon's update of the blocks' matrices\n"
     "  --threads N        OpenBLAS and OpenMP threads (default: all cores)\n"
     "  --steps N          timed steps (default 10)\n"
     "  --warmup-steps N   untimed steps first (default 3)\n"
@@ -138,6 +142,8 @@ static void print_breakdown(const double *profile, const double split[2], double
            "the limit: what it must at least do");
     double known = 0, kernels = 0;
     for (int p = 0; p < BG_N_PHASES; p++) {
+        if (p == BG_PH_MUON && profile[p] == 0 && r->limit[p] == 0)
+            continue; /* no Muon in this run: AdamW updates everything */
         kernels += p < BG_PH_OPTIM ? profile[p] : 0.0;
         printf("  %-20s %6.2f ms %5.1f%% %6.2f ms ", bg_phase_names[p], 1e3 * profile[p], 100 * profile[p] / step,
                1e3 * r->limit[p]);
@@ -238,6 +244,17 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
     return rc;
 }
 
+/* --optim over the preset's, parsed and checked as train does it. */
+static int apply_optim(const char *optim, struct bg_train_config *cfg, struct bg_error *err)
+{
+    if (!optim)
+        return BG_OK;
+    struct bg_settings s;
+    memset(&s, 0, sizeof s);
+    int rc = settings_set(&s, "optim", optim, "bench", err);
+    return rc ? rc : settings_resolve_over(&s, cfg, cfg, err);
+}
+
 static int run(int argc, char **argv)
 {
     if (args_wants_help(argc, argv, 1)) {
@@ -247,14 +264,17 @@ static int run(int argc, char **argv)
     struct common_model_flags mf = {0};
     size_t threads = 0, steps = 10, warmup = 3;
     int no_peak = 0;
-    struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"threads", ARG_SIZE, &threads, 0, 0},
+    const char *optim = NULL;
+    struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"optim", ARG_STRING, &optim, 0, 0},
+                               {"threads", ARG_SIZE, &threads, 0, 0},
                                {"steps", ARG_SIZE, &steps, 0, 0}, {"warmup-steps", ARG_SIZE, &warmup, ARG_ZERO_OK, 0},
                                {"no-peak", ARG_BOOL, &no_peak, 0, 0}};
     size_t n_specs = sizeof specs / sizeof specs[0], n_pos;
     struct bg_error err = {0};
     struct bg_train_config cfg;
     if (args_parse("bench", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err) ||
-        common_apply_model(&mf, specs, n_specs, &cfg, &err) || run_check_memory(&cfg.model, cfg.batch, &err))
+        common_apply_model(&mf, specs, n_specs, &cfg, &err) || apply_optim(optim, &cfg, &err) ||
+        run_check_memory(&cfg.model, cfg.batch, &err))
         return cli_report(&err);
     cfg.threads = (int)threads;
     machine_announce_blas();

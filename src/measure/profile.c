@@ -15,6 +15,7 @@
 
 #include "bytegpt/adamw.h"
 #include "bytegpt/clock.h"
+#include "bytegpt/muon.h"
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_layernorm.h"
 #include "bytegpt/ops_loss.h"
@@ -23,7 +24,7 @@
 
 const char *const bg_phase_names[BG_N_PHASES] = {
     "matmul forward", "matmul backward", "attention forward", "attention backward", "layernorm",
-    "gelu", "softmax + loss", "embedding", "clip + AdamW", "data loading",
+    "gelu", "softmax + loss", "embedding", "clip + AdamW", "optimizer (Muon NS)", "data loading",
 };
 
 void profile_matmuls(const struct bg_config *cfg, struct bg_matmul_shape s[BG_PROFILE_N_MATMULS])
@@ -96,7 +97,10 @@ int profile_init(struct bg_profile *p, const struct bg_trainer *t, struct bg_err
     p->accum = t->cfg.accum;
     profile_matmuls(&p->cfg, p->mm);
 
-    size_t s[N_FLOAT_PIECES], BT = p->B * p->T, total = 2 * arena_round(BT);
+    p->muon = t->cfg.optim == BG_OPT_MUON;
+    memcpy(p->tensors, t->tensors, sizeof p->tensors);
+    size_t ns = p->muon ? muon_scratch_floats(p->tensors) : 0;
+    size_t s[N_FLOAT_PIECES], BT = p->B * p->T, total = 2 * arena_round(BT) + arena_round(ns * sizeof(float));
     piece_sizes(p, t->model.num_params, s);
     for (int i = 0; i < N_FLOAT_PIECES; i++)
         total += arena_round(s[i] * sizeof(float));
@@ -111,6 +115,12 @@ int profile_init(struct bg_profile *p, const struct bg_trainer *t, struct bg_err
         *pieces[i] = arena_carve(&p->arena, s[i] * sizeof(float));
     p->inputs = arena_carve(&p->arena, BT);
     p->targets = arena_carve(&p->arena, BT);
+    /* The iterates stay bounded only from a norm at or below 1 (muon.h),
+     * as muon_update makes them: the pattern, scaled down. */
+    p->ns = ns ? arena_carve(&p->arena, ns * sizeof(float)) : NULL;
+    fill(p->ns, ns);
+    for (size_t i = 0; i < ns; i++)
+        p->ns[i] /= (float)ns;
     fill(p->x, act_size(p));
     fill(p->w, weight_size(p));
     fill(p->vec, wide(p));
@@ -220,7 +230,7 @@ static int draw_batches(struct bg_profile *p, struct bg_trainer *t, struct bg_er
     return BG_OK;
 }
 
-/* Clip + AdamW, on the model itself so that the update meets the same
+/* Clip + AdamW (and Muon), on the model itself so that the update meets the same
  * memory as in a step, then undone. The clip's work depends on the
  * gradient (it rescales only one whose norm is above --clip), and the
  * gradient trainer_step leaves behind is already clipped, so a fresh one
@@ -245,8 +255,14 @@ static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double l
 
     t0 = clock_now();
     adamw_clip(m->grads, m->num_params, t->cfg.clip);
-    adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
+    adamw_update(&t->opt, t->adamw_tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     p->seconds[BG_PH_OPTIM] += clock_now() - t0;
+    if (p->muon) {
+        struct bg_muon s = {(float)lr, (float)muon_momentum(t->step), (float)t->cfg.weight_decay};
+        t0 = clock_now();
+        muon_step(&s, t->tensors, m->params, m->grads, m->m, t->muon_scratch);
+        p->seconds[BG_PH_MUON] += clock_now() - t0;
+    }
 
     memcpy(m->params, p->params, bytes);
     memcpy(m->m, p->m, bytes);

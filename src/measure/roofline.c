@@ -17,6 +17,7 @@
 
 #include "bytegpt/arena.h"
 #include "bytegpt/clock.h"
+#include "bytegpt/muon.h"
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_matmul.h"
 #include "core/ops_vec.h"
@@ -160,8 +161,34 @@ static double best_product(struct bg_profile *p, enum product k, int i)
     return best;
 }
 
+/* Under --optim muon, each layer's Newton-Schulz iteration of each Muon
+ * matrix, best of ROOFLINE_REPS per shape (after an untimed one), on the
+ * profile's scratch. The iteration's copies (of A and of x, for sgemm's
+ * beta term) are timed with it: they are a few percent of its bytes. */
+static double best_newton_schulz(struct bg_profile *p, size_t rows, size_t cols)
+{
+    size_t r = rows < cols ? rows : cols, c = rows < cols ? cols : rows;
+    double best = 1e30;
+    for (int rep = 0; rep < ROOFLINE_REPS + 1; rep++) {
+        double t0 = clock_now();
+        muon_newton_schulz(p->ns, r, c, p->ns + r * c);
+        double dt = clock_now() - t0;
+        best = rep > 0 && dt < best ? dt : best;
+    }
+    return best;
+}
+
+static void time_muon(struct bg_roofline *r, struct bg_profile *p)
+{
+    for (int i = 0; i < BG_N_TENSORS && p->muon; i++)
+        if (muon_is_target(&p->tensors[i]))
+            r->products[BG_PH_MUON] +=
+                (double)p->tensors[i].layers * best_newton_schulz(p, p->tensors[i].rows, p->tensors[i].cols);
+}
+
 static void time_products(struct bg_roofline *r, struct bg_profile *p)
 {
+    time_muon(r, p);
     double micro = (double)p->accum;
     for (int i = 0; i < BG_PROFILE_N_MATMULS; i++) {
         double n = micro * (double)p->mm[i].count;
@@ -238,16 +265,33 @@ static void pointwise_costs(struct bg_roofline *r, const struct bg_profile *p, d
     add(r, BG_PH_EMBED, 1, F * 5 * act, 2 * act);
 }
 
+/* Under --optim muon, Muon's work besides its products, per parameter of
+ * its matrices: the momentum reads g and buf and writes buf and the
+ * iterate (4 operations: two multiplies, two adds); the norm reads the
+ * iterate (a square and an add) and the scaling reads and writes it (1);
+ * the update reads the parameter and the result and writes the parameter
+ * (3: decay, step, subtraction). Returns the parameters Muon updates. */
+static double muon_costs(struct bg_roofline *r, const struct bg_profile *p)
+{
+    double n = 0.0;
+    for (int i = 0; i < BG_N_TENSORS && p->muon; i++)
+        n += muon_is_target(&p->tensors[i]) ? (double)p->tensors[i].size : 0.0;
+    if (n > 0)
+        add(r, BG_PH_MUON, 1, F * (4 + 1 + 2 + 3) * n, (4 + 2 + 1 + 3) * n);
+    return n;
+}
+
 /* Once per step: the clip reads every gradient once (a square and an add
  * each); AdamW reads parameter, gradient and both moments and writes
  * parameter and moments (about 16 operations: decay, two moments, their
- * corrections, the square root and the step). Data: B (T + 1) bytes of
- * text read, inputs and targets written. */
+ * corrections, the square root and the step), for every parameter Muon
+ * does not update. Data: B (T + 1) bytes of text read, inputs and targets
+ * written. */
 static void step_costs(struct bg_roofline *r, const struct bg_profile *p, size_t num_params)
 {
-    double n = (double)num_params, text = (double)(p->B * (p->T + 1));
+    double n = (double)num_params, text = (double)(p->B * (p->T + 1)), adamw = n - muon_costs(r, p);
     add(r, BG_PH_OPTIM, 1, F * n, 2 * n);
-    add(r, BG_PH_OPTIM, 1, F * 7 * n, 16 * n);
+    add(r, BG_PH_OPTIM, 1, F * 7 * adamw, 16 * adamw);
     add(r, BG_PH_DATA, (double)p->accum, 3 * text, 0.0);
 }
 

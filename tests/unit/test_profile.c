@@ -57,13 +57,15 @@ static void write_text(void)
 }
 
 /* Two real steps, then two measured ones: every phase has a time, and
- * the parameters, AdamW moments and step count do not move. */
-static void test_measuring_leaves_the_model(void)
+ * the parameters, AdamW moments (Muon's momentum among them) and step
+ * count do not move. Under Muon its phase was timed; under AdamW not. */
+static void measuring_leaves_the_model(int optim)
 {
     struct bg_train_config cfg;
     struct bg_error err;
     settings_preset("tiny", &cfg, &err);
     cfg.accum = 2;
+    cfg.optim = optim;
     struct bg_corpus *c = NULL;
     struct bg_corpus_options opt = {.ctx = cfg.model.ctx, .seed = 1};
     CHECK(corpus_open(&c, text_path, &opt, &err) == BG_OK);
@@ -90,6 +92,7 @@ static void test_measuring_leaves_the_model(void)
     for (int ph = 0; ph < BG_N_PHASES; ph++)
         all_timed &= p.seconds[ph] >= 0 && p.seconds[ph] < 1e3;
     CHECK(all_timed);
+    CHECK((p.seconds[BG_PH_MUON] > 0) == (optim == BG_OPT_MUON));
     /* The two clocks on the real model that split bench's "other": its
      * zeroing and its forward and backward were timed (each takes some
      * time, however short). */
@@ -109,6 +112,16 @@ static void test_measuring_leaves_the_model(void)
     corpus_close(c);
 }
 
+static void test_measuring_leaves_the_model(void)
+{
+    measuring_leaves_the_model(BG_OPT_ADAMW);
+}
+
+static void test_measuring_leaves_a_muon_model(void)
+{
+    measuring_leaves_the_model(BG_OPT_MUON);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -118,6 +131,7 @@ int main(void)
     train_set_threads(2);
     RUN_TEST(test_matmuls_are_the_weights);
     RUN_TEST(test_measuring_leaves_the_model);
+    RUN_TEST(test_measuring_leaves_a_muon_model);
     remove(text_path);
     rmdir(dir);
     return TEST_EXIT();

@@ -46,15 +46,21 @@ static void check_counts(const struct bg_roofline *r, const struct bg_train_conf
      * probabilities in, dlogits in and out. */
     CHECK(same(r->bytes[BG_PH_LOSS], k * 4 * ((2 * BT * V + BT) + 3 * BT * V)));
     /* Once a step, whatever accum: the clip reads the gradients, AdamW
-     * reads 4 and writes 3 floats per parameter. */
-    CHECK(same(r->bytes[BG_PH_OPTIM], 4.0 * 8 * (double)num_params));
+     * reads 4 and writes 3 floats per parameter it updates: all of them,
+     * or under Muon all but the blocks' 4 matrices, 12 C^2 per layer, for
+     * which Muon reads g and buf and writes buf and its iterate, reads the
+     * iterate for the norm, reads and writes it to scale it, reads it and
+     * the parameter and writes the parameter: 10 floats. */
+    double n = (double)num_params, muon = cfg->optim == BG_OPT_MUON ? 12 * L * C * C : 0.0;
+    CHECK(same(r->bytes[BG_PH_OPTIM], 4.0 * (n + 7 * (n - muon))));
+    CHECK(same(r->bytes[BG_PH_MUON], 4.0 * 10 * muon));
 }
 
 /* Each limit is the products plus the larger of memory and arithmetic,
  * and the step's is their sum; only the matmul and attention phases have
  * products; the bandwidth used is the one measured at the smallest size
  * that holds a call's bytes. */
-static void check_limits(const struct bg_roofline *r)
+static void check_limits(const struct bg_roofline *r, int muon)
 {
     int ok = 1;
     double sum = 0;
@@ -62,7 +68,7 @@ static void check_limits(const struct bg_roofline *r)
         double memory = r->bytes[ph] / r->bandwidth[ph], arithmetic = r->ops[ph] / r->vector_ops;
         double want = r->products[ph] + (memory > arithmetic ? memory : arithmetic);
         int has_products = ph == BG_PH_MATMUL_FWD || ph == BG_PH_MATMUL_BWD || ph == BG_PH_ATTN_FWD ||
-                           ph == BG_PH_ATTN_BWD;
+                           ph == BG_PH_ATTN_BWD || (muon && ph == BG_PH_MUON);
         ok &= same(r->limit[ph], want) && (r->products[ph] > 0) == has_products;
         ok &= r->bandwidth[ph] == roofline_bandwidth(r, r->call_bytes[ph]);
         sum += r->limit[ph];
@@ -79,12 +85,15 @@ static void check_limits(const struct bg_roofline *r)
     CHECK(roofline_bandwidth(r, 1e12) == r->bw[ROOFLINE_N_SIZES - 1]);
 }
 
-static void test_roofline(void)
+/* The tiny preset with accum 2, with AdamW or with Muon (whose Newton-
+ * Schulz products make a phase of products of their own). */
+static void roofline_for(int optim)
 {
     struct bg_train_config cfg;
     struct bg_error err;
     settings_preset("tiny", &cfg, &err);
     cfg.accum = 2;
+    cfg.optim = optim;
     struct bg_corpus *c = NULL;
     struct bg_corpus_options opt = {.ctx = cfg.model.ctx, .seed = 1};
     CHECK(corpus_open(&c, text_path, &opt, &err) == BG_OK);
@@ -95,10 +104,20 @@ static void test_roofline(void)
     struct bg_roofline r;
     CHECK(roofline_measure(&r, &p, t.model.num_params, &err) == BG_OK);
     check_counts(&r, &cfg, t.model.num_params);
-    check_limits(&r);
+    check_limits(&r, optim == BG_OPT_MUON);
     profile_free(&p);
     trainer_free(&t);
     corpus_close(c);
+}
+
+static void test_roofline(void)
+{
+    roofline_for(BG_OPT_ADAMW);
+}
+
+static void test_roofline_muon(void)
+{
+    roofline_for(BG_OPT_MUON);
 }
 
 int main(void)
@@ -109,6 +128,7 @@ int main(void)
     write_text();
     train_set_threads(2);
     RUN_TEST(test_roofline);
+    RUN_TEST(test_roofline_muon);
     remove(text_path);
     rmdir(dir);
     return TEST_EXIT();
