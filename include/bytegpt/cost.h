@@ -56,6 +56,7 @@ struct bg_cost {
     struct bg_memory mem;     /* for the batch given */
     size_t batch;
     double flops_per_token;   /* 6N + 6*L*ctx*C */
+    double optimizer_flops;   /* per step: Muon's Newton-Schulz products (0 under AdamW; cost_add_optimizer) */
     double tokens;            /* this run's training tokens */
     double flops;             /* flops_per_token * tokens */
     double rate;              /* FLOP/s the times below assume */
@@ -74,6 +75,12 @@ void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double 
  * update (muon_flops_per_step), which no per-token count holds. Under
  * AdamW it is exactly config_flops_per_token * tokens. */
 double cost_train_flops(const struct bg_train_config *c, double tokens, double steps);
+
+/* Adds to the bill the optimizer's FLOPs of `steps` updates (under
+ * --optim muon, the Newton-Schulz products; under AdamW nothing, whose
+ * few operations per parameter no FLOP count of training includes): the
+ * run's flops, seconds and the references' ratios follow. */
+void cost_add_optimizer(struct bg_cost *bill, const struct bg_train_config *c, double steps);
 
 /* ---- Data parallelism: what more processes cost ----
  *

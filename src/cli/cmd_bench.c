@@ -15,7 +15,6 @@
 #include "bytegpt/roofline.h"
 #include "bytegpt/train.h"
 #include "bytegpt/run.h"
-#include "bytegpt/settings.h"
 #include "cli.h"
 #include "common.h"
 #include "machine.h"
@@ -244,17 +243,6 @@ static int time_steps(struct bg_train_config *cfg, size_t n_steps, size_t warmup
     return rc;
 }
 
-/* --optim over the preset's, parsed and checked as train does it. */
-static int apply_optim(const char *optim, struct bg_train_config *cfg, struct bg_error *err)
-{
-    if (!optim)
-        return BG_OK;
-    struct bg_settings s;
-    memset(&s, 0, sizeof s);
-    int rc = settings_set(&s, "optim", optim, "bench", err);
-    return rc ? rc : settings_resolve_over(&s, cfg, cfg, err);
-}
-
 static int run(int argc, char **argv)
 {
     if (args_wants_help(argc, argv, 1)) {
@@ -273,7 +261,7 @@ static int run(int argc, char **argv)
     struct bg_error err = {0};
     struct bg_train_config cfg;
     if (args_parse("bench", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err) ||
-        common_apply_model(&mf, specs, n_specs, &cfg, &err) || apply_optim(optim, &cfg, &err) ||
+        common_apply_model(&mf, specs, n_specs, &cfg, &err) || common_apply_optim("bench", optim, &cfg, &err) ||
         run_check_memory(&cfg.model, cfg.batch, &err))
         return cli_report(&err);
     cfg.threads = (int)threads;

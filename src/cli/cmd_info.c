@@ -20,7 +20,7 @@
 
 static const char help[] =
     "usage: bytegpt info [--corpus PATH [--first N]] [--preset X | model flags] [--batch B] [--tokens N] [--gflops X]\n"
-    "                    [--ranks N [--link 10Gbit]] [--machine]\n"
+    "                    [--optim adamw|muon] [--ranks N [--link 10Gbit]] [--machine]\n"
     "\n"
     "First, this machine: its CPU and vector features, OpenBLAS's version,\n"
     "the kernels OpenBLAS picked and the ones in use (and why), and sgemm's\n"
@@ -44,6 +44,8 @@ static const char help[] =
     "  --gflops X       the training rate in GFLOP/s the times are computed at\n"
     "                   (default: sgemm's rate measured here, the ceiling a step\n"
     "                   can reach; bytegpt bench measures a real step's)\n"
+    "  --optim adamw|muon  the optimizer (default: the preset's); muon adds its\n"
+    "                   Newton-Schulz FLOPs per step to the run's\n"
     "  --machine        only the machine section\n"
     "  --ranks N        also the cost of training as N processes, one per machine\n"
     "  --link SPEED     with --ranks: the network between them (default 10Gbit;\n"
@@ -126,6 +128,7 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
     double rate = machine_rate(gflops, sgemm_rate, &given);
     struct bg_cost bill;
     cost_bill(m, cfg->batch, tokens, rate, &bill);
+    cost_add_optimizer(&bill, cfg, from_preset ? (double)cfg->steps : tokens / (double)(cfg->batch * cfg->accum * m->ctx));
     const struct bg_param_groups *g = &bill.groups;
     const struct bg_memory *mem = &bill.mem;
     size_t L = m->L, C = m->C;
@@ -161,6 +164,9 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
     printf("\ncompute      %s per token = 6N + 6*L*ctx*C = 6*%s + 6*%zu*%zu*%zu\n",
            format_si(a, sizeof a, bill.flops_per_token, "FLOP"), format_grouped(b, sizeof b, (double)g->total), L,
            m->ctx, C);
+    if (bill.optimizer_flops > 0)
+        printf("  optimizer  %s per step, in this run's FLOP below: Muon's Newton-Schulz, 5 x (4 r r c + 2 r r r) per (r,c) matrix, r <= c\n",
+               format_si(a, sizeof a, bill.optimizer_flops, "FLOP"));
     if (from_preset)
         printf("  this run   %s tokens (%s steps x batch %zu%s x ctx %zu) = %s FLOP\n",
                format_grouped(a, sizeof a, bill.tokens),
@@ -332,7 +338,9 @@ static int run(int argc, char **argv)
     double tokens = 0, gflops = 0, link_bytes = 0;
     size_t first = 0, ranks = 0;
     int machine_only = 0;
+    const char *optim = NULL;
     struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"corpus", ARG_STRING, &corpus, 0, 0},
+                               {"optim", ARG_STRING, &optim, 0, 0},
                                {"tokens", ARG_FLOAT, &tokens, 0, 0}, {"gflops", ARG_FLOAT, &gflops, 0, 0},
                                {"first", ARG_SIZE, &first, 0, 0}, {"ranks", ARG_SIZE, &ranks, 0, 0},
                                {"link", ARG_STRING, &link, 0, 0}, {"machine", ARG_BOOL, &machine_only, 0, 0}};
@@ -342,6 +350,8 @@ static int run(int argc, char **argv)
     struct bg_train_config cfg;
     if (!rc)
         rc = common_apply_model(&mf, specs, n_specs, &cfg, &err);
+    if (!rc)
+        rc = common_apply_optim("info", optim, &cfg, &err);
     if (!rc && args_find(specs, n_specs, "tokens")->seen && !(tokens >= 1 && tokens <= 1e30))
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --tokens must be a count from 1 to 1e30, got %g", tokens);
     if (!rc && args_find(specs, n_specs, "gflops")->seen && !(gflops > 0 && gflops <= 1e12))

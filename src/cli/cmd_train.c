@@ -178,15 +178,18 @@ static void print_summary(const struct bg_run *r, double elapsed)
     const struct bg_train_config *c = &r->trainer.cfg;
     double tokens = (double)r->trainer.tokens;
     struct bg_cost bill;
+    double steps = (double)r->trainer.step, flops = cost_train_flops(c, tokens, steps);
     /* The rate is this run's own, FLOPs over wall time, evaluations included. */
-    cost_bill(&c->model, c->batch, tokens, elapsed > 0 ? config_flops_per_token(&c->model) * tokens / elapsed : 1.0,
-              &bill);
+    cost_bill(&c->model, c->batch, tokens, elapsed > 0 ? flops / elapsed : 1.0, &bill);
+    cost_add_optimizer(&bill, c, steps);
     char el[32], fl[32], tk[32];
     /* The newline ends the progress line, which a terminal leaves open. */
-    printf("\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C)\n",
-           (unsigned long long)r->trainer.step, format_count(tk, sizeof tk, tokens),
-           format_duration(el, sizeof el, elapsed), format_si(fl, sizeof fl, bill.flops, "FLOP"),
-           bill.flops_per_token);
+    printf("\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C", (unsigned long long)r->trainer.step,
+           format_count(tk, sizeof tk, tokens), format_duration(el, sizeof el, elapsed),
+           format_si(fl, sizeof fl, bill.flops, "FLOP"), bill.flops_per_token);
+    if (bill.optimizer_flops > 0)
+        printf(", and %.3g per step: Muon's Newton-Schulz", bill.optimizer_flops);
+    printf(")\n");
     if (r->trainer.ranks > 1)
         printf("all-reduce: %.3g s of the %s (%.1f%%) on rank 0, waiting for the other processes included\n",
                dist_reduce_seconds(), format_duration(el, sizeof el, elapsed),

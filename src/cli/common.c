@@ -28,6 +28,16 @@ int common_apply_model(const struct common_model_flags *f, const struct arg_spec
     return rc ? rc : settings_resolve(&s, cfg, err);
 }
 
+int common_apply_optim(const char *cmd, const char *optim, struct bg_train_config *cfg, struct bg_error *err)
+{
+    if (!optim)
+        return BG_OK;
+    struct bg_settings s;
+    memset(&s, 0, sizeof s);
+    int rc = settings_set(&s, "optim", optim, cmd, err);
+    return rc ? rc : settings_resolve_over(&s, cfg, cfg, err);
+}
+
 int common_open_model(const char *cmd, const char *model, size_t batch_bytes, struct bg_modelfile *mf,
                       struct bg_error *err)
 {

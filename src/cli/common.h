@@ -38,6 +38,10 @@ struct common_model_flags {
 int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
                        struct bg_train_config *cfg, struct bg_error *err);
 
+/* --optim adamw|muon (NULL: not given) over cfg's, parsed and checked as
+ * train does it, for the commands that cost a run (info, bench). */
+int common_apply_optim(const char *cmd, const char *optim, struct bg_train_config *cfg, struct bg_error *err);
+
 /* The flag --model RUN|CKPT every command that reads a trained model takes. */
 #define COMMON_MODELFILE_SPEC(model) {"model", ARG_STRING, &(model), 0, 0}
 

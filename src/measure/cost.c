@@ -82,6 +82,17 @@ double cost_train_flops(const struct bg_train_config *c, double tokens, double s
     return flops;
 }
 
+void cost_add_optimizer(struct bg_cost *bill, const struct bg_train_config *c, double steps)
+{
+    bill->optimizer_flops = cost_train_flops(c, 0.0, 1.0);
+    if (bill->optimizer_flops == 0)
+        return;
+    bill->flops += bill->optimizer_flops * steps;
+    bill->seconds = bill->flops / bill->rate;
+    for (int i = 0; i < BG_COST_N_REFS; i++)
+        bill->refs[i].ratio = bill->flops > 0 ? bill->refs[i].flops / bill->flops : 0.0;
+}
+
 /* ---- Data parallelism ---- */
 
 void cost_data_parallel(size_t n_params, double step_tokens, double compute_seconds, double link_bytes_per_s,
