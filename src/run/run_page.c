@@ -63,10 +63,11 @@ void run_page_write(struct bg_run *r, enum bg_page_state state)
         return; /* rank 0 alone writes the run folder */
     const struct bg_train_config *c = &r->trainer.cfg;
     double elapsed = run_elapsed(r), tokens = (double)r->trainer.tokens;
-    double flops = config_flops_per_token(&c->model) * tokens;
+    double flops = cost_train_flops(c, tokens, (double)r->trainer.step);
     struct bg_cost bill;
     cost_bill(&c->model, c->batch, tokens, elapsed > 0 && flops > 0 ? flops / elapsed : BG_COST_ASSUMED_FLOPS,
               &bill);
+    cost_add_optimizer(&bill, c, (double)r->trainer.step);
     char note[BG_PATH_MAX + 512]; /* a sentence that may name a path */
     char path[BG_PATH_MAX + 128];
     state_note(r, state, note, sizeof note);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bytegpt/clock.h"
+#include "bytegpt/cost.h"
 #include "bytegpt/evaluate.h"
 #include "bytegpt/fsutil.h"
 #include "bytegpt/run.h"
@@ -119,7 +120,8 @@ static int score(struct bg_run *r, const struct bg_sweep *s, struct sweep_result
                                  .tokens = (double)r->trainer.tokens,
                                  .seconds = r->state.elapsed,
                                  .params = (double)config_num_params(m),
-                                 .flops = config_flops_per_token(m) * (double)r->trainer.tokens};
+                                 .flops = cost_train_flops(&r->trainer.cfg, (double)r->trainer.tokens,
+                                                           (double)r->trainer.step)};
     return BG_OK;
 }
 
