@@ -79,8 +79,8 @@ double muon_flops_per_step(const struct bg_tensor t[BG_N_TENSORS])
  * C) on a copy, so no pass of its own adds them. */
 void muon_newton_schulz(float *x, size_t r, size_t c, float *scratch)
 {
-    /* cblas_sgemm counts in int (see ops_matmul.c). */
-    assert(r <= c && c <= INT_MAX && r * c <= INT_MAX);
+    /* cblas_sgemm counts rows, columns and strides in int (see ops_matmul.c). */
+    assert(r <= c && c <= INT_MAX);
     int R = (int)r, C = (int)c;
     float *next = scratch, *A = next + r * c, *B = A + r * r, *cur = x;
     for (int k = 0; k < MUON_NS_STEPS; k++) {
