@@ -219,7 +219,7 @@ static void test_training(void)
     struct bg_step_result first, last;
     int grads_zero = 1;
     for (int i = 0; i < 60; i++) {
-        CHECK(trainer_step(&t, 3e-3, i ? &last : &first, &err) == BG_OK);
+        CHECK(trainer_step(&t, 3e-3, cfg.muon_lr, i ? &last : &first, &err) == BG_OK);
         for (size_t k = 0; k < BG_BIGRAM_ROWS * cfg.model.C; k++)
             grads_zero &= t.model.g.bigram[k] == 0.0f;
     }
