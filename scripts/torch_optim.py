@@ -23,12 +23,15 @@ Steps are numbered from 1, as bytegpt's adamw_update numbers them. The
 arithmetic is done in the parameters' dtype (float64 for the fixture).
 """
 
+import numpy as np
 import torch
 
 import torch_gpt as tg
 
 MUON_TENSORS = ("qkvw", "attprojw", "fcw", "fcprojw")
-NS_COEFFS = (3.4445, -4.7750, 2.0315)
+# Rounded to float32, as bytegpt's muon.h holds them (MUON_NS_A, _B, _C):
+# the reference then iterates the very polynomial the C code does.
+NS_COEFFS = tuple(float(np.float32(x)) for x in (3.4445, -4.7750, 2.0315))
 NS_STEPS = 5
 MUON_MU_START, MUON_MU_END, MUON_WARMUP = 0.85, 0.95, 300
 
