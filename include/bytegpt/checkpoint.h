@@ -11,7 +11,9 @@
  *              position and rng, the sampler's rng (see checkpoint.c,
  *              struct ckpt_record, for each field's width)
  *              (version 2 adds the corpus' size and fingerprint and the
- *              number of processes)
+ *              number of processes; version 3 the recipe: norm, pos,
+ *              qk-norm, act, head, bigram, softcap, optim, muon-lr,
+ *              schedule, decay. Version 2 still loads, as GPT-2's recipe.)
  *   then       uint64 N, uint64 P, P bytes of the corpus path (no NUL),
  *              and N floats each of parameters, AdamW m, AdamW v.
  *
@@ -32,7 +34,7 @@
 #include "bytegpt/train.h"
 
 #define BG_CKPT_MAGIC "BYTEGPT"
-#define BG_CKPT_VERSION 2u
+#define BG_CKPT_VERSION 3u
 
 /* Everything but the tensors. */
 struct bg_ckpt_state {

@@ -23,45 +23,77 @@
 #include "bytegpt/error.h"
 #include "bytegpt/rng.h"
 
+/* The block's recipe. Each choice is a setting of its own (a flag, a line
+ * of config.txt, a field of the checkpoint); the zero of every field is
+ * GPT-2's choice of 2019, so a configuration that names none of them is the
+ * GPT-2 model, bit for bit. The later choices are those of today's public
+ * recipes (the modded-nanogpt speedrun, nanochat). */
+enum bg_norm { BG_NORM_LAYER = 0, BG_NORM_RMS = 1 };    /* --norm layernorm|rmsnorm */
+enum bg_pos { BG_POS_LEARNED = 0, BG_POS_ROTARY = 1 };  /* --pos learned|rotary */
+enum bg_act { BG_ACT_GELU = 0, BG_ACT_RELU2 = 1 };      /* --act gelu|relu2 */
+enum bg_head { BG_HEAD_TIED = 0, BG_HEAD_UNTIED = 1 };  /* --head tied|untied */
+
+/* The byte-bigram table has one row per (previous byte, byte) pair. */
+#define BG_BIGRAM_ROWS (256 * 256)
+
 struct bg_config {
     size_t L;   /* layers (blocks) */
     size_t NH;  /* attention heads */
     size_t C;   /* channels (embedding width) */
     size_t ctx; /* the longest sequence: rows of the position embedding */
     size_t V;   /* vocabulary: always 256 bytes */
+    int norm;   /* LayerNorm (weight and bias) or RMSNorm (a gain only) */
+    int pos;    /* learned positions (wpe) or rotary, which has no table */
+    int qk_norm; /* 1: RMS-normalise each head's q and k before the scores */
+    int act;    /* the MLP's activation: GELU (tanh form) or ReLU squared */
+    int head;   /* the LM head: wte itself, or its own matrix, zero-initialised
+                 * with the blocks' output projections */
+    int bigram; /* 1: a byte-bigram embedding is added to the input */
+    double softcap; /* > 0: logits become softcap * tanh(logits / softcap) */
 };
 
+/* True when cfg names only GPT-2's choices. */
+int config_is_gpt2(const struct bg_config *cfg);
+
 /* Checks the sizes: all positive, C divisible by NH, V = 256, and small
- * enough that sizes cannot overflow. */
+ * enough that sizes cannot overflow; each recipe field one of its values,
+ * an even head size under rotary (it rotates pairs), a finite softcap >= 0. */
 int config_validate(const struct bg_config *cfg, struct bg_error *err);
 
 /* The model's shape as every command prints it: "1 layer, 4 heads, dim
- * 128, ctx 64". Returns buf. */
+ * 128, ctx 64", followed by the recipe's choices that are not GPT-2's
+ * (", rmsnorm, rotary, softcap 15"). Returns buf. */
 const char *config_describe(const struct bg_config *cfg, char *buf, size_t n);
 
-/* The number of parameters (the LM head is tied, so counted once). */
+/* The number of parameters (a tied LM head is counted once). */
 size_t config_num_params(const struct bg_config *cfg);
 
 /* Training FLOPs per token, 6N + 6*L*ctx*C: 2N multiply-adds forward and
  * 4N backward for the weights, plus attention's scores and weighted sums,
  * which grow with the context (Kaplan et al. 2020; the PaLM paper's MFU
- * formula). Counting N here as all parameters, embeddings included. */
+ * formula). N here is every parameter but the byte-bigram table's: a
+ * table lookup adds one row per token, whatever its size. */
 double config_flops_per_token(const struct bg_config *cfg);
 
 /* ---- Parameters ---- */
 
-#define BG_N_TENSORS 16
+#define BG_N_TENSORS 18
 
 /* Pointers into the parameter block (or into a gradient or moment block
  * of the same layout). Shapes: wte (V,C), wpe (ctx,C), then per layer
  * ln1w ln1b (L,C), qkvw (L,3C,C), qkvb (L,3C), attprojw (L,C,C),
  * attprojb (L,C), ln2w ln2b (L,C), fcw (L,4C,C), fcb (L,4C),
- * fcprojw (L,C,4C), fcprojb (L,C), and lnfw lnfb (C). */
+ * fcprojw (L,C,4C), fcprojb (L,C), lnfw lnfb (C), then lmhead (V,C) and
+ * bigram (BG_BIGRAM_ROWS,C). A tensor the recipe does not use has no rows
+ * (size 0), so GPT-2's layout is the first 16 tensors, unchanged: wpe under
+ * rotary, the three LayerNorm biases under RMSNorm, lmhead unless untied,
+ * bigram unless on. */
 struct bg_params {
     float *wte, *wpe;
     float *ln1w, *ln1b, *qkvw, *qkvb, *attprojw, *attprojb;
     float *ln2w, *ln2b, *fcw, *fcb, *fcprojw, *fcprojb;
     float *lnfw, *lnfb;
+    float *lmhead, *bigram;
 };
 
 /* One tensor of the layout, for the optimizer, checkpoints and export. */
@@ -148,7 +180,9 @@ void model_free(struct bg_model *m);
 /* GPT-2's init, which the PyTorch reference (scripts/torch_gpt.py)
  * repeats: normal(0, 0.02) for weights and embeddings, 0.02/sqrt(2L) for
  * the two output projections of each block
- * (attprojw, fcprojw), zero biases, LayerNorm weights one. */
+ * (attprojw, fcprojw), zero biases, LayerNorm weights one. The bigram
+ * table starts at zero; with an untied head, so do the head and the two
+ * output projections. */
 void model_init_weights(struct bg_model *m, struct bg_rng *rng);
 
 /* Runs the model on inputs (B,T), B <= max_B, T <= ctx. With targets

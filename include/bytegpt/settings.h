@@ -25,6 +25,9 @@ enum bg_setting {
     BG_SET_STEPS, BG_SET_TIME_BUDGET, BG_SET_LR, BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD,
     BG_SET_BETA1, BG_SET_BETA2, BG_SET_CLIP, BG_SET_EVAL_EVERY, BG_SET_EVAL_BATCHES,
     BG_SET_SAMPLE_EVERY, BG_SET_CKPT_EVERY, BG_SET_SEED, BG_SET_THREADS,
+    /* The recipe: the model's choices, then the optimiser's and the schedule's. */
+    BG_SET_NORM, BG_SET_POS, BG_SET_QK_NORM, BG_SET_ACT, BG_SET_HEAD, BG_SET_BIGRAM, BG_SET_SOFTCAP,
+    BG_SET_OPTIM, BG_SET_MUON_LR, BG_SET_SCHEDULE, BG_SET_DECAY,
     BG_N_SETTINGS
 };
 
@@ -53,7 +56,7 @@ int settings_validate(const struct bg_train_config *cfg, struct bg_error *err);
 struct bg_settings {
     char preset[32];              /* "" means "default" */
     struct bg_train_config value; /* the given settings' values */
-    uint32_t given;               /* bit (1u << setting) when given */
+    uint64_t given;               /* bit (1 << setting) when given */
 };
 
 /* The setting's flag name without "--" ("lr", "time-budget"). */
@@ -66,6 +69,11 @@ int settings_find(const char *name);
  * threads), so that a sweep rounds a value it draws from a range. */
 int settings_whole(enum bg_setting i);
 
+/* The names setting i chooses between ("layernorm", "rmsnorm"), in the
+ * order of their values, NULL-terminated; NULL for a setting that takes a
+ * number. */
+const char *const *settings_choices(enum bg_setting i);
+
 /* Parses text as the value of setting `name` ("preset" included) and
  * records it as given. cmd names the command in messages, which read like
  * "train: --steps needs a non-negative whole number, got '12x'". */
@@ -74,7 +82,7 @@ int settings_set(struct bg_settings *s, const char *name, const char *text, cons
 
 static inline int settings_given(const struct bg_settings *s, enum bg_setting i)
 {
-    return (s->given >> i) & 1u;
+    return (int)((s->given >> i) & 1u);
 }
 
 /* The run's configuration: the preset, the given settings over it, then

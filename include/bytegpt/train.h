@@ -15,10 +15,19 @@
 #include "bytegpt/corpus.h"
 #include "bytegpt/error.h"
 #include "bytegpt/model.h"
+#include "bytegpt/schedule.h"
 
 /* Everything that defines a run. --batch is the rows of one forward pass
  * (a micro-batch); each update sums the gradients of --accum of them, so
  * an update sees batch * accum * ctx tokens. */
+enum bg_optim { BG_OPT_ADAMW = 0, BG_OPT_MUON = 1 };     /* --optim adamw|muon */
+
+/* Muon's learning rate and WSD's decay share unless given: the speedrun's
+ * 0.02 (Muon's updates have a fixed size, so its rate is not AdamW's), and
+ * a decay over the last 30% of the run. */
+#define BG_MUON_LR_DEFAULT 0.02
+#define BG_DECAY_DEFAULT 0.3
+
 struct bg_train_config {
     struct bg_config model;
     size_t batch, accum;
@@ -27,6 +36,10 @@ struct bg_train_config {
     double lr, min_lr;
     uint64_t warmup;       /* steps of linear warmup */
     double weight_decay, beta1, beta2, clip;
+    int optim;             /* AdamW for every tensor, or Muon for the blocks' matrices */
+    double muon_lr;        /* Muon's own learning rate (the schedule shapes it too) */
+    int schedule;          /* the shape after warmup: BG_SCHEDULE_COSINE or _WSD (schedule.h) */
+    double decay;          /* wsd: the share of the run spent decaying to min_lr */
     uint64_t eval_every, eval_batches, sample_every, ckpt_every;
     uint64_t seed;
     int threads;

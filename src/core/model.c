@@ -14,6 +14,24 @@
 
 /* ---- Configuration ---- */
 
+/* The recipe's fields, which a checkpoint's record may hold any value of:
+ * each must be one of its choices. */
+static int config_validate_recipe(const struct bg_config *cfg, struct bg_error *err)
+{
+    if ((unsigned)cfg->norm > BG_NORM_RMS || (unsigned)cfg->pos > BG_POS_ROTARY || (unsigned)cfg->qk_norm > 1 ||
+        (unsigned)cfg->act > BG_ACT_RELU2 || (unsigned)cfg->head > BG_HEAD_UNTIED || (unsigned)cfg->bigram > 1)
+        return bg_fail(err, BG_ERR_INPUT, "the model's recipe names a choice this bytegpt does not have");
+    if (!isfinite(cfg->softcap) || cfg->softcap < 0 || cfg->softcap > 1e6)
+        return bg_fail(err, BG_ERR_INPUT, "--softcap must be 0 (off) or a positive cap of at most 1e6, got %g",
+                       cfg->softcap);
+    if (cfg->pos == BG_POS_ROTARY && (cfg->C / cfg->NH) % 2 != 0)
+        return bg_fail(err, BG_ERR_INPUT,
+                       "--pos rotary turns pairs of a head's channels, so the head size (dim %zu / heads %zu = "
+                       "%zu) must be even",
+                       cfg->C, cfg->NH, cfg->C / cfg->NH);
+    return BG_OK;
+}
+
 int config_validate(const struct bg_config *cfg, struct bg_error *err)
 {
     if (cfg->L == 0 || cfg->NH == 0 || cfg->C == 0 || cfg->ctx == 0)
@@ -29,22 +47,36 @@ int config_validate(const struct bg_config *cfg, struct bg_error *err)
      * room for any model a CPU could train (C 65536, 1024 layers). */
     if (cfg->L > 1024 || cfg->C > 65536 || cfg->ctx > 65536 || cfg->NH > cfg->C)
         return bg_fail(err, BG_ERR_INPUT, "model sizes out of range (at most 1024 layers, dim 65536, ctx 65536)");
-    return BG_OK;
+    return config_validate_recipe(cfg, err);
+}
+
+int config_is_gpt2(const struct bg_config *cfg)
+{
+    return cfg->norm == BG_NORM_LAYER && cfg->pos == BG_POS_LEARNED && !cfg->qk_norm && cfg->act == BG_ACT_GELU &&
+           cfg->head == BG_HEAD_TIED && !cfg->bigram && cfg->softcap == 0.0;
 }
 
 void model_tensors(const struct bg_config *cfg, struct bg_tensor t[BG_N_TENSORS])
 {
-    size_t L = cfg->L, C = cfg->C, V = cfg->V, T = cfg->ctx;
-    /* name, layers, rows, cols, decay: in the order of struct bg_params. */
+    size_t L = cfg->L, C = cfg->C, V = cfg->V;
+    /* The rows of the tensors a recipe may leave out (0: not used). */
+    size_t T = cfg->pos == BG_POS_LEARNED ? cfg->ctx : 0;
+    size_t CB = cfg->norm == BG_NORM_LAYER ? C : 0;
+    size_t VH = cfg->head == BG_HEAD_UNTIED ? V : 0;
+    size_t NB = cfg->bigram ? BG_BIGRAM_ROWS : 0;
+    /* name, layers, rows, cols, decay: in the order of struct bg_params.
+     * The bigram table is not decayed: its update touches only the rows a
+     * step used, and decay would have to visit every row. */
     const struct { const char *name; size_t layers, rows, cols; int decay; } spec[BG_N_TENSORS] = {
         {"wte", 1, V, C, 1},         {"wpe", 1, T, C, 1},
-        {"ln1w", L, C, 1, 0},        {"ln1b", L, C, 1, 0},
+        {"ln1w", L, C, 1, 0},        {"ln1b", L, CB, 1, 0},
         {"qkvw", L, 3 * C, C, 1},    {"qkvb", L, 3 * C, 1, 0},
         {"attprojw", L, C, C, 1},    {"attprojb", L, C, 1, 0},
-        {"ln2w", L, C, 1, 0},        {"ln2b", L, C, 1, 0},
+        {"ln2w", L, C, 1, 0},        {"ln2b", L, CB, 1, 0},
         {"fcw", L, 4 * C, C, 1},     {"fcb", L, 4 * C, 1, 0},
         {"fcprojw", L, C, 4 * C, 1}, {"fcprojb", L, C, 1, 0},
-        {"lnfw", 1, C, 1, 0},        {"lnfb", 1, C, 1, 0},
+        {"lnfw", 1, C, 1, 0},        {"lnfb", 1, CB, 1, 0},
+        {"lmhead", 1, VH, C, 1},     {"bigram", 1, NB, C, 0},
     };
     size_t offset = 0;
     for (int i = 0; i < BG_N_TENSORS; i++) {
@@ -61,8 +93,17 @@ void model_tensors(const struct bg_config *cfg, struct bg_tensor t[BG_N_TENSORS]
 
 const char *config_describe(const struct bg_config *cfg, char *buf, size_t n)
 {
-    snprintf(buf, n, "%zu layer%s, %zu head%s, dim %zu, ctx %zu", cfg->L, cfg->L == 1 ? "" : "s", cfg->NH,
-             cfg->NH == 1 ? "" : "s", cfg->C, cfg->ctx);
+    int k = snprintf(buf, n, "%zu layer%s, %zu head%s, dim %zu, ctx %zu", cfg->L, cfg->L == 1 ? "" : "s",
+                     cfg->NH, cfg->NH == 1 ? "" : "s", cfg->C, cfg->ctx);
+    /* Then what differs from GPT-2, in the order of the struct. */
+    const char *word[6] = {cfg->norm ? "rmsnorm" : NULL, cfg->pos ? "rotary" : NULL, cfg->qk_norm ? "qk-norm" : NULL,
+                           cfg->act ? "relu2" : NULL,    cfg->head ? "untied head" : NULL,
+                           cfg->bigram ? "bigram" : NULL};
+    for (int i = 0; i < 6; i++)
+        if (word[i] && k >= 0 && (size_t)k < n)
+            k += snprintf(buf + k, n - (size_t)k, ", %s", word[i]);
+    if (cfg->softcap > 0 && k >= 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, ", softcap %g", cfg->softcap);
     return buf;
 }
 
@@ -75,7 +116,10 @@ size_t config_num_params(const struct bg_config *cfg)
 
 double config_flops_per_token(const struct bg_config *cfg)
 {
-    return 6.0 * (double)config_num_params(cfg) + 6.0 * (double)cfg->L * (double)cfg->ctx * (double)cfg->C;
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(cfg, t);
+    double n = (double)(config_num_params(cfg) - t[BG_N_TENSORS - 1].size); /* without the bigram table */
+    return 6.0 * n + 6.0 * (double)cfg->L * (double)cfg->ctx * (double)cfg->C;
 }
 
 /* ---- Memory: one list of sizes, used to estimate and to carve ---- */
@@ -139,6 +183,7 @@ static void param_fields(struct bg_params *p, float **fields[BG_N_TENSORS])
     float **f[BG_N_TENSORS] = {
         &p->wte,  &p->wpe,  &p->ln1w, &p->ln1b,    &p->qkvw,    &p->qkvb,    &p->attprojw, &p->attprojb,
         &p->ln2w, &p->ln2b, &p->fcw,  &p->fcb,     &p->fcprojw, &p->fcprojb, &p->lnfw,     &p->lnfb,
+        &p->lmhead, &p->bigram,
     };
     memcpy(fields, f, sizeof f);
 }
@@ -231,6 +276,20 @@ static void fill_const(float *x, size_t n, float value)
         x[i] = value;
 }
 
+/* The tensors that start at zero besides the biases. The bigram table
+ * starts as "no bigram knowledge" and is learned. With an untied head, the
+ * head and the projections that write into the residual stream start at
+ * zero (as the modded-nanogpt speedrun does): at the first step every
+ * block is the identity and the logits are uniform, and each of them
+ * still gets a gradient, since its input is not zero. */
+static int zero_init(const struct bg_config *cfg, const char *name)
+{
+    if (strcmp(name, "bigram") == 0)
+        return 1;
+    return cfg->head == BG_HEAD_UNTIED &&
+           (strcmp(name, "lmhead") == 0 || strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0);
+}
+
 void model_init_weights(struct bg_model *m, struct bg_rng *rng)
 {
     struct bg_tensor t[BG_N_TENSORS];
@@ -243,8 +302,8 @@ void model_init_weights(struct bg_model *m, struct bg_rng *rng)
         const char *name = t[i].name;
         if (strcmp(name, "ln1w") == 0 || strcmp(name, "ln2w") == 0 || strcmp(name, "lnfw") == 0)
             fill_const(x, t[i].size, 1.0f);
-        else if (t[i].cols == 1)
-            fill_const(x, t[i].size, 0.0f); /* biases */
+        else if (t[i].cols == 1 || zero_init(&m->cfg, name))
+            fill_const(x, t[i].size, 0.0f); /* biases, and what starts at zero */
         else if (strcmp(name, "attprojw") == 0 || strcmp(name, "fcprojw") == 0)
             fill_normal(x, t[i].size, std_proj, rng);
         else

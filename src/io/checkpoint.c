@@ -15,8 +15,8 @@
  * (stored as its bits), in the order of ckpt_fields. Writing and reading
  * walk the same list, so the two can never disagree. */
 #define HEADER_BYTES 24
-#define N_FIELDS 38
-#define RECORD_BYTES (N_FIELDS * 8)
+#define N_FIELDS 49
+#define N_FIELDS_V2 38 /* version 2 had the fields up to the recipe's */
 
 enum field_kind { U64, SIZE, F64, INT };
 struct field {
@@ -40,6 +40,9 @@ static void ckpt_fields(struct bg_ckpt_state *s, struct field f[N_FIELDS])
         {U64, &s->pos.rng.state}, {U64, &s->pos.rng.inc},
         {U64, &s->sample_rng.state}, {U64, &s->sample_rng.inc},
         {U64, &s->corpus_bytes}, {U64, &s->corpus_fingerprint}, {U64, &s->ranks},
+        {INT, &c->model.norm}, {INT, &c->model.pos}, {INT, &c->model.qk_norm}, {INT, &c->model.act},
+        {INT, &c->model.head}, {INT, &c->model.bigram}, {F64, &c->model.softcap},
+        {INT, &c->optim}, {F64, &c->muon_lr}, {INT, &c->schedule}, {F64, &c->decay},
     };
     memcpy(f, list, sizeof list);
 }
@@ -76,12 +79,16 @@ static void record_write(unsigned char *b, const struct bg_ckpt_state *s)
     }
 }
 
-static void record_read(const unsigned char *b, struct bg_ckpt_state *s)
+/* Reads the first n fields; a version 2 record stops before the recipe,
+ * whose fields then keep GPT-2's choices (zero) and the defaults. */
+static void record_read(const unsigned char *b, struct bg_ckpt_state *s, int n)
 {
     struct field f[N_FIELDS];
     memset(s, 0, sizeof *s);
+    s->cfg.muon_lr = BG_MUON_LR_DEFAULT;
+    s->cfg.decay = BG_DECAY_DEFAULT;
     ckpt_fields(s, f);
-    for (int i = 0; i < N_FIELDS; i++) {
+    for (int i = 0; i < n; i++) {
         uint64_t v = get_u64(b + 8 * i);
         if (f[i].p && f[i].kind == U64)
             *(uint64_t *)f[i].p = v;
@@ -103,12 +110,23 @@ static int host_is_little_endian(void)
 }
 
 /* The fixed part: header, record, the parameter count N and the length
- * of the corpus path that follows it. */
-#define HEAD_BYTES (HEADER_BYTES + RECORD_BYTES + 16)
+ * of the corpus path that follows it. Its size depends on the version
+ * (the record's fields); HEAD_BYTES is the largest. */
+#define HEAD_BYTES (HEADER_BYTES + N_FIELDS * 8 + 16)
 
-static uint64_t file_size(size_t n_params, uint64_t path_len)
+static int record_fields(uint32_t version)
 {
-    return HEAD_BYTES + path_len + 3 * (uint64_t)n_params * sizeof(float);
+    return version == 2 ? N_FIELDS_V2 : N_FIELDS;
+}
+
+static size_t head_bytes(uint32_t version)
+{
+    return HEADER_BYTES + (size_t)record_fields(version) * 8 + 16;
+}
+
+static uint64_t file_size(uint32_t version, size_t n_params, uint64_t path_len)
+{
+    return head_bytes(version) + path_len + 3 * (uint64_t)n_params * sizeof(float);
 }
 
 /* ---- Saving ---- */
@@ -117,10 +135,10 @@ static uint64_t file_size(size_t n_params, uint64_t path_len)
 static void head_write(unsigned char *head, const struct bg_ckpt_state *s, size_t n, uint64_t path_len)
 {
     memcpy(head, BG_CKPT_MAGIC, 8);
-    put_u64(head + 16, file_size(n, path_len));
+    put_u64(head + 16, file_size(BG_CKPT_VERSION, n, path_len));
     record_write(head + HEADER_BYTES, s);
-    put_u64(head + HEADER_BYTES + RECORD_BYTES, n);
-    put_u64(head + HEADER_BYTES + RECORD_BYTES + 8, path_len);
+    put_u64(head + HEADER_BYTES + N_FIELDS * 8, n);
+    put_u64(head + HEADER_BYTES + N_FIELDS * 8 + 8, path_len);
 }
 
 int checkpoint_save(const char *path, const struct bg_ckpt_state *s, const struct bg_model *m,
@@ -191,30 +209,35 @@ static FILE *open_checkpoint(const char *path, struct bg_error *err)
 /* Reads the header, record and corpus path and checks what can be
  * checked without the tensors: magic, version, the size the header
  * states against the file's real size and against the size the record
- * implies. */
-static int read_head(FILE *f, const char *path, unsigned char *head, struct bg_ckpt_state *s,
+ * implies. Sets *head_len to the fixed part's size, which the version
+ * decides: version 2 (before the recipe settings) still loads, as GPT-2. */
+static int read_head(FILE *f, const char *path, unsigned char *head, size_t *head_len, struct bg_ckpt_state *s,
                      struct bg_error *err)
 {
     if (fseek(f, 0, SEEK_END) != 0)
         return bg_fail(err, BG_ERR_INPUT, "cannot read checkpoint %s: %s", path, strerror(errno));
     long real = ftell(f);
     rewind(f);
-    size_t got = fread(head, 1, HEAD_BYTES, f);
+    size_t got = fread(head, 1, HEADER_BYTES, f);
     if (got >= 8 && memcmp(head, BG_CKPT_MAGIC, 8) != 0)
         return bg_fail(err, BG_ERR_INPUT, "%s is not a bytegpt checkpoint (wrong magic)", path);
-    if (got < HEAD_BYTES)
-        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated (%ld bytes, the header alone needs %d)",
-                       path, real, HEAD_BYTES);
-    uint32_t version = (uint32_t)(get_u64(head + 8) & 0xffffffffu);
-    if (version != BG_CKPT_VERSION)
-        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s has format version %u; this bytegpt reads version %u",
-                       path, version, BG_CKPT_VERSION);
-    record_read(head + HEADER_BYTES, s);
-    uint64_t n = get_u64(head + HEADER_BYTES + RECORD_BYTES), stated = get_u64(head + 16);
-    uint64_t path_len = get_u64(head + HEADER_BYTES + RECORD_BYTES + 8);
+    uint32_t version = got == HEADER_BYTES ? (uint32_t)(get_u64(head + 8) & 0xffffffffu) : BG_CKPT_VERSION;
+    if (got == HEADER_BYTES && version != BG_CKPT_VERSION && version != 2)
+        return bg_fail(err, BG_ERR_INPUT,
+                       "checkpoint %s has format version %u; this bytegpt reads versions 2 and %u", path, version,
+                       BG_CKPT_VERSION);
+    *head_len = head_bytes(version);
+    got += fread(head + got, 1, *head_len - got, f);
+    if (got < *head_len)
+        return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated (%ld bytes, the header alone needs %zu)",
+                       path, real, *head_len);
+    int fields = record_fields(version);
+    record_read(head + HEADER_BYTES, s, fields);
+    uint64_t n = get_u64(head + HEADER_BYTES + fields * 8), stated = get_u64(head + 16);
+    uint64_t path_len = get_u64(head + HEADER_BYTES + fields * 8 + 8);
     struct bg_error cfg_err;
     if (config_validate(&s->cfg.model, &cfg_err) != BG_OK || config_num_params(&s->cfg.model) != n ||
-        path_len >= sizeof s->corpus || stated != file_size(n, path_len))
+        path_len >= sizeof s->corpus || stated != file_size(version, n, path_len))
         return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is corrupt (its header is inconsistent)", path);
     if ((uint64_t)real != stated)
         return bg_fail(err, BG_ERR_INPUT, "checkpoint %s is truncated or damaged: %ld bytes, expected %llu",
@@ -231,7 +254,8 @@ int checkpoint_peek(const char *path, struct bg_ckpt_state *s, struct bg_error *
     if (!f)
         return err ? err->code : BG_ERR_INPUT;
     unsigned char head[HEAD_BYTES];
-    int rc = read_head(f, path, head, s, err);
+    size_t head_len;
+    int rc = read_head(f, path, head, &head_len, s, err);
     fclose(f);
     return rc;
 }
@@ -244,7 +268,8 @@ int checkpoint_load(const char *path, struct bg_ckpt_state *s, struct bg_model *
     if (!f)
         return err ? err->code : BG_ERR_INPUT;
     unsigned char head[HEAD_BYTES];
-    int rc = read_head(f, path, head, s, err);
+    size_t head_len;
+    int rc = read_head(f, path, head, &head_len, s, err);
     if (rc)
         goto out;
     if (config_num_params(&s->cfg.model) != m->num_params) {
@@ -254,7 +279,7 @@ int checkpoint_load(const char *path, struct bg_ckpt_state *s, struct bg_model *
     size_t bytes = m->num_params * sizeof(float);
     float *arrays[3] = {m->params, m->m, m->v};
     uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc32(crc, head + 16, (uInt)(sizeof head - 16));
+    crc = crc32(crc, head + 16, (uInt)(head_len - 16));
     crc = crc32(crc, (const Bytef *)s->corpus, (uInt)strlen(s->corpus));
     for (int a = 0; a < 3; a++) {
         if (fread(arrays[a], 1, bytes, f) != bytes) {

@@ -46,13 +46,15 @@ static int check_resume_settings(const struct bg_settings *s, const struct bg_tr
     const enum bg_setting fixed[] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH,
                                      BG_SET_ACCUM, BG_SET_SEED, BG_SET_STEPS, BG_SET_TIME_BUDGET, BG_SET_LR,
                                      BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD, BG_SET_BETA1, BG_SET_BETA2,
-                                     BG_SET_CLIP};
+                                     BG_SET_CLIP, BG_SET_NORM, BG_SET_POS, BG_SET_QK_NORM, BG_SET_ACT,
+                                     BG_SET_HEAD, BG_SET_BIGRAM, BG_SET_SOFTCAP, BG_SET_OPTIM, BG_SET_MUON_LR,
+                                     BG_SET_SCHEDULE, BG_SET_DECAY};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (!settings_same(&want, have, fixed[i]))
             return bg_fail(err, BG_ERR_INPUT,
                            "--%s%s differs from the checkpoint's run; a resumed run keeps its settings "
                            "(start a new run with --init-from to change them)",
-                           settings_name(fixed[i]), fixed[i] <= BG_SET_CTX ? " (or --preset)" : "");
+                           settings_name(fixed[i]), fixed[i] <= BG_SET_CTX || fixed[i] >= BG_SET_NORM ? " (or --preset)" : "");
     /* What may change takes the new value: threads, and how often to
      * evaluate, sample and checkpoint. */
     *cfg = *have;
@@ -72,8 +74,12 @@ static int resolve_init(const struct bg_settings *s, const char *init_from, stru
     if (!ck)
         return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
     int rc = checkpoint_peek(init_from, ck, err);
-    const enum bg_setting shape[4] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX};
-    for (int i = 0; i < 4 && !rc; i++)
+    /* The model's shape and its recipe: what the weights were made for. */
+    const enum bg_setting shape[] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM,  BG_SET_CTX,    BG_SET_NORM,
+                                     BG_SET_POS,    BG_SET_QK_NORM, BG_SET_ACT, BG_SET_HEAD,  BG_SET_BIGRAM,
+                                     BG_SET_SOFTCAP};
+    const int n_shape = (int)(sizeof shape / sizeof shape[0]);
+    for (int i = 0; i < n_shape && !rc; i++)
         if (settings_given(s, shape[i]) && !settings_same(&s->value, &ck->cfg, shape[i])) {
             char a[32], b[32];
             settings_format(&s->value, shape[i], a, sizeof a);
@@ -84,9 +90,9 @@ static int resolve_init(const struct bg_settings *s, const char *init_from, stru
     if (!rc) {
         /* The checkpoint's shape becomes the base the settings resolve over. */
         struct bg_settings over = *s;
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < n_shape; i++) {
             settings_copy(&over.value, &ck->cfg, shape[i]);
-            over.given |= 1u << shape[i];
+            over.given |= (uint64_t)1 << shape[i];
         }
         rc = settings_resolve(&over, cfg, err);
     }

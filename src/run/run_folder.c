@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "bytegpt/fsutil.h"
+#include "bytegpt/settings.h"
+#include "bytegpt/settings.h"
 
 /* mkdir -p: creates dir and its missing parents. */
 int run_make_dirs(const char *dir, struct bg_error *err)
@@ -88,6 +90,12 @@ int run_write_config(const struct bg_run *r, const char *preset, struct bg_error
     fprintf(f, "eval_every = %llu\neval_batches = %llu\nsample_every = %llu\nckpt_every = %llu\n",
             (unsigned long long)c->eval_every, (unsigned long long)c->eval_batches,
             (unsigned long long)c->sample_every, (unsigned long long)c->ckpt_every);
+    /* The recipe, each setting under its flag's name, as settings spells it. */
+    for (enum bg_setting i = BG_SET_NORM; i < BG_N_SETTINGS; i++) {
+        char v[64];
+        settings_format(c, i, v, sizeof v);
+        fprintf(f, "%s = %s\n", settings_name(i), v);
+    }
     fprintf(f, "seed = %llu\nthreads = %d\n", (unsigned long long)c->seed, c->threads);
     fprintf(f, "processes = %llu\n", (unsigned long long)r->state.ranks);
     int rc = fclose(f) != 0 ? bg_fail(err, BG_ERR_RUNTIME, "out of memory")

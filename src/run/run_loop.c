@@ -109,7 +109,7 @@ int run_step(struct bg_run *r, struct bg_run_report *rep, struct bg_error *err)
 {
     struct bg_trainer *t = &r->trainer;
     const struct bg_train_config *c = &t->cfg;
-    struct bg_schedule sched = {c->lr, c->min_lr, c->warmup};
+    struct bg_schedule sched = {c->lr, c->min_lr, c->warmup, c->schedule, c->decay};
     double start = clock_now(), elapsed = clock_at(r, start);
     double lr = schedule_lr(&sched, t->step, run_progress(c, t->step, elapsed), r->state.warmup_progress);
     struct bg_step_result res;

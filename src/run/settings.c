@@ -16,13 +16,24 @@ enum kind {
     K_FLOAT,    /* a finite number (double) */
     K_DURATION, /* a positive time with unit (double seconds) */
     K_THREADS,  /* a whole number >= 0 (int; 0: all cores) */
+    K_CHOICE,   /* one of the names in choices (int: its index) */
 };
 
 struct setting {
     const char *name;
     enum kind kind;
     size_t offset; /* of the field in struct bg_train_config */
+    const char *const *choices; /* K_CHOICE: the names, by value */
 };
+
+/* The choices of the recipe's settings; the first is GPT-2's (value 0). */
+static const char *const norms[] = {"layernorm", "rmsnorm", NULL};
+static const char *const positions[] = {"learned", "rotary", NULL};
+static const char *const activations[] = {"gelu", "relu2", NULL};
+static const char *const heads[] = {"tied", "untied", NULL};
+static const char *const switches[] = {"off", "on", NULL};
+static const char *const optimisers[] = {"adamw", "muon", NULL};
+static const char *const schedules[] = {"cosine", "wsd", NULL};
 
 #define AT(field) offsetof(struct bg_train_config, field)
 
@@ -48,6 +59,17 @@ static const struct setting table[BG_N_SETTINGS] = {
     [BG_SET_CKPT_EVERY] = {"ckpt-every", K_U64, AT(ckpt_every)},
     [BG_SET_SEED] = {"seed", K_U64, AT(seed)},
     [BG_SET_THREADS] = {"threads", K_THREADS, AT(threads)},
+    [BG_SET_NORM] = {"norm", K_CHOICE, AT(model.norm), norms},
+    [BG_SET_POS] = {"pos", K_CHOICE, AT(model.pos), positions},
+    [BG_SET_QK_NORM] = {"qk-norm", K_CHOICE, AT(model.qk_norm), switches},
+    [BG_SET_ACT] = {"act", K_CHOICE, AT(model.act), activations},
+    [BG_SET_HEAD] = {"head", K_CHOICE, AT(model.head), heads},
+    [BG_SET_BIGRAM] = {"bigram", K_CHOICE, AT(model.bigram), switches},
+    [BG_SET_SOFTCAP] = {"softcap", K_FLOAT, AT(model.softcap)},
+    [BG_SET_OPTIM] = {"optim", K_CHOICE, AT(optim), optimisers},
+    [BG_SET_MUON_LR] = {"muon-lr", K_FLOAT, AT(muon_lr)},
+    [BG_SET_SCHEDULE] = {"schedule", K_CHOICE, AT(schedule), schedules},
+    [BG_SET_DECAY] = {"decay", K_FLOAT, AT(decay)},
 };
 
 const char *settings_name(enum bg_setting s)
@@ -66,6 +88,20 @@ int settings_find(const char *name)
 int settings_whole(enum bg_setting i)
 {
     return table[i].kind == K_COUNT || table[i].kind == K_U64 || table[i].kind == K_THREADS;
+}
+
+const char *const *settings_choices(enum bg_setting i)
+{
+    return table[i].choices;
+}
+
+/* The index of text among choices, or -1. */
+static int choice_index(const char *const *choices, const char *text)
+{
+    for (int k = 0; choices[k]; k++)
+        if (strcmp(choices[k], text) == 0)
+            return k;
+    return -1;
 }
 
 /* ---- Parsing one value ---- */
@@ -110,6 +146,14 @@ static int parse_into(const struct setting *t, struct bg_train_config *c, const 
                            t->name, text);
         *(double *)field = d;
         return BG_OK;
+    case K_CHOICE: {
+        int k = choice_index(t->choices, text);
+        if (k < 0)
+            return bg_fail(err, BG_ERR_INPUT, "%s: --%s is %s or %s, got '%s'", cmd, t->name, t->choices[0],
+                           t->choices[1], text);
+        *(int *)field = k;
+        return BG_OK;
+    }
     }
     return BG_OK;
 }
@@ -129,7 +173,7 @@ int settings_set(struct bg_settings *s, const char *name, const char *text, cons
         return bg_fail(err, BG_ERR_INPUT, "%s: unknown setting '%s'", cmd, name);
     int rc = parse_into(&table[i], &s->value, text, cmd, err);
     if (!rc)
-        s->given |= 1u << i;
+        s->given |= (uint64_t)1 << i;
     return rc;
 }
 
@@ -152,6 +196,16 @@ void settings_format(const struct bg_train_config *cfg, enum bg_setting i, char 
     case K_DURATION:
         snprintf(buf, n, "%.6gs", *(const double *)field);
         break;
+    case K_CHOICE: {
+        /* A record's value outside the list (config_validate and
+         * settings_validate refuse it) is shown as its number. */
+        int k = *(const int *)field;
+        if (k == 0 || k == 1)
+            snprintf(buf, n, "%s", table[i].choices[k]);
+        else
+            snprintf(buf, n, "%d", k);
+        break;
+    }
     }
 }
 
@@ -163,6 +217,7 @@ static size_t field_size(enum bg_setting i)
     case K_COUNT:
         return sizeof(size_t);
     case K_THREADS:
+    case K_CHOICE:
         return sizeof(int);
     case K_U64:
         return sizeof(uint64_t);
@@ -192,6 +247,11 @@ int settings_resolve_over(const struct bg_settings *s, const struct bg_train_con
             return rc;
         c.model = p.model;
         c.batch = p.batch;
+        /* A preset names a whole recipe: the optimiser and schedule too. */
+        c.optim = p.optim;
+        c.muon_lr = p.muon_lr;
+        c.schedule = p.schedule;
+        c.decay = p.decay;
     }
     for (int i = 0; i < BG_N_SETTINGS; i++)
         if (settings_given(s, i))
@@ -241,6 +301,8 @@ static struct bg_train_config preset_base(void)
     c.beta1 = 0.9;
     c.beta2 = 0.95;
     c.clip = 1.0;
+    c.muon_lr = BG_MUON_LR_DEFAULT;
+    c.decay = BG_DECAY_DEFAULT;
     c.eval_every = 100;
     c.eval_batches = 20;
     c.sample_every = 500;
@@ -313,6 +375,15 @@ int settings_validate(const struct bg_train_config *c, struct bg_error *err)
         return bg_fail(err, BG_ERR_INPUT, "--beta2 must be in [0, 1), got %g", c->beta2);
     if (!isfinite(c->clip) || c->clip < 0)
         return bg_fail(err, BG_ERR_INPUT, "--clip must be >= 0 (0 turns clipping off), got %g", c->clip);
+    if ((unsigned)c->optim > BG_OPT_MUON || (unsigned)c->schedule > BG_SCHEDULE_WSD)
+        return bg_fail(err, BG_ERR_INPUT, "the run's optimiser or schedule is not one this bytegpt has");
+    if (!isfinite(c->muon_lr) || c->muon_lr <= 0 || c->muon_lr > 1)
+        return bg_fail(err, BG_ERR_INPUT, "--muon-lr must be a number in (0, 1], got %g", c->muon_lr);
+    if (c->optim == BG_OPT_MUON && c->weight_decay >= 1.0 / c->muon_lr)
+        return bg_fail(err, BG_ERR_INPUT, "--wd must be below 1/muon-lr under Muon, got %g", c->weight_decay);
+    if (!isfinite(c->decay) || c->decay < 0 || c->decay > 1)
+        return bg_fail(err, BG_ERR_INPUT, "--decay is the share of the run spent decaying, in [0, 1], got %g",
+                       c->decay);
     if (c->steps > 0 && c->warmup > c->steps)
         return bg_fail(err, BG_ERR_INPUT, "--warmup %llu is longer than the run (--steps %llu)",
                        (unsigned long long)c->warmup, (unsigned long long)c->steps);

@@ -51,6 +51,16 @@ expect_error "missing corpus" "nonexistent" --corpus "$tmp/nonexistent.gz" --out
 expect_error "no corpus" "--corpus" --out "$tmp/out" --preset tiny
 expect_error "model too large for memory" "memory" "${C[@]}" --layers 1024 --dim 65536 --heads 64
 expect_error "resume without a run" "neither a checkpoint nor a log" --out "$tmp/out" --resume
+# Every recipe setting: a name outside its choices, or a number out of range.
+for f in norm pos qk-norm act head bigram optim schedule; do
+    expect_error "bad --$f" "--$f is [a-z0-9]* or [a-z0-9]*, got 'x'" "${C[@]}" --preset tiny --$f x
+done
+expect_error "negative softcap" "--softcap" "${C[@]}" --preset tiny --softcap -1
+expect_error "NaN softcap" "--softcap" "${C[@]}" --preset tiny --softcap nan
+expect_error "zero muon-lr" "--muon-lr" "${C[@]}" --preset tiny --muon-lr 0
+expect_error "wd too large for muon-lr" "--wd" "${C[@]}" --preset tiny --optim muon --muon-lr 0.5 --wd 3
+expect_error "decay above 1" "--decay" "${C[@]}" --preset tiny --decay 1.5
+expect_error "rotary with an odd head size" "even" "${C[@]}" --preset tiny --dim 12 --heads 4 --pos rotary
 
 # A run: the folder and its files, the log's header and one row per step.
 "$BG" train "${C[@]}" --preset tiny --steps 30 --eval-every 10 --sample-every 15 >"$tmp/run.out" 2>&1
@@ -80,6 +90,23 @@ grep -q "'$(head -c 1 "$tmp/words.txt")' $first" "$tmp/info.out" && ok || { bad 
 # ... and its config.txt says what was asked: 0 steps (it once said 1).
 grep -qx "steps = 0" "$tmp/init/config.txt" && grep -qx "warmup = 0" "$tmp/init/config.txt" \
     && ok || { bad "--steps 0: config.txt does not say steps = 0"; cat "$tmp/init/config.txt"; }
+
+# --schedule wsd: after 2 warmup steps the peak holds until the last half
+# of the 20 steps, then falls in a straight line (equal steps down) to
+# min-lr; config.txt records the recipe under the flags' names.
+rm -rf "$tmp/wsd"
+"$BG" train --corpus "$tmp/words.txt" --out "$tmp/wsd" --preset tiny --steps 20 --warmup 2 --lr 0.002 \
+    --min-lr 0.0002 --schedule wsd --decay 0.5 >/dev/null 2>&1 || bad "wsd run failed"
+lrs=$(tail -n +2 "$tmp/wsd/log.csv" | cut -d, -f4 | tr '\n' ' ')
+python3 - "$lrs" <<'PY' && ok || bad "wsd learning rates: $lrs"
+import sys
+lr = [float(x) for x in sys.argv[1].split()]
+assert len(lr) == 20 and lr[0] == 0.001 and all(x == 0.002 for x in lr[1:11]), lr
+down = [a - b for a, b in zip(lr[10:], lr[11:])]
+assert all(abs(d - down[0]) < 1e-12 and d > 0 for d in down), down
+PY
+grep -qx "schedule = wsd" "$tmp/wsd/config.txt" && grep -qx "norm = layernorm" "$tmp/wsd/config.txt" && ok \
+    || bad "config.txt lacks the recipe"
 
 # The same folder again without --resume is refused and left as it was.
 before=$(md5sum "$tmp/out/log.csv")

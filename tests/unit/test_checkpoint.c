@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "bytegpt/checkpoint.h"
 #include "bytegpt/settings.h"
@@ -17,7 +18,7 @@ static char path[256], copy[256];
 
 /* The smallest model: 1284 parameters, a checkpoint of about 16 KB, so
  * that every one of its prefixes can be tried. */
-static const struct bg_config tiny = {1, 1, 4, 2, 256};
+static const struct bg_config tiny = {.L = 1, .NH = 1, .C = 4, .ctx = 2, .V = 256};
 
 static void make_model(struct bg_model *m, struct bg_ckpt_state *s, uint64_t seed)
 {
@@ -200,6 +201,86 @@ static void test_failed_save_keeps_old(void)
     model_free(&b);
 }
 
+/* Every field of the recipe survives the round trip. */
+static void test_recipe_round_trip(void)
+{
+    struct bg_config modern = tiny;
+    modern.norm = BG_NORM_RMS;
+    modern.pos = BG_POS_ROTARY;
+    modern.qk_norm = 1;
+    modern.act = BG_ACT_RELU2;
+    modern.head = BG_HEAD_UNTIED;
+    modern.softcap = 30;
+    struct bg_model a, b;
+    struct bg_ckpt_state sa, sb;
+    struct bg_error err;
+    CHECK(model_init(&a, &modern, 1, &err) == BG_OK);
+    memset(&sa, 0, sizeof sa);
+    settings_preset("tiny", &sa.cfg, &err);
+    sa.cfg.model = modern;
+    sa.cfg.optim = BG_OPT_MUON;
+    sa.cfg.muon_lr = 0.01;
+    sa.cfg.schedule = BG_SCHEDULE_WSD;
+    sa.cfg.decay = 0.25;
+    for (size_t i = 0; i < a.num_params; i++)
+        a.params[i] = (float)i;
+    CHECK(checkpoint_save(path, &sa, &a, &err) == BG_OK);
+    CHECK(model_init(&b, &modern, 1, &err) == BG_OK);
+    CHECK(checkpoint_load(path, &sb, &b, &err) == BG_OK);
+    CHECK(memcmp(&sb.cfg.model, &modern, sizeof modern) == 0);
+    CHECK(sb.cfg.optim == BG_OPT_MUON && sb.cfg.muon_lr == 0.01 && sb.cfg.schedule == BG_SCHEDULE_WSD &&
+          sb.cfg.decay == 0.25);
+    CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
+    model_free(&a);
+    model_free(&b);
+}
+
+/* A version 2 checkpoint (written before the recipe settings) still
+ * loads, as GPT-2's recipe with the default Muon rate and decay share.
+ * It is made from a version 3 file the way version 2 laid it out: the 11
+ * recipe fields (88 bytes after the 38 older ones) removed, the version,
+ * the size and the CRC set to match. */
+static void test_version_2(void)
+{
+    struct bg_model a, b;
+    struct bg_ckpt_state sa, sb;
+    struct bg_error err;
+    make_model(&a, &sa, 5);
+    CHECK(checkpoint_save(path, &sa, &a, &err) == BG_OK);
+    FILE *f = fopen(path, "rb");
+    long n = file_len(path);
+    unsigned char *d = malloc((size_t)n);
+    CHECK(f && d && fread(d, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    size_t cut = 24 + 38 * 8, gone = 11 * 8, m = (size_t)n - gone;
+    memmove(d + cut, d + cut + gone, (size_t)n - cut - gone);
+    d[8] = 2;
+    for (int i = 0; i < 8; i++)
+        d[16 + i] = (unsigned char)((uint64_t)m >> (8 * i));
+    uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), d + 16, (uInt)(m - 16));
+    for (int i = 0; i < 4; i++)
+        d[12 + i] = (unsigned char)(crc >> (8 * i));
+    f = fopen(path, "wb");
+    CHECK(f && fwrite(d, 1, m, f) == m);
+    fclose(f);
+    free(d);
+    CHECK(model_init(&b, &tiny, 1, &err) == BG_OK);
+    CHECK(checkpoint_load(path, &sb, &b, &err) == BG_OK);
+    CHECK(memcmp(&sb.cfg.model, &tiny, sizeof tiny) == 0 && config_is_gpt2(&sb.cfg.model));
+    CHECK(sb.cfg.optim == BG_OPT_ADAMW && sb.cfg.muon_lr == BG_MUON_LR_DEFAULT && sb.cfg.decay == BG_DECAY_DEFAULT);
+    CHECK(sb.step == 1234 && sb.cfg.seed == sa.cfg.seed && sb.pos.offset == 4096);
+    CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
+    CHECK(memcmp(a.v, b.v, a.num_params * sizeof(float)) == 0);
+    /* An unknown version is still refused, naming both it reads. */
+    f = fopen(path, "r+b");
+    CHECK(f && fseek(f, 8, SEEK_SET) == 0 && fputc(9, f) == 9);
+    fclose(f);
+    CHECK(checkpoint_load(path, &sb, &b, &err) == BG_ERR_INPUT);
+    CHECK(strstr(err.msg, "version 9") != NULL && strstr(err.msg, "versions 2 and 3") != NULL);
+    model_free(&a);
+    model_free(&b);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -207,6 +288,8 @@ int main(void)
     snprintf(path, sizeof path, "%s/ckpt.bin", dir);
     snprintf(copy, sizeof copy, "%s/copy.bin", dir);
     RUN_TEST(test_round_trip);
+    RUN_TEST(test_recipe_round_trip);
+    RUN_TEST(test_version_2);
     RUN_TEST(test_every_truncation);
     RUN_TEST(test_flipped_bytes);
     RUN_TEST(test_missing);

@@ -38,7 +38,7 @@ static void test_param_count(void)
 static void test_config_describe(void)
 {
     char buf[96];
-    struct bg_config one = {.L = 1, .NH = 1, .C = 64, .ctx = 32, .V = 256}, four = {4, 4, 128, 128, 256};
+    struct bg_config one = {.L = 1, .NH = 1, .C = 64, .ctx = 32, .V = 256}, four = {.L = 4, .NH = 4, .C = 128, .ctx = 128, .V = 256};
     CHECK(strcmp(config_describe(&one, buf, sizeof buf), "1 layer, 1 head, dim 64, ctx 32") == 0);
     CHECK(strcmp(config_describe(&four, buf, sizeof buf), "4 layers, 4 heads, dim 128, ctx 128") == 0);
 }
@@ -46,7 +46,7 @@ static void test_config_describe(void)
 static void test_config_validation(void)
 {
     struct bg_error err;
-    struct bg_config ok = {2, 2, 32, 16, 256}, bad_heads = {2, 3, 32, 16, 256}, zero = {0, 2, 32, 16, 256};
+    struct bg_config ok = {.L = 2, .NH = 2, .C = 32, .ctx = 16, .V = 256}, bad_heads = {.L = 2, .NH = 3, .C = 32, .ctx = 16, .V = 256}, zero = {.L = 0, .NH = 2, .C = 32, .ctx = 16, .V = 256};
     CHECK(config_validate(&ok, &err) == BG_OK);
     CHECK(config_validate(&bad_heads, &err) == BG_ERR_INPUT);
     CHECK(strstr(err.msg, "divisible") != NULL);
@@ -55,7 +55,7 @@ static void test_config_validation(void)
 
 static void test_memory_estimate_is_exact(void)
 {
-    struct bg_config c = {2, 2, 24, 10, 256};
+    struct bg_config c = {.L = 2, .NH = 2, .C = 24, .ctx = 10, .V = 256};
     struct bg_memory mem;
     model_memory(&c, 3, &mem);
     struct bg_model m;
@@ -84,7 +84,7 @@ static double tensor_std(const float *x, size_t n)
 
 static void test_init(void)
 {
-    struct bg_config c = {4, 4, 64, 64, 256};
+    struct bg_config c = {.L = 4, .NH = 4, .C = 64, .ctx = 64, .V = 256};
     struct bg_model m, m2;
     struct bg_error err;
     struct bg_rng r;
@@ -181,7 +181,7 @@ static void test_against_pytorch(void)
         free_reference(&ref);
         return;
     }
-    struct bg_config c = {(size_t)ref.L, (size_t)ref.NH, (size_t)ref.C, (size_t)ref.ctx, 256};
+    struct bg_config c = {.L = (size_t)ref.L, .NH = (size_t)ref.NH, .C = (size_t)ref.C, .ctx = (size_t)ref.ctx, .V = 256};
     struct bg_model m;
     struct bg_error err;
     CHECK(model_init(&m, &c, (size_t)ref.B, &err) == BG_OK);
@@ -253,7 +253,7 @@ static void test_against_pytorch(void)
  * running all 16 and reading the first 5 positions. */
 static void test_causal(void)
 {
-    struct bg_config c = {2, 4, 32, 16, 256};
+    struct bg_config c = {.L = 2, .NH = 4, .C = 32, .ctx = 16, .V = 256};
     struct bg_model m;
     struct bg_error err;
     struct bg_rng r;
@@ -281,7 +281,7 @@ static void test_causal(void)
  * wrong, the loss would stall well above zero. */
 static void test_overfit_one_batch(void)
 {
-    struct bg_config c = {2, 2, 32, 16, 256};
+    struct bg_config c = {.L = 2, .NH = 2, .C = 32, .ctx = 16, .V = 256};
     struct bg_model m;
     struct bg_error err;
     struct bg_rng r;

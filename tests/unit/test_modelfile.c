@@ -16,7 +16,7 @@
 static char dir[] = "/tmp/bg_modelfile_XXXXXX";
 
 /* The smallest model (L 1, NH 1, C 4, ctx 2), so its checkpoint is small. */
-static const struct bg_config tiny = {1, 1, 4, 2, 256};
+static const struct bg_config tiny = {.L = 1, .NH = 1, .C = 4, .ctx = 2, .V = 256};
 
 /* Writes a checkpoint of the tiny model at dir/name, every parameter
  * equal to value and the step given, so that which file was read shows. */

@@ -42,7 +42,7 @@ static void check_matmuls(const struct bg_config *cfg)
 
 static void test_matmuls_are_the_weights(void)
 {
-    struct bg_config tiny = {2, 2, 32, 32, 256}, one = {1, 1, 8, 4, 256}, wide = {6, 12, 384, 256, 256};
+    struct bg_config tiny = {.L = 2, .NH = 2, .C = 32, .ctx = 32, .V = 256}, one = {.L = 1, .NH = 1, .C = 8, .ctx = 4, .V = 256}, wide = {.L = 6, .NH = 12, .C = 384, .ctx = 256, .V = 256};
     check_matmuls(&tiny);
     check_matmuls(&one);
     check_matmuls(&wide);

@@ -99,11 +99,59 @@ static void test_bad_values(void)
     CHECK(strstr(err.msg, "divisible") != NULL);
 }
 
+/* The recipe's settings: each choice by name, GPT-2's by default, a
+ * value outside the list refused naming both choices, a number refused,
+ * and the checks resolve makes across settings. */
+static void test_recipe(void)
+{
+    const char *a[] = {"norm", "rmsnorm", "pos", "rotary", "qk-norm", "on", "act", "relu2", "head", "untied",
+                       "bigram", "on", "softcap", "15", "optim", "muon", "schedule", "wsd", "decay", "0.2"};
+    struct bg_train_config c = resolve(a, 20), d = resolve(a, 0);
+    CHECK(c.model.norm == BG_NORM_RMS && c.model.pos == BG_POS_ROTARY && c.model.qk_norm == 1);
+    CHECK(c.model.act == BG_ACT_RELU2 && c.model.head == BG_HEAD_UNTIED && c.model.bigram == 1);
+    CHECK(c.model.softcap == 15 && c.optim == BG_OPT_MUON && c.schedule == BG_SCHEDULE_WSD && c.decay == 0.2);
+    CHECK(c.muon_lr == BG_MUON_LR_DEFAULT);
+    CHECK(config_is_gpt2(&d.model) && !config_is_gpt2(&c.model));
+    CHECK(d.optim == BG_OPT_ADAMW && d.schedule == BG_SCHEDULE_COSINE);
+    char v[64];
+    settings_format(&c, BG_SET_NORM, v, sizeof v);
+    CHECK(strcmp(v, "rmsnorm") == 0);
+    settings_format(&d, BG_SET_QK_NORM, v, sizeof v);
+    CHECK(strcmp(v, "off") == 0);
+
+    struct bg_settings s;
+    struct bg_error err;
+    memset(&s, 0, sizeof s);
+    CHECK(settings_set(&s, "norm", "batchnorm", "train", &err) == BG_ERR_INPUT);
+    CHECK(strstr(err.msg, "--norm is layernorm or rmsnorm, got 'batchnorm'") != NULL);
+    CHECK(settings_set(&s, "qk-norm", "1", "train", &err) == BG_ERR_INPUT);
+    CHECK(settings_set(&s, "optim", "", "train", &err) == BG_ERR_INPUT);
+    CHECK(s.given == 0);
+    const char *bad[][2] = {{"softcap", "-1"}, {"muon-lr", "0"}, {"muon-lr", "2"}, {"decay", "1.5"},
+                            {"decay", "-0.1"}};
+    for (int i = 0; i < 5; i++) {
+        memset(&s, 0, sizeof s);
+        struct bg_train_config out;
+        CHECK(settings_set(&s, bad[i][0], bad[i][1], "train", &err) == BG_OK);
+        CHECK(settings_resolve(&s, &out, &err) == BG_ERR_INPUT);
+        CHECK(strstr(err.msg, bad[i][0]) != NULL);
+    }
+    /* Rotary turns pairs: a head size of 3 (dim 12, heads 4) is refused. */
+    memset(&s, 0, sizeof s);
+    const char *odd[] = {"dim", "12", "heads", "4", "pos", "rotary"};
+    for (int i = 0; i < 6; i += 2)
+        CHECK(settings_set(&s, odd[i], odd[i + 1], "train", &err) == BG_OK);
+    struct bg_train_config out;
+    CHECK(settings_resolve(&s, &out, &err) == BG_ERR_INPUT);
+    CHECK(strstr(err.msg, "even") != NULL);
+}
+
 /* A configuration written back as flag values reads back the same. */
 static void test_format_round_trip(void)
 {
-    const char *a[] = {"preset", "default", "lr", "0.0025", "time-budget", "90s", "threads", "2"};
-    struct bg_train_config c = resolve(a, 8), d;
+    const char *a[] = {"preset", "default", "lr", "0.0025", "time-budget", "90s", "threads", "2", "norm", "rmsnorm",
+                       "optim", "muon", "softcap", "30"};
+    struct bg_train_config c = resolve(a, 14), d;
     struct bg_settings s;
     struct bg_error err;
     memset(&s, 0, sizeof s);
@@ -119,7 +167,8 @@ static void test_format_round_trip(void)
         CHECK(settings_same(&c, &d, i));
 }
 
-/* Whole-number settings are exactly those that refuse a fraction. */
+/* Whole-number settings are exactly those that refuse a fraction and are
+ * not a choice between names. */
 static void test_whole(void)
 {
     for (int i = 0; i < BG_N_SETTINGS; i++) {
@@ -127,7 +176,7 @@ static void test_whole(void)
         struct bg_error err;
         memset(&s, 0, sizeof s);
         int takes_fraction = settings_set(&s, settings_name(i), "0.5", "test", &err) == BG_OK;
-        CHECK(settings_whole(i) == !takes_fraction);
+        CHECK(settings_whole(i) == (!takes_fraction && !settings_choices(i)));
     }
     CHECK(settings_whole(BG_SET_DIM) && settings_whole(BG_SET_SEED) && !settings_whole(BG_SET_LR));
 }
@@ -188,6 +237,7 @@ int main(void)
     RUN_TEST(test_bad_values);
     RUN_TEST(test_format_round_trip);
     RUN_TEST(test_whole);
+    RUN_TEST(test_recipe);
     RUN_TEST(test_presets_and_validate);
     return TEST_EXIT();
 }

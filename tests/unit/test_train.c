@@ -62,7 +62,7 @@ static double run_tiny(uint64_t seed, uint64_t steps, double *losses)
     struct bg_rng init;
     rng_seed(&init, seed, BG_STREAM_INIT);
     model_init_weights(&t.model, &init);
-    struct bg_schedule s = {cfg.lr, cfg.min_lr, cfg.warmup};
+    struct bg_schedule s = {cfg.lr, cfg.min_lr, cfg.warmup, cfg.schedule, cfg.decay};
     for (uint64_t i = 0; i < steps; i++) {
         struct bg_step_result res;
         double lr = schedule_lr(&s, i, (double)i / steps, (double)cfg.warmup / steps);
@@ -104,7 +104,7 @@ static void test_seed_fixes_the_run(void)
  * test_model's PyTorch tolerances). */
 static void test_accumulation_equals_batch(void)
 {
-    struct bg_config c = {2, 2, 32, 16, 256};
+    struct bg_config c = {.L = 2, .NH = 2, .C = 32, .ctx = 16, .V = 256};
     struct bg_model m;
     struct bg_error err;
     struct bg_rng r;
