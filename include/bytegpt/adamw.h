@@ -21,6 +21,10 @@ struct bg_adamw {
  * clip_grad_norm_ does. Returns the norm before clipping. */
 double adamw_clip(float *grads, size_t n, double max_norm);
 
+/* The same over two arrays taken as one: the dense gradients (n) and a
+ * sparse tensor's packed rows (n_rows floats; bigram.h). */
+double adamw_clip_parts(float *grads, size_t n, float *rows, size_t n_rows, double max_norm);
+
 /* One AdamW step number t (1 for the first step) with learning rate lr:
  *   p -= lr * wd * p                   (decoupled decay, decayed tensors only)
  *   m  = beta1 m + (1 - beta1) g
@@ -28,5 +32,13 @@ double adamw_clip(float *grads, size_t n, double max_norm);
  *   p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps) */
 void adamw_update(const struct bg_adamw *opt, const struct bg_tensor t[BG_N_TENSORS],
                   float *params, const float *grads, float *m, float *v, float lr, uint64_t step);
+/* (adamw_update leaves out a sparse tensor: the bigram table.) */
+
+/* The same step for the rows of sparse tensor t listed in rows (n_rows),
+ * their gradients packed one row after another: only those rows' values
+ * and moments change (lazy Adam, PyTorch's SparseAdam), with step t's
+ * bias corrections and no decay. */
+void adamw_update_rows(const struct bg_adamw *opt, const struct bg_tensor *t, const uint32_t *rows, size_t n_rows,
+                       float *params, const float *packed, float *m, float *v, float lr, uint64_t step);
 
 #endif

@@ -104,6 +104,7 @@ struct bg_tensor {
     size_t layers;       /* L for per-layer tensors, else 1 */
     size_t rows, cols;   /* shape of one layer's slice (cols 1 for vectors) */
     int decay;           /* 1: weight decay applies (matrices and embeddings) */
+    int sparse;          /* 1: updated row by row, only the rows a step used (bigram.h) */
 };
 
 /* Fills t[BG_N_TENSORS] with the layout for cfg. */
@@ -193,6 +194,15 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
 
 /* Sets every parameter gradient to zero. */
 void model_zero_grad(struct bg_model *m);
+
+/* The parameters before the sparse bigram table (all of them without
+ * one): the tensors every step updates whole. */
+size_t model_dense_params(const struct bg_model *m);
+
+/* Zeroes those gradients only. The trainer keeps the table's gradient at
+ * zero between steps itself, row by row (bigram.h), so a step never
+ * sweeps the table's 65,536 rows. */
+void model_zero_grad_dense(struct bg_model *m);
 
 /* Adds to m->grads the gradient of the last forward's loss, multiplied
  * by loss_scale (1 for one batch, 1/k for k accumulated micro-batches). */

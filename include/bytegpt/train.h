@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bytegpt/adamw.h"
+#include "bytegpt/bigram.h"
 #include "bytegpt/corpus.h"
 #include "bytegpt/error.h"
 #include "bytegpt/model.h"
@@ -58,6 +59,8 @@ struct bg_trainer {
     struct bg_tensor tensors[BG_N_TENSORS];
     struct bg_corpus *corpus; /* not owned */
     uint8_t *inputs, *targets; /* (batch, ctx) each, carved from io */
+    struct bg_bigram_rows rows; /* with a bigram table: the rows this step used */
+    float *packed;             /* their gradients, one row after another (io) */
     struct bg_arena io;
     uint64_t step;             /* updates done */
     uint64_t tokens;           /* training tokens seen, by all processes */

@@ -29,28 +29,45 @@ static double sum_squares(const float *g, size_t n)
     return sum;
 }
 
-double adamw_clip(float *grads, size_t n, double max_norm)
+/* The sum of squares of g (n), in double and in an order fixed by n alone
+ * (OpenMP's reduction would make the last bits depend on the thread
+ * count's partial sums; the norm must not). */
+static double sum_squares_fixed(const float *g, size_t n)
 {
-    /* The sum of squares goes in double and in an order fixed by n alone
-     * (OpenMP's reduction would make the last bits depend on the thread
-     * count's partial sums; the norm must not). */
     double chunk_sum[NORM_CHUNKS] = {0}, sum = 0.0;
     size_t per_chunk = (n + NORM_CHUNKS - 1) / NORM_CHUNKS;
 #pragma omp parallel for schedule(static)
     for (size_t c = 0; c < NORM_CHUNKS; c++) {
         size_t i0 = c * per_chunk < n ? c * per_chunk : n, i1 = i0 + per_chunk < n ? i0 + per_chunk : n;
-        chunk_sum[c] = sum_squares(grads + i0, i1 - i0);
+        chunk_sum[c] = sum_squares(g + i0, i1 - i0);
     }
     for (size_t c = 0; c < NORM_CHUNKS; c++)
         sum += chunk_sum[c];
-    double norm = sqrt(sum);
+    return sum;
+}
+
+static void scale_floats(float *g, size_t n, float scale)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        g[i] *= scale;
+}
+
+double adamw_clip_parts(float *grads, size_t n, float *rows, size_t n_rows, double max_norm)
+{
+    /* Without rows the sum gains an exact 0.0: adamw_clip's bits. */
+    double norm = sqrt(sum_squares_fixed(grads, n) + (n_rows ? sum_squares_fixed(rows, n_rows) : 0.0));
     if (max_norm > 0.0 && norm > max_norm) {
         float scale = (float)(max_norm / (norm + 1e-6));
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++)
-            grads[i] *= scale;
+        scale_floats(grads, n, scale);
+        scale_floats(rows, n_rows, scale);
     }
     return norm;
+}
+
+double adamw_clip(float *grads, size_t n, double max_norm)
+{
+    return adamw_clip_parts(grads, n, NULL, 0, max_norm);
 }
 
 /* One tensor's update, elements [i0, i1); wd is 0 for tensors that are
@@ -84,10 +101,29 @@ void adamw_update(const struct bg_adamw *opt, const struct bg_tensor t[BG_N_TENS
     {
         size_t id = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
         for (int i = 0; i < BG_N_TENSORS; i++) {
+            if (t[i].sparse)
+                continue; /* adamw_update_rows' */
             size_t o = t[i].offset, n = t[i].size;
             float wd = t[i].decay ? opt->weight_decay : 0.0f;
             update_span(params + o, grads + o, m + o, v + o, n * id / nt, n * (id + 1) / nt, lr, wd, opt->beta1,
                         opt->beta2, opt->eps, bc1, bc2);
         }
+    }
+}
+
+void adamw_update_rows(const struct bg_adamw *opt, const struct bg_tensor *t, const uint32_t *rows, size_t n_rows,
+                       float *params, const float *packed, float *m, float *v, float lr, uint64_t step)
+{
+    /* The same span update as the dense one, row by row: a touched row
+     * gets exactly the update a dense pass would give it. The table is
+     * never decayed (bigram.h). */
+    float bc1 = 1.0f - (float)pow(opt->beta1, (double)step);
+    float bc2 = 1.0f - (float)pow(opt->beta2, (double)step);
+    size_t C = t->cols;
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < n_rows; k++) {
+        size_t o = t->offset + (size_t)rows[k] * C;
+        update_span(params + o, packed + k * C, m + o, v + o, 0, C, lr, 0.0f, opt->beta1, opt->beta2, opt->eps, bc1,
+                    bc2);
     }
 }

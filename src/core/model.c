@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bytegpt/bigram.h"
 #include "bytegpt/ops_attention.h"
 #include "bytegpt/ops_layernorm.h"
 #include "bytegpt/ops_loss.h"
@@ -85,6 +86,7 @@ void model_tensors(const struct bg_config *cfg, struct bg_tensor t[BG_N_TENSORS]
         t[i].rows = spec[i].rows;
         t[i].cols = spec[i].cols;
         t[i].decay = spec[i].decay;
+        t[i].sparse = i == BG_N_TENSORS - 1; /* the bigram table */
         t[i].size = spec[i].layers * spec[i].rows * spec[i].cols;
         t[i].offset = offset;
         offset += t[i].size;
@@ -398,6 +400,8 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
     m->targets = targets;
 
     encoder_forward(a->encoded, inputs, p->wte, p->wpe, B, T, C);                /* encoded (B,T,C) */
+    if (m->cfg.bigram)
+        bigram_forward(a->encoded, inputs, p->bigram, B, T, C);                   /* encoded += bigram rows */
     for (size_t l = 0; l < L; l++)
         block_forward(m, l, block_input(m, l), B, T);                            /* residual3[l] (B,T,C) */
     layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, block_input(m, L), p->lnfw, p->lnfb, BT, C); /* lnf */
@@ -430,6 +434,18 @@ static void zero_floats(float *x, size_t n)
 void model_zero_grad(struct bg_model *m)
 {
     zero_floats(m->grads, m->num_params);
+}
+
+size_t model_dense_params(const struct bg_model *m)
+{
+    struct bg_tensor t[BG_N_TENSORS];
+    model_tensors(&m->cfg, t);
+    return m->num_params - t[BG_N_TENSORS - 1].size;
+}
+
+void model_zero_grad_dense(struct bg_model *m)
+{
+    zero_floats(m->grads, model_dense_params(m));
 }
 
 /* The gradient of block l, last operation first. On entry d->residual
@@ -483,4 +499,6 @@ void model_backward(struct bg_model *m, float loss_scale)
     for (size_t l = L; l-- > 0;)
         block_backward(m, l, block_input(m, l), B, T);                           /* of block l's input */
     encoder_backward(g->wte, g->wpe, d->residual, m->inputs, B, T, C);           /* wte, wpe */
+    if (m->cfg.bigram)
+        bigram_backward(g->bigram, d->residual, m->inputs, B, T, C);             /* the rows used */
 }

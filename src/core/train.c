@@ -21,6 +21,16 @@ void train_set_threads(int n)
 
 /* ---- The trainer ---- */
 
+/* The floats of the bigram table's packed gradient: a row per position of
+ * the step's batches at most, and never more than the table has. */
+static size_t bigram_packed_floats(const struct bg_train_config *cfg, size_t ranks)
+{
+    if (!cfg->model.bigram)
+        return 0;
+    size_t positions = cfg->batch * cfg->model.ctx * cfg->accum * ranks;
+    return (positions < BG_BIGRAM_ROWS ? positions : BG_BIGRAM_ROWS) * cfg->model.C;
+}
+
 int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct bg_corpus *corpus, size_t rank,
                  size_t ranks, struct bg_error *err)
 {
@@ -34,14 +44,19 @@ int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct
     int rc = model_init(&t->model, &cfg->model, cfg->batch, err);
     if (rc)
         return rc;
-    size_t n = cfg->batch * cfg->model.ctx;
-    rc = arena_init(&t->io, 2 * arena_round(n), err);
+    size_t n = cfg->batch * cfg->model.ctx, packed = bigram_packed_floats(cfg, ranks);
+    size_t rows = cfg->model.bigram ? bigram_rows_bytes() : 0;
+    rc = arena_init(&t->io, 2 * arena_round(n) + arena_round(rows) + arena_round(packed * sizeof(float)), err);
     if (rc) {
         model_free(&t->model);
         return rc;
     }
     t->inputs = arena_carve(&t->io, n);
     t->targets = arena_carve(&t->io, n);
+    if (cfg->model.bigram) {
+        bigram_rows_init(&t->rows, arena_carve(&t->io, rows));
+        t->packed = arena_carve(&t->io, packed * sizeof(float));
+    }
     return BG_OK;
 }
 
@@ -81,20 +96,33 @@ int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, stru
      * the whole batch. Every rank draws every micro-batch (a copy of bytes,
      * cheap), so that all copies of the corpus stay at the same place, and
      * computes only its own block of k (train.h). */
-    model_zero_grad(m);
+    int bigram = t->cfg.model.bigram;
+    size_t dense = model_dense_params(m), C = t->cfg.model.C;
+    model_zero_grad_dense(m);
+    if (bigram)
+        bigram_rows_clear(&t->rows);
     for (size_t micro = 0; micro < all; micro++) {
         int rc = corpus_next_batch(t->corpus, t->inputs, t->targets, B, T, err);
         if (rc)
             return rc;
+        /* Every rank lists every micro-batch's bigram rows, so that all
+         * ranks hold the same list, in the same order. */
+        if (bigram)
+            bigram_rows_mark(&t->rows, t->inputs, B, T);
         if (micro / k != t->rank)
             continue;
         loss += model_forward(m, t->inputs, t->targets, B, T) / (double)all;
         model_backward(m, 1.0f / (float)all);
     }
+    size_t packed = bigram ? t->rows.n * C : 0;
+    if (bigram)
+        bigram_rows_gather(&t->rows, m->g.bigram, t->packed, C);
     /* The ranks' partial sums become the whole step's, on every rank. */
-    dist_sum_floats(m->grads, m->num_params);
+    dist_sum_floats(m->grads, dense);
+    if (packed) /* the same on every rank: the same rows */
+        dist_sum_floats(t->packed, packed);
     dist_sum_doubles(&loss, 1);
-    double norm = adamw_clip(m->grads, m->num_params, t->cfg.clip);
+    double norm = adamw_clip_parts(m->grads, dense, t->packed, packed, t->cfg.clip);
     if (!isfinite(loss) || !isfinite(norm)) {
         int rc = step_diverged(t->step + 1, loss, norm, err);
         if (t->rank > 0 && err) /* every rank stops here; rank 0 says why */
@@ -102,6 +130,9 @@ int trainer_step(struct bg_trainer *t, double lr, struct bg_step_result *r, stru
         return rc;
     }
     adamw_update(&t->opt, t->tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
+    if (bigram)
+        adamw_update_rows(&t->opt, &t->tensors[BG_N_TENSORS - 1], t->rows.list, t->rows.n, m->params, t->packed,
+                          m->m, m->v, (float)lr, t->step + 1);
 
     t->step++;
     t->tokens += (uint64_t)(B * T * all);
