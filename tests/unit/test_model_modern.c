@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bytegpt/adamw.h"
+#include "bytegpt/bigram.h"
 #include "bytegpt/model.h"
 #include "bytegpt/muon.h"
 #include "bytegpt/train.h"
@@ -127,46 +128,67 @@ static double max_abs(const float *x, size_t n)
     return m;
 }
 
-/* The bigram rows (prev*256 + cur, prev 0 before a row's first byte) that
- * the batch (B,T) touches, ascending, into rows; returns their count.
- * seen holds BG_BIGRAM_ROWS bytes. */
-static size_t touched_rows(const uint8_t *in, size_t B, size_t T, uint8_t *seen, uint32_t *rows)
+/* What one step of the trainer needs beside the model (train.c's
+ * trainer_step under --optim muon --bigram on): AdamW's view of the layout
+ * (Muon's matrices at size 0), Muon's scratch, the bigram row set and the
+ * table's packed gradient. */
+struct stepper {
+    struct bg_tensor t[BG_N_TENSORS], adamw_t[BG_N_TENSORS];
+    struct bg_adamw opt;
+    float *scratch, *packed;
+    void *rows_mem;
+    struct bg_bigram_rows rows;
+};
+
+static int stepper_init(struct stepper *s, const struct bg_config *c, const struct reference *r)
 {
-    memset(seen, 0, BG_BIGRAM_ROWS);
-    for (size_t b = 0; b < B; b++)
-        for (size_t t = 0; t < T; t++)
-            seen[(t ? in[b * T + t - 1] : 0) * 256 + in[b * T + t]] = 1;
-    size_t n = 0;
-    for (uint32_t i = 0; i < BG_BIGRAM_ROWS; i++)
-        if (seen[i])
-            rows[n++] = i;
-    return n;
+    model_tensors(c, s->t);
+    memcpy(s->adamw_t, s->t, sizeof s->t);
+    for (int i = 0; i < BG_N_TENSORS; i++)
+        if (muon_is_target(&s->t[i]))
+            s->adamw_t[i].size = 0; /* adamw_update passes over a tensor of no floats */
+    s->opt = (struct bg_adamw){r->beta1, r->beta2, r->eps, r->wd};
+    s->scratch = malloc(muon_scratch_floats(s->t) * sizeof(float) + 1);
+    s->packed = malloc((size_t)r->B * r->T * r->C * sizeof(float));
+    s->rows_mem = calloc(1, bigram_rows_bytes());
+    if (s->rows_mem)
+        bigram_rows_init(&s->rows, s->rows_mem);
+    return s->scratch && s->packed && s->rows_mem;
 }
 
-/* One update of the trainer with --optim muon: Muon for each layer's
- * matrix of its targets, sparse Adam for the bigram rows the batch
- * touched, AdamW for every other tensor; step counts from 1. */
-static void update(struct bg_model *m, const struct bg_tensor t[BG_N_TENSORS], const struct reference *r,
-                   const uint8_t *inputs, uint64_t step, float *scratch, uint8_t *seen, uint32_t *rows)
+static void stepper_free(struct stepper *s)
 {
-    struct bg_adamw opt = {r->beta1, r->beta2, r->eps, r->wd};
-    struct bg_tensor rest[BG_N_TENSORS];
-    memcpy(rest, t, sizeof rest);
-    for (int i = 0; i < BG_N_TENSORS; i++)
-        if (muon_is_target(&t[i]) || i == T_BIGRAM)
-            rest[i].size = 0; /* adamw_update skips a tensor of no floats */
-    adamw_update(&opt, rest, m->params, m->grads, m->m, m->v, r->lr, step);
+    free(s->scratch), free(s->packed), free(s->rows_mem);
+}
 
+/* Zero grads, forward, backward on one batch; the loss. The bigram rows
+ * the batch touches are listed, as the trainer lists them. */
+static double forward_backward(struct bg_model *m, struct stepper *s, const uint8_t *in, const uint8_t *tg,
+                               const struct reference *r)
+{
+    model_zero_grad(m);
+    bigram_rows_clear(&s->rows);
+    bigram_rows_mark(&s->rows, in, (size_t)r->B, (size_t)r->T);
+    double loss = model_forward(m, in, tg, (size_t)r->B, (size_t)r->T);
+    model_backward(m, 1.0f);
+    return loss;
+}
+
+/* Clip and update, step number `step` (from 1), as the trainer does: the
+ * table's gradient packed, the norm over both parts, AdamW for the dense
+ * tensors but Muon's, Muon for each layer's matrix of its targets, and
+ * sparse Adam for the listed bigram rows. Returns the norm before clipping. */
+static double clip_and_update(struct bg_model *m, struct stepper *s, const struct reference *r, uint64_t step)
+{
+    size_t C = (size_t)r->C, dense = model_dense_params(m), packed = s->rows.n * C;
+    bigram_rows_gather(&s->rows, m->g.bigram, s->packed, C);
+    double norm = adamw_clip_parts(m->grads, dense, s->packed, packed, r->max_norm);
+    adamw_update(&s->opt, s->adamw_t, m->params, m->grads, m->m, m->v, r->lr, step);
     struct bg_muon mu = {r->muon_lr, (float)muon_momentum(step - 1), r->wd};
-    for (int i = 0; i < BG_N_TENSORS; i++)
-        if (muon_is_target(&t[i]))
-            for (size_t l = 0; l < t[i].layers; l++) {
-                size_t o = t[i].offset + l * t[i].rows * t[i].cols;
-                muon_update(&mu, m->params + o, m->grads + o, m->m + o, t[i].rows, t[i].cols, scratch);
-            }
-
-    size_t n = touched_rows(inputs, (size_t)r->B, (size_t)r->T, seen, rows);
-    adamw_update_rows(&opt, &t[T_BIGRAM], m->params, m->grads, m->m, m->v, r->lr, step, rows, n);
+    muon_step(&mu, s->t, m->params, m->grads, m->m, s->scratch);
+    adamw_update_rows(&s->opt, &s->t[T_BIGRAM], s->rows.list, s->rows.n, m->params, s->packed, m->m, m->v, r->lr,
+                      step);
+    return norm;
 }
 
 /* ---- Tests ---- */
@@ -189,7 +211,8 @@ static void test_layout(void)
     model_tensors(&c, t);
     CHECK(t[T_BIGRAM].offset == ref.n_dense);
     CHECK(t[1].size == 0 && t[3].size == 0 && t[9].size == 0 && t[15].size == 0); /* wpe, ln1b, ln2b, lnfb */
-    CHECK(t[T_LMHEAD].size == 256 * c.C && t[T_LMHEAD].decay == 1 && t[T_BIGRAM].decay == 0);
+    CHECK(t[T_LMHEAD].size == 256 * c.C && t[T_LMHEAD].decay == 1);
+    CHECK(t[T_BIGRAM].decay == 0 && t[T_BIGRAM].sparse == 1);
     CHECK(ref.optim == BG_OPT_MUON);
 }
 
@@ -299,29 +322,30 @@ static void test_steps(void)
     struct bg_config c = reference_config(&ref);
     struct bg_model m;
     struct bg_error err;
-    CHECK(model_init(&m, &c, (size_t)ref.B, &err) == BG_OK);
+    struct stepper st;
+    int ok = model_init(&m, &c, (size_t)ref.B, &err) == BG_OK;
+    CHECK(ok);
+    if (!ok)
+        return;
     memcpy(m.params, ref.params0, ref.N * 4);
-    struct bg_tensor t[BG_N_TENSORS];
-    model_tensors(&c, t);
-    float *scratch = malloc(muon_scratch_floats(t) * sizeof(float) + 1);
-    uint8_t *seen = malloc(BG_BIGRAM_ROWS), *small = calloc(ref.N, 1);
-    uint32_t *rows = malloc(BG_BIGRAM_ROWS * sizeof *rows);
+    uint8_t *small = calloc(ref.N, 1);
+    int ready = stepper_init(&st, &c, &ref) && small;
+    CHECK(ready);
     size_t bt = (size_t)ref.B * ref.T;
-    for (int s = 0; s < ref.steps; s++) {
+    for (int s = 0; ready && s < ref.steps; s++) {
         const uint8_t *in = ref.inputs + s * bt, *tg = ref.targets + s * bt;
-        model_zero_grad(&m);
-        double l = model_forward(&m, in, tg, (size_t)ref.B, (size_t)ref.T);
-        model_backward(&m, 1.0f);
-        double norm = adamw_clip(m.grads, m.num_params, ref.max_norm);
-        printf("  step %d: loss %.7f (ref %.7f), norm %.7f (ref %.7f)\n", ref.first_step + s, l, ref.losses[s], norm,
-               ref.norms[s]);
+        double l = forward_backward(&m, &st, in, tg, &ref);
+        mark_small(st.t, m.grads, small);
+        double norm = clip_and_update(&m, &st, &ref, (uint64_t)(ref.first_step + s));
+        printf("  step %d: loss %.7f (ref %.7f), norm %.7f (ref %.7f), %zu bigram rows\n", ref.first_step + s, l,
+               ref.losses[s], norm, ref.norms[s], st.rows.n);
         CHECK_NEAR(l, ref.losses[s], LOSS_REL * ref.losses[s]);
         CHECK_NEAR(norm, ref.norms[s], GRAD_TOL * ref.norms[s]);
-        mark_small(t, m.grads, small);
-        update(&m, t, &ref, in, (uint64_t)(ref.first_step + s), scratch, seen, rows);
     }
-    check_params(&m, t, small);
-    free(scratch), free(seen), free(small), free(rows);
+    if (ready)
+        check_params(&m, st.t, small);
+    stepper_free(&st);
+    free(small);
     model_free(&m);
 }
 
