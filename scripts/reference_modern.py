@@ -69,8 +69,17 @@ SEED = 20261203
 SOFTCAP = 15.0
 CFG = tg.GPTConfig(n_layer=L, n_head=NH, n_embd=C, block_size=CTX, norm="rmsnorm", pos="rotary",
                    qk_norm=True, act="relu2", head="untied", softcap=SOFTCAP, bigram=True)
-# bytegpt's enum values for CFG: enum bg_norm, bg_pos, qk_norm, bg_act, bg_head, bigram, bg_optim.
-ENUMS = (1, 1, 1, 1, 1, 1, 1)
+OPTIM = "muon"
+# (CFG and OPTIM are what the fixture holds; a variant, say without the
+# settings a branch lacks, can be written by changing them before write().
+# The file format needs the bigram table on.)
+
+
+def enums(cfg, optim):
+    """bytegpt's enum values: bg_norm, bg_pos, qk_norm, bg_act, bg_head, bigram, bg_optim."""
+    return (int(cfg.norm == "rmsnorm"), int(cfg.pos == "rotary"), int(cfg.qk_norm), int(cfg.act == "relu2"),
+            int(cfg.head == "untied"), int(cfg.bigram), int(optim == "muon"))
+
 LR, BETA1, BETA2, EPS, WD, MUON_LR = (float(np.float32(x)) for x in (1e-2, 0.9, 0.95, 1e-8, 0.1, 0.02))
 HEAD_STD = 0.5     # logits of a few units: tanh(x/15) departs from x/15 by percents
 BIGRAM_STD = 0.05
@@ -114,9 +123,9 @@ def as_tensors(batch):
     return torch.from_numpy(x.astype(np.int64)), torch.from_numpy(y.astype(np.int64))
 
 
-def load(flat0, dtype, cfg=CFG):
-    model = tg.GPT(cfg).to(dtype)
-    model.load_state_dict(tg.flat_to_state(torch.from_numpy(flat0).to(dtype), cfg))
+def load(flat0, dtype):
+    model = tg.GPT(CFG).to(dtype)
+    model.load_state_dict(tg.flat_to_state(torch.from_numpy(flat0).to(dtype), CFG))
     return model
 
 
@@ -129,7 +138,7 @@ def run(flat0, batches, dtype, max_norm=None):
     loss0, grads0 = loss.item(), tg.grads_to_flat(model).numpy()
     if max_norm is None:
         return loss0, grads0, None, None, None, None
-    opt = topt.Optimizer(model, LR, (BETA1, BETA2), WD, EPS, optim="muon", muon_lr=MUON_LR)
+    opt = topt.Optimizer(model, LR, (BETA1, BETA2), WD, EPS, optim=OPTIM, muon_lr=MUON_LR)
     losses, norms, mus = [], [], []
     for s in range(STEPS):
         x, y = as_tensors(batches[s])
@@ -177,7 +186,7 @@ def sparse(flat, n_dense, rows):
     return part.astype("<f4").tobytes()
 
 
-def write(path):
+def write(path, check_settings=True):
     gen = torch.Generator().manual_seed(SEED)
     batches = make_batches(gen)
     rows = touched_rows(batches)
@@ -198,8 +207,8 @@ def write(path):
     with open(tmp, "wb") as f:
         f.write(MAGIC)
         f.write(struct.pack("<8i", L, NH, C, CTX, B, T, STEPS, FIRST_STEP))
-        f.write(struct.pack("<7i", *ENUMS))
-        f.write(struct.pack("<f", SOFTCAP))
+        f.write(struct.pack("<7i", *enums(CFG, OPTIM)))
+        f.write(struct.pack("<f", CFG.softcap))
         f.write(struct.pack("<7f", LR, BETA1, BETA2, EPS, WD, max_norm, MUON_LR))
         f.write(struct.pack("<QQI", N, n_dense, len(rows)))
         f.write(rows.astype("<u4").tobytes())
@@ -222,7 +231,7 @@ def write(path):
     print(f"wrote {path} ({size} bytes)")
     print(f"config L={L} NH={NH} C={C} ctx={CTX} B={B} T={T} steps={STEPS} from step {FIRST_STEP}  "
           f"N={N} ({n_dense} before the bigram table, {len(rows)} of its rows used)")
-    print(f"settings rmsnorm rotary qk-norm relu2 untied softcap {SOFTCAP:g} bigram, optim muon "
+    print(f"settings {', '.join(f'{k} {getattr(CFG, k)}' for k in tg.SETTINGS)}, optim {OPTIM} "
           f"(muon lr {MUON_LR:g}, momentum {', '.join(f'{m:.6f}' for m in mus)})")
     print(f"loss {loss:.9f}  (ln 256 = {math.log(256):.9f})")
     print(f"grad norms before clipping {', '.join(f'{n:.9f}' for n in norms)}; max_norm {max_norm:.9f}")
@@ -237,5 +246,6 @@ def write(path):
             print(f"  {t['name']:9s} grads {np.abs(grads32[sl] - grads[sl]).max():.3e} "
                   f"(max |g| {np.abs(grads[sl]).max():.3e})  params {np.abs(params32[sl] - params[sl]).max():.3e} "
                   f"(moved up to {np.abs(params[sl] - flat0[sl]).max():.3e})")
-    print("each setting turned off alone:")
-    each_setting_matters(flat0, batches[0], loss)
+    if check_settings:
+        print("each setting turned off alone:")
+        each_setting_matters(flat0, batches[0], loss)

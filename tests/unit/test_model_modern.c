@@ -144,7 +144,7 @@ static int stepper_init(struct stepper *s, const struct bg_config *c, const stru
 {
     model_tensors(c, s->t);
     memcpy(s->adamw_t, s->t, sizeof s->t);
-    for (int i = 0; i < BG_N_TENSORS; i++)
+    for (int i = 0; i < BG_N_TENSORS && r->optim == BG_OPT_MUON; i++)
         if (muon_is_target(&s->t[i]))
             s->adamw_t[i].size = 0; /* adamw_update passes over a tensor of no floats */
     s->opt = (struct bg_adamw){r->beta1, r->beta2, r->eps, r->wd};
@@ -184,8 +184,10 @@ static double clip_and_update(struct bg_model *m, struct stepper *s, const struc
     bigram_rows_gather(&s->rows, m->g.bigram, s->packed, C);
     double norm = adamw_clip_parts(m->grads, dense, s->packed, packed, r->max_norm);
     adamw_update(&s->opt, s->adamw_t, m->params, m->grads, m->m, m->v, r->lr, step);
-    struct bg_muon mu = {r->muon_lr, (float)muon_momentum(step - 1), r->wd};
-    muon_step(&mu, s->t, m->params, m->grads, m->m, s->scratch);
+    if (r->optim == BG_OPT_MUON) {
+        struct bg_muon mu = {r->muon_lr, (float)muon_momentum(step - 1), r->wd};
+        muon_step(&mu, s->t, m->params, m->grads, m->m, s->scratch);
+    }
     adamw_update_rows(&s->opt, &s->t[T_BIGRAM], s->rows.list, s->rows.n, m->params, s->packed, m->m, m->v, r->lr,
                       step);
     return norm;
@@ -284,7 +286,7 @@ static void check_params(const struct bg_model *m, const struct bg_tensor t[BG_N
 {
     double worst_good = 0, worst_small = 0, worst_muon = 0, muon_bound = 0;
     for (int i = 0; i < BG_N_TENSORS; i++) {
-        int muon = muon_is_target(&t[i]);
+        int muon = ref.optim == BG_OPT_MUON && muon_is_target(&t[i]);
         double bound = 0;
         if (muon) {
             double tall = t[i].rows > t[i].cols ? sqrt((double)t[i].rows / t[i].cols) : 1.0;
