@@ -304,7 +304,7 @@ static void check_params(const struct bg_model *m, const struct bg_tensor t[BG_N
             }
         }
     }
-    printf("  params after %d steps: Muon's %.3f of their bound (up to %.2e), AdamW's max |diff| %.3e, "
+    printf("  params after %d steps: Muon's %.2e of their bound (up to %.2e), AdamW's max |diff| %.3e, "
            "near-zero-gradient components %.3e\n",
            ref.steps, worst_muon, muon_bound, worst_good, worst_small);
     CHECK(worst_muon <= 1.0);
