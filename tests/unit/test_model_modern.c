@@ -32,7 +32,10 @@
  * iteration: 4^5 over the five. What enters is the gradient's own error
  * (GRAD_TOL of its size) and each iteration's three products (about 11 u
  * each, and amplified only by the iterations after it; 40 u in all covers
- * them). Muon's step is lr sqrt(max(1, rows/cols)) times the result. */
+ * them). Muon's step is lr sqrt(max(1, rows/cols)) times the result, and
+ * the bound adds up over the steps, each starting from the last one's
+ * rounding (test_model.c's AdamW bound grows with the steps alike). It is
+ * a worst case: the printed share shows how far inside it Muon lands. */
 #define NS_GAIN 1024.0
 #define NS_ROUND (40 * U_FP32)
 
