@@ -4,6 +4,12 @@
  *   x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
  * -> final LayerNorm -> logits (B,T,V) through the LM head, which is the
  * token embedding itself (tied weights) -> softmax cross-entropy.
+ * That is GPT-2; the recipe (struct bg_config) may swap in, each
+ * independently of the others: rotary positions (no position embedding;
+ * q and k turned by their position in each head) and QK-norm (each head's
+ * q and k RMS-normalised before the scores), RMSNorm for the three
+ * LayerNorms, ReLU^2 for the MLP's GELU, a head of its own (lmhead),
+ * soft-capped logits, and a byte-bigram embedding added at the input.
  *
  * All parameters live in one contiguous block of floats, in the order of
  * struct bg_params below, so that the optimizer, gradient clipping and
@@ -125,24 +131,33 @@ void model_memory(const struct bg_config *cfg, size_t B, struct bg_memory *mem);
 
 /* ---- The model ---- */
 
-/* Saved activations of one forward pass, each for the largest batch. */
+/* Saved activations of one forward pass, each for the largest batch. A
+ * buffer the recipe does not need has size 0: the means under RMSNorm,
+ * logits_tanh without soft-capping, qk_rstd without QK-norm, rope_cos and
+ * rope_sin without rotary. */
 struct bg_acts {
     float *encoded;     /* (B,T,C) */
     float *ln1;         /* (L,B,T,C) */
     float *ln1_mean, *ln1_rstd; /* (L,B,T) */
-    float *qkv;         /* (L,B,T,3C) */
+    float *qkv;         /* (L,B,T,3C); q and k as attention used them: after
+                         * QK-norm and rotary, when on (both in place) */
+    float *qk_rstd;     /* (L,B,T,2NH) QK-norm's 1/rms of each head's q, then k */
     float *atty;        /* (L,B,T,C) attention output before projection */
     float *att;         /* (L,B,NH,T,T) softmax probabilities */
     float *residual2;   /* (L,B,T,C) x after the attention half */
     float *ln2;         /* (L,B,T,C) */
     float *ln2_mean, *ln2_rstd; /* (L,B,T) */
-    float *fch;         /* (L,B,T,4C) MLP hidden before GELU */
-    float *fch_gelu;    /* (L,B,T,4C) */
+    float *fch;         /* (L,B,T,4C) MLP hidden before the activation */
+    float *fch_act;     /* (L,B,T,4C) after it (GELU or ReLU^2) */
     float *residual3;   /* (L,B,T,C) x after the block */
     float *lnf;         /* (B,T,C) */
     float *lnf_mean, *lnf_rstd; /* (B,T) */
     float *probs;       /* (B,T,V) softmax of the logits */
     float *losses;      /* (B,T) */
+    float *logits_tanh; /* (B,T,V) tanh(logits / softcap), for its backward */
+    /* Not an activation but carved beside them, filled once by model_init:
+     * rotary's cos and sin of t theta_i (ctx, HS/2). */
+    float *rope_cos, *rope_sin;
 };
 
 /* Gradients of the activations. Only one layer's worth is kept for most
@@ -154,8 +169,8 @@ struct bg_act_grads {
     float *qkv;         /* (B,T,3C) */
     float *atty;        /* (B,T,C) */
     float *att;         /* (B,NH,T,T) scratch for attention backward */
-    float *fch_gelu;    /* (B,T,4C), then in place that of fch */
-    float *logits;      /* (B,T,V) */
+    float *fch_act;     /* (B,T,4C), then in place that of fch */
+    float *logits;      /* (B,T,V) of the capped logits, then in place of the raw ones */
 };
 
 struct bg_model {

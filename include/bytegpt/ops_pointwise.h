@@ -1,4 +1,4 @@
-/* ops_pointwise: GELU, residual add, token and position embeddings. The
+/* ops_pointwise: GELU, ReLU^2, residual add, token and position embeddings. The
  * conventions all ops_* kernels share (shapes, += in backward, no
  * allocation, _ref twins, determinism) are in ops_matmul.h. */
 #ifndef BYTEGPT_OPS_POINTWISE_H
@@ -17,6 +17,15 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N);
 void gelu_backward_into(float *dinp, const float *inp, const float *dout, size_t N);
 void gelu_forward_ref(float *out, const float *inp, size_t N);
 void gelu_backward_ref(float *dinp, const float *inp, const float *dout, size_t N);
+
+/* out (N) = relu(inp (N))^2, the squared ReLU. */
+void relu2_forward(float *out, const float *inp, size_t N);
+/* dinp (N) += 2 relu(inp) * dout (N). */
+void relu2_backward(float *dinp, const float *inp, const float *dout, size_t N);
+/* dinp (N) = 2 relu(inp) * dout (N), overwritten; dinp may be dout. */
+void relu2_backward_into(float *dinp, const float *inp, const float *dout, size_t N);
+void relu2_forward_ref(float *out, const float *inp, size_t N);
+void relu2_backward_ref(float *dinp, const float *inp, const float *dout, size_t N);
 
 /* out (N) = a (N) + b (N). The model does not call these two: it adds
  * the residual in the same sweep as the projection before it

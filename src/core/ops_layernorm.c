@@ -8,7 +8,13 @@
  * The variance is the biased one (divided by C, not C - 1), as PyTorch's
  * LayerNorm does, and eps = 1e-5 keeps rstd finite on a constant row. The
  * forward saves mean and rstd per row so the backward need not recompute
- * them. */
+ * them.
+ *
+ * RMSNorm (at the end of the file) drops the shift: each row is only
+ * scaled, by the root of its mean square, and given a gain per channel:
+ *     xhat = x * rstd,   rstd = 1 / sqrt(mean(x^2) + eps),   out = xhat * weight
+ * It saves one reduction per row and the bias, and models train as well
+ * with it (Zhang and Sennrich 2019; Llama uses it). Same eps, 1e-5. */
 #include "bytegpt/ops_layernorm.h"
 
 #include <math.h>
@@ -197,5 +203,132 @@ void layernorm_backward_ref(float *dinp, float *dweight, float *dbias, const flo
         }
         dweight[i] = (float)dw;
         dbias[i] = (float)db;
+    }
+}
+
+/* ---- RMSNorm ---- */
+
+/* Rows r0..r1-1 of rmsnorm_forward. */
+VECTOR_CLONES
+static void rms_forward_rows(float *out, float *rstd, const float *inp, const float *weight, size_t r0,
+                             size_t r1, size_t C)
+{
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = inp + r * C;
+        /* Unlike LayerNorm's variance there is no mean to subtract, so
+         * the one sum of squares loses nothing to cancellation. */
+        float s = 1.0f / sqrtf(vec_dot(x, x, C) / (float)C + BG_LN_EPS);
+        float *o = out + r * C;
+        for (size_t c = 0; c < C; c++)
+            o[c] = x[c] * s * weight[c];
+        rstd[r] = s;
+    }
+}
+
+/* out (BT,C), rstd (BT) = RMSNorm of inp (BT,C) with weight (C) */
+void rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight, size_t BT, size_t C)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BT; r += LN_ROWS)
+        rms_forward_rows(out, rstd, inp, weight, r, r + LN_ROWS < BT ? r + LN_ROWS : BT, C);
+}
+
+/* Rows r0..r1-1 of pass 1 of rmsnorm_backward (below). */
+VECTOR_CLONES
+static void rms_backward_rows(float *dinp, const float *dout, const float *inp, const float *weight,
+                              const float *rstd, size_t r0, size_t r1, size_t C)
+{
+    for (size_t r = r0; r < r1; r++) {
+        const float *x = inp + r * C;
+        const float *dy = dout + r * C;
+        float s = rstd[r];
+        float acc[VEC_LANES] = {0};
+        for (size_t i = 0; i < C; i += VEC_LANES) {
+            size_t n = C - i < VEC_LANES ? C - i : VEC_LANES;
+            for (size_t j = 0; j < n; j++)
+                acc[j] += weight[i + j] * dy[i + j] * (x[i + j] * s);
+        }
+        float mean_dnorm_xhat = vec_total(acc) / (float)C;
+        float *dx = dinp + r * C;
+        for (size_t i = 0; i < C; i++)
+            dx[i] += s * (weight[i] * dy[i] - x[i] * s * mean_dnorm_xhat);
+    }
+}
+
+/* Columns c0..c0+n-1 of pass 2 of rmsnorm_backward (below). */
+VECTOR_CLONES
+static void rms_backward_columns(float *dweight, const float *dout, const float *inp, const float *rstd,
+                                 size_t BT, size_t C, size_t c0, size_t n)
+{
+    float dw[LN_BLOCK] = {0};
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C + c0;
+        const float *dy = dout + r * C + c0;
+        float s = rstd[r];
+        for (size_t j = 0; j < n; j++)
+            dw[j] += dy[j] * (x[j] * s);
+    }
+    for (size_t j = 0; j < n; j++)
+        dweight[c0 + j] += dw[j];
+}
+
+/* dinp (BT,C), dweight (C) += gradients of rmsnorm_forward given dout (BT,C) */
+void rmsnorm_backward(float *dinp, float *dweight, const float *dout, const float *inp, const float *weight,
+                      const float *rstd, size_t BT, size_t C)
+{
+    /* Pass 1, rows in parallel: dinp. LayerNorm's formula without the
+     * mean's term: with dnorm = dout * weight, every x_j moves rstd by
+     * d rstd / d x_j = -rstd^3 x_j / C, which gives
+     *     dinp_i = rstd * (dnorm_i - xhat_i * mean(dnorm * xhat)). */
+#pragma omp parallel for schedule(static)
+    for (size_t r = 0; r < BT; r += LN_ROWS)
+        rms_backward_rows(dinp, dout, inp, weight, rstd, r, r + LN_ROWS < BT ? r + LN_ROWS : BT, C);
+
+    /* Pass 2, columns in parallel, as LayerNorm's: dweight_i = sum_r dout * xhat. */
+    size_t nblocks = (C + LN_BLOCK - 1) / LN_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (size_t blk = 0; blk < nblocks; blk++) {
+        size_t c0 = blk * LN_BLOCK;
+        rms_backward_columns(dweight, dout, inp, rstd, BT, C, c0, C - c0 < LN_BLOCK ? C - c0 : LN_BLOCK);
+    }
+}
+
+/* The slow twin: the same formula in double, each output rounded once. */
+void rmsnorm_forward_ref(float *out, float *rstd, const float *inp, const float *weight, size_t BT, size_t C)
+{
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C;
+        double ms = 0.0;
+        for (size_t i = 0; i < C; i++)
+            ms += (double)x[i] * x[i];
+        double s = 1.0 / sqrt(ms / (double)C + (double)BG_LN_EPS);
+        for (size_t i = 0; i < C; i++)
+            out[r * C + i] = (float)(x[i] * s * weight[i]);
+        rstd[r] = (float)s;
+    }
+}
+
+/* The slow twin: dinp by the same formula and each element of dweight as
+ * one sum over rows, all in double, rounded to float once. */
+void rmsnorm_backward_ref(float *dinp, float *dweight, const float *dout, const float *inp,
+                          const float *weight, const float *rstd, size_t BT, size_t C)
+{
+    for (size_t r = 0; r < BT; r++) {
+        const float *x = inp + r * C;
+        const float *dy = dout + r * C;
+        double s = rstd[r], mean_dnorm_xhat = 0.0;
+        for (size_t i = 0; i < C; i++)
+            mean_dnorm_xhat += (double)weight[i] * dy[i] * (x[i] * s);
+        mean_dnorm_xhat /= (double)C;
+        for (size_t i = 0; i < C; i++) {
+            double g = s * ((double)weight[i] * dy[i] - x[i] * s * mean_dnorm_xhat);
+            dinp[r * C + i] = (float)(dinp[r * C + i] + g);
+        }
+    }
+    for (size_t i = 0; i < C; i++) {
+        double dw = dweight[i];
+        for (size_t r = 0; r < BT; r++)
+            dw += dout[r * C + i] * (inp[r * C + i] * (double)rstd[r]);
+        dweight[i] = (float)dw;
     }
 }

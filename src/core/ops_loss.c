@@ -4,10 +4,16 @@
  *
  * For one position with logits l (V) and target byte y:
  *     probs = softmax(l),   loss = -log probs[y] = log sum_j exp(l_j) - l_y
- * The training loss is the mean over the B*T positions, in nats. */
+ * The training loss is the mean over the B*T positions, in nats.
+ *
+ * Soft-capping (at the end of the file) may squash the logits first:
+ * l = cap tanh(z / cap) keeps every logit inside (-cap, cap) while leaving
+ * small ones almost unchanged (slope 1 at 0), so no logit can run away and
+ * make the softmax overconfident (Gemma 2 uses cap 30 on its logits). */
 #include "bytegpt/ops_loss.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ops_expf.h"
 #include "ops_vec.h"
@@ -149,4 +155,130 @@ void crossentropy_backward_ref(float *dlogits, const float *probs, const uint8_t
                 (float)(dlogits[r * V + j] + (probs[r * V + j] - indicator) * dloss);
         }
     }
+}
+
+/* ---- Soft-capping ---- */
+
+/* The elements a parallel loop hands to one call of a span function. */
+#define CAP_SPAN 4096
+
+/* tanh(y) to within 4e-11 relatively, in plain double arithmetic that the
+ * compiler vectorises (glibc's tanh is a call with branches). For t = |y|,
+ *     tanh(t) = m / (m + 2),   m = e^{2t} - 1,
+ * a quotient of two positive numbers, so nothing cancels even where
+ * t is tiny (unlike (1 - e^{-2t}) / (1 + e^{-2t})). m is computed as
+ * ops_expf_accurate computes e^x: x = 2t = n ln2 + r, |r| <= ln2/2, then
+ *     m = 2^n (e^r - 1) + (2^n - 1),
+ * with e^r - 1 = r + r^2/2! + ... + r^9/9! by Horner's rule, no constant
+ * term, so it keeps its relative accuracy as r goes to 0 (truncation
+ * below 2.4e-11 relatively at |r| = ln2/2). Where r < 0 and n >= 1 the
+ * sum loses at most a factor 1.42 of that (2 e^r - 1 >= 0.41), so m and
+ * tanh are within 3.4e-11 plus a few double roundings. t is first clamped
+ * to 20, where tanh is 1 within 1e-17 and e^{40} is far from overflow;
+ * with masks on its bits, since a compare of doubles would keep the loop
+ * scalar. A NaN is not clamped and comes out a NaN, an infinity gives +-1. */
+static inline double cap_tanh(double y)
+{
+    uint64_t bits;
+    memcpy(&bits, &y, sizeof bits);
+    uint64_t sign = bits & 0x8000000000000000u, mag = bits & 0x7fffffffffffffffu;
+    const uint64_t twenty = 0x4034000000000000u, inf = 0x7ff0000000000000u;
+    uint64_t clamp = (uint64_t) - (int64_t)((mag > twenty) & (mag <= inf));
+    mag = (mag & ~clamp) | (twenty & clamp);
+    double t;
+    memcpy(&t, &mag, sizeof t);
+    double x = 2.0 * t;
+    /* Adding 1.5 * 2^52 rounds x / ln2 to the nearest integer n and
+     * leaves n in the low bits of the sum. */
+    double big = x * 1.4426950408889634 + 6755399441055744.0, nd = big - 6755399441055744.0;
+    uint64_t nbits;
+    memcpy(&nbits, &big, sizeof nbits);
+    int64_t n = (int64_t)(nbits - 0x4338000000000000u); /* within [0, 58] */
+    double r = x - nd * 0.6931471805599453;
+    double p = 1.0 / 362880;
+    p = p * r + 1.0 / 40320;
+    p = p * r + 1.0 / 5040;
+    p = p * r + 1.0 / 720;
+    p = p * r + 1.0 / 120;
+    p = p * r + 1.0 / 24;
+    p = p * r + 1.0 / 6;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    uint64_t scale_bits = (uint64_t)(n + 1023) << 52;
+    double scale;
+    memcpy(&scale, &scale_bits, sizeof scale);
+    double m = scale * (p * r) + (scale - 1.0);
+    double th = m / (m + 2.0);
+    memcpy(&bits, &th, sizeof bits);
+    bits |= sign;
+    memcpy(&th, &bits, sizeof th);
+    return th;
+}
+
+VECTOR_CLONES
+static void softcap_forward_span(float *out, float *th, const float *inp, float cap, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double t = cap_tanh((double)inp[i] / cap);
+        th[i] = (float)t;
+        out[i] = (float)(cap * t);
+    }
+}
+
+/* out (N) = cap tanh(inp (N) / cap), th (N) = tanh(inp / cap); out may alias inp */
+void softcap_forward(float *out, float *th, const float *inp, float cap, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i += CAP_SPAN)
+        softcap_forward_span(out + i, th + i, inp + i, cap, N - i < CAP_SPAN ? N - i : CAP_SPAN);
+}
+
+/* Differentiates out = cap tanh(z / cap): d out/dz = 1 - tanh^2(z / cap),
+ * read from the saved th; the cap cancels. Two loops, add and set, for
+ * the reason given at ops_pointwise.c's gelu_backward_add_span. */
+VECTOR_CLONES
+static void softcap_backward_add_span(float *dinp, const float *th, const float *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i] * (1.0f - th[i] * th[i]);
+}
+
+VECTOR_CLONES
+static void softcap_backward_set_span(float *dinp, const float *th, const float *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dinp[i] = dout[i] * (1.0f - th[i] * th[i]);
+}
+
+/* dinp (N) += dout (N) * (1 - th (N)^2) */
+void softcap_backward(float *dinp, const float *th, const float *dout, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i += CAP_SPAN)
+        softcap_backward_add_span(dinp + i, th + i, dout + i, N - i < CAP_SPAN ? N - i : CAP_SPAN);
+}
+
+/* dinp (N) = dout (N) * (1 - th (N)^2); dinp may be dout */
+void softcap_backward_into(float *dinp, const float *th, const float *dout, size_t N)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i += CAP_SPAN)
+        softcap_backward_set_span(dinp + i, th + i, dout + i, N - i < CAP_SPAN ? N - i : CAP_SPAN);
+}
+
+/* The slow twin of softcap_forward: the C library's tanh, in double. */
+void softcap_forward_ref(float *out, float *th, const float *inp, float cap, size_t N)
+{
+    for (size_t i = 0; i < N; i++) {
+        double t = tanh((double)inp[i] / cap);
+        th[i] = (float)t;
+        out[i] = (float)(cap * t);
+    }
+}
+
+/* The slow twin of softcap_backward, in double. */
+void softcap_backward_ref(float *dinp, const float *th, const float *dout, size_t N)
+{
+    for (size_t i = 0; i < N; i++)
+        dinp[i] = (float)(dinp[i] + dout[i] * (1.0 - (double)th[i] * th[i]));
 }
