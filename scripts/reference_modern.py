@@ -10,7 +10,10 @@ with --optim muon (Muon for the blocks' matrices, AdamW for the rest,
 sparse Adam for the bigram table; scripts/torch_optim.py). The tensors
 bytegpt initialises to zero (lmhead, attprojw, fcprojw, the bigram rows)
 get random values first: lmhead large enough that the softcap bends the
-logits visibly, the bigram rows the batches touch normal(0, 0.05). write()
+logits visibly, the bigram rows the batches touch normal(0, 0.05). The
+blocks' four matrices, Muon's, are 4 times GPT-2's init and the weight
+decay is 0.5, so that Muon's decoupled decay moves them by more than the
+test's bound on Muon's step. write()
 checks that turning any one setting off changes the loss by far more than
 the C test's tolerance, so a kernel that ignores a setting fails.
 
@@ -80,7 +83,11 @@ def enums(cfg, optim):
     return (int(cfg.norm == "rmsnorm"), int(cfg.pos == "rotary"), int(cfg.qk_norm), int(cfg.act == "relu2"),
             int(cfg.head == "untied"), int(cfg.bigram), int(optim == "muon"))
 
-LR, BETA1, BETA2, EPS, WD, MUON_LR = (float(np.float32(x)) for x in (1e-2, 0.9, 0.95, 1e-8, 0.1, 0.02))
+LR, BETA1, BETA2, EPS, WD, MUON_LR = (float(np.float32(x)) for x in (1e-2, 0.9, 0.95, 1e-8, 0.5, 0.02))
+# Muon's matrices 4 times GPT-2's init and a weight decay of 0.5: Muon's
+# decay, lr wd p a step, is then well above the test's worst-case bound on
+# Muon's step, so a Muon that skipped the decay would fail.
+MATRIX_SCALE = 4.0
 HEAD_STD = 0.5     # logits of a few units: tanh(x/15) departs from x/15 by percents
 BIGRAM_STD = 0.05
 LOSS_TOL = 64 * 2.0 ** -24 * 5.6  # test_model_modern.c's tolerance for the loss
@@ -102,10 +109,12 @@ def touched_rows(batches):
 def initial_model(gen, rows):
     """bytegpt's init for CFG, then every gain, bias and zero-initialised tensor nonzero."""
     model = tg.init_gpt2_(tg.GPT(CFG), gen)
-    std_proj = 0.02 / math.sqrt(2 * L)
+    std_proj = MATRIX_SCALE * 0.02 / math.sqrt(2 * L)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name == "transformer.bigram.weight":
+            if name.endswith("c_attn.weight") or name.endswith("c_fc.weight"):
+                p.mul_(MATRIX_SCALE)
+            elif name == "transformer.bigram.weight":
                 p[torch.from_numpy(rows)] = BIGRAM_STD * torch.randn(len(rows), C, generator=gen)
             elif name == "lm_head.weight":
                 p.copy_(HEAD_STD * torch.randn(p.shape, generator=gen))
