@@ -10,8 +10,10 @@ The script
   1. reads the file with a small reader written here (json + numpy: the
      `safetensors` package is not needed), checking the header as it goes;
   2. builds the model from the metadata alone (n_layer, n_head, n_embd,
-     block_size, vocab_size) with scripts/torch_gpt.py, an independent
-     PyTorch implementation with nanoGPT's module names;
+     block_size, vocab_size, and the settings norm, pos, qk_norm, act,
+     head, softcap, bigram; a file without them, such as `bytegpt export
+     --nanogpt` writes, is GPT-2's) with scripts/torch_gpt.py, an
+     independent PyTorch implementation with nanoGPT's module names;
   3. loads the tensors with load_state_dict(strict=True), so a missing,
      extra or misshapen tensor is an error;
   4. prints the model's loss on TEXTFILE by `bytegpt eval`'s rule (the
@@ -36,8 +38,11 @@ import os
 import struct
 import sys
 
-import numpy as np
-import torch
+# Set before torch loads: see torch_gpt.py's note on OMP_NUM_THREADS.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_gpt as tg  # noqa: E402
@@ -99,19 +104,62 @@ def read_safetensors(path):
 # ---- The model from the file alone ----
 
 
-def build_model(tensors, metadata):
+# The settings' values in the metadata: the words bytegpt's flags take.
+SWITCHES = {"on": True, "off": False}
+
+
+def setting_from_metadata(key, value):
+    """One setting's metadata string -> GPTConfig's value for it."""
+    if key in ("qk_norm", "bigram"):
+        if value not in SWITCHES:
+            raise FormatError(f"__metadata__ {key} {value!r}: expected on or off")
+        return SWITCHES[value]
+    if key == "softcap":
+        try:
+            cap = float(value)
+        except ValueError:
+            cap = float("nan")
+        if not (math.isfinite(cap) and cap >= 0):
+            raise FormatError(f"__metadata__ softcap {value!r}: expected 0 (off) or a positive number")
+        return cap
+    return value  # a word: GPTConfig checks it is one it knows
+
+
+def config_from_metadata(metadata):
     try:
-        cfg = tg.GPTConfig(n_layer=int(metadata["n_layer"]), n_head=int(metadata["n_head"]),
-                           n_embd=int(metadata["n_embd"]), block_size=int(metadata["block_size"]),
-                           vocab_size=int(metadata["vocab_size"]))
+        sizes = dict(n_layer=int(metadata["n_layer"]), n_head=int(metadata["n_head"]),
+                     n_embd=int(metadata["n_embd"]), block_size=int(metadata["block_size"]),
+                     vocab_size=int(metadata["vocab_size"]))
     except KeyError as e:
         raise FormatError(f"__metadata__ lacks {e.args[0]}: cannot rebuild the model") from None
+    # A setting the file does not name is GPT-2's: nanoGPT's file names none.
+    settings = {k: setting_from_metadata(k, metadata[k]) for k in tg.SETTINGS if k in metadata}
+    try:
+        return tg.GPTConfig(**sizes, **settings)
+    except ValueError as e:
+        raise FormatError(f"__metadata__: {e}") from None
+
+
+def describe(cfg):
+    """The settings beside GPT-2's, as bytegpt's flags say them."""
+    words = []
+    for key in tg.SETTINGS:
+        value = getattr(cfg, key)
+        if value != getattr(tg.GPTConfig(), key):
+            flag = "--" + key.replace("_", "-")
+            words.append(f"{flag} {'on' if value is True else f'{value:g}' if key == 'softcap' else value}")
+    return ", ".join(words) if words else "GPT-2's settings"
+
+
+def build_model(tensors, metadata):
+    cfg = config_from_metadata(metadata)
     model = tg.GPT(cfg)
     state = {name: torch.from_numpy(arr) for name, arr in tensors.items()}
-    # strict: every parameter named, nothing extra, every shape right. The
+    # strict: every parameter named, nothing extra, every shape right. A
     # tied lm_head.weight and transformer.wte.weight are one tensor in the
     # model; the file holds two copies, which must agree.
-    if not torch.equal(state["lm_head.weight"], state["transformer.wte.weight"]):
+    if cfg.head == "tied" and "lm_head.weight" in state and "transformer.wte.weight" in state and \
+            not torch.equal(state["lm_head.weight"], state["transformer.wte.weight"]):
         raise FormatError("lm_head.weight differs from transformer.wte.weight, but they are tied")
     model.load_state_dict(state, strict=True)
     model.eval()
@@ -173,6 +221,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model     {args.model}: n_layer {cfg.n_layer}, n_head {cfg.n_head}, n_embd {cfg.n_embd}, "
           f"block_size {cfg.block_size}, {n_params} parameters, {len(tensors)} tensors loaded (strict)")
+    print(f"settings  {describe(cfg)}")
     print(f"text      {args.text}: {len(data)} bytes, {n} windows of {cfg.block_size} "
           f"({n * cfg.block_size} predictions)")
     print(f"loss      {loss:.6f} nats per byte, {loss / math.log(2):.6f} bits per byte (PyTorch)")

@@ -1,10 +1,13 @@
-/* export: a tiny model written as safetensors and read back by a separate
- * little parser here: the header length, the JSON (every expected name
- * exactly once with its dtype and shape, the offsets tiling the buffer in
- * order, the metadata), the file's size, and each tensor's bytes against
- * the model's own parameters. Then the failures: a missing folder, a path
- * through a regular file, a folder, each leaving nothing behind; and the
- * CLI's answer to the same bad input (exit 2, one line naming the path). */
+/* export: tiny models written as safetensors and read back by a separate
+ * little parser (safetensors_read.h): the header length, the JSON (every
+ * expected name exactly once with its dtype and shape, the offsets tiling
+ * the buffer in order, the metadata), the file's size, and each tensor's
+ * bytes against the model's own parameters; for GPT-2's settings in both
+ * modes, for a model with every other setting in the full one, which
+ * nanoGPT's mode refuses, naming the settings. Then the failures: a
+ * missing folder, a path through a regular file, a folder, each leaving
+ * nothing behind; and the CLI's answer to the same bad input (exit 2, one
+ * line naming the path). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,187 +20,15 @@
 #include "bytegpt/model.h"
 #include "bytegpt/rng.h"
 #include "test.h"
+#include "safetensors_read.h"
 
 static char dir[] = "/tmp/bg_export_XXXXXX";
 static const struct bg_config cfg = {.L = 2, .NH = 2, .C = 32, .ctx = 16, .V = 256};
-static struct bg_model model;
-
-/* ---- Reading a file back ---- */
-
-static unsigned char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(len > 0 ? (size_t)len : 1);
-    *n = fread(b, 1, (size_t)len, f);
-    fclose(f);
-    return b;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* ---- A small JSON reader for the header ----
- *
- * Enough JSON for a safetensors header: objects, arrays, strings without
- * escapes, non-negative integers. It fails (returns 0) on anything else,
- * which for this test is itself an error worth reporting. */
-
-struct json {
-    const char *p, *end;
-};
-
-static void ws(struct json *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r'))
-        j->p++;
-}
-
-static int eat(struct json *j, char c)
-{
-    ws(j);
-    if (j->p < j->end && *j->p == c) {
-        j->p++;
-        return 1;
-    }
-    return 0;
-}
-
-static int string(struct json *j, char *out, size_t n)
-{
-    if (!eat(j, '"'))
-        return 0;
-    size_t k = 0;
-    while (j->p < j->end && *j->p != '"') {
-        if (*j->p == '\\' || k + 1 >= n)
-            return 0;
-        out[k++] = *j->p++;
-    }
-    out[k] = '\0';
-    return eat(j, '"');
-}
-
-static int number(struct json *j, unsigned long long *v)
-{
-    ws(j);
-    if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-        return 0;
-    *v = 0;
-    while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-        *v = *v * 10 + (unsigned long long)(*j->p++ - '0');
-    return 1;
-}
-
-/* [a, b, ...] of at most max integers. */
-static int int_array(struct json *j, unsigned long long *v, int max, int *n)
-{
-    *n = 0;
-    if (!eat(j, '['))
-        return 0;
-    if (eat(j, ']'))
-        return 1;
-    do {
-        if (*n >= max || !number(j, &v[*n]))
-            return 0;
-        (*n)++;
-    } while (eat(j, ','));
-    return eat(j, ']');
-}
-
-struct st_tensor {
-    char name[96], dtype[16];
-    unsigned long long shape[4], begin, end;
-    int ndim, n_offsets;
-};
-
-#define MAX_TENSORS 64
-#define MAX_META 16
-
-struct st_file {
-    struct st_tensor t[MAX_TENSORS];
-    int n;
-    char meta_key[MAX_META][32], meta_val[MAX_META][32];
-    int n_meta;
-};
-
-/* {"dtype": "F32", "shape": [...], "data_offsets": [b, e]} */
-static int tensor_info(struct json *j, struct st_tensor *t)
-{
-    int seen = 0;
-    if (!eat(j, '{'))
-        return 0;
-    do {
-        char key[32];
-        unsigned long long off[4];
-        if (!string(j, key, sizeof key) || !eat(j, ':'))
-            return 0;
-        if (strcmp(key, "dtype") == 0 && string(j, t->dtype, sizeof t->dtype))
-            seen |= 1;
-        else if (strcmp(key, "shape") == 0 && int_array(j, t->shape, 4, &t->ndim))
-            seen |= 2;
-        else if (strcmp(key, "data_offsets") == 0 && int_array(j, off, 4, &t->n_offsets) && t->n_offsets == 2) {
-            t->begin = off[0];
-            t->end = off[1];
-            seen |= 4;
-        } else
-            return 0;
-    } while (eat(j, ','));
-    return eat(j, '}') && seen == 7;
-}
-
-static int parse_header(const char *text, size_t len, struct st_file *f)
-{
-    struct json j = {text, text + len};
-    memset(f, 0, sizeof *f);
-    if (!eat(&j, '{'))
-        return 0;
-    do {
-        char key[96];
-        if (!string(&j, key, sizeof key) || !eat(&j, ':'))
-            return 0;
-        if (strcmp(key, "__metadata__") == 0) {
-            if (!eat(&j, '{'))
-                return 0;
-            do {
-                if (f->n_meta >= MAX_META || !string(&j, f->meta_key[f->n_meta], 32) || !eat(&j, ':') ||
-                    !string(&j, f->meta_val[f->n_meta], 32))
-                    return 0;
-                f->n_meta++;
-            } while (eat(&j, ','));
-            if (!eat(&j, '}'))
-                return 0;
-        } else {
-            if (f->n >= MAX_TENSORS)
-                return 0;
-            snprintf(f->t[f->n].name, sizeof f->t[f->n].name, "%s", key);
-            if (!tensor_info(&j, &f->t[f->n]))
-                return 0;
-            f->n++;
-        }
-    } while (eat(&j, ','));
-    if (!eat(&j, '}'))
-        return 0;
-    /* Only spaces may follow the object: the padding. */
-    for (; j.p < j.end; j.p++)
-        if (*j.p != ' ')
-            return 0;
-    return 1;
-}
-
-static const char *meta(const struct st_file *f, const char *key)
-{
-    for (int i = 0; i < f->n_meta; i++)
-        if (strcmp(f->meta_key[i], key) == 0)
-            return f->meta_val[i];
-    return NULL;
-}
+/* Every setting beside GPT-2's on. */
+static const struct bg_config modern_cfg = {.L = 2, .NH = 2, .C = 32, .ctx = 16, .V = 256, .norm = BG_NORM_RMS,
+                                            .pos = BG_POS_ROTARY, .qk_norm = 1, .act = BG_ACT_RELU2,
+                                            .head = BG_HEAD_UNTIED, .bigram = 1, .softcap = 15};
+static struct bg_model model, modern;
 
 /* ---- What the file must hold ---- */
 
@@ -212,35 +43,40 @@ static size_t at_least_1(size_t c)
     return c ? c : 1;
 }
 
-/* The list export.h fixes, with the model's own pointers (struct
- * bg_params, not export.c's offsets) for the data. */
-static int expected_list(struct expected *e)
+/* The list export.h fixes for m's settings, with the model's own pointers
+ * (struct bg_params, not export.c's offsets) for the data. */
+static int expected_list(const struct bg_model *m, struct expected *e)
 {
-    const struct bg_params *p = &model.p;
-    size_t C = cfg.C, V = cfg.V, T = cfg.ctx, n = 0;
-#define EXPECT(nm, r, c, ptr)                                                 \
+    const struct bg_config *c = &m->cfg;
+    const struct bg_params *p = &m->p;
+    size_t C = c->C, V = c->V, T = c->ctx, n = 0;
+    int ln = c->norm == BG_NORM_LAYER; /* LayerNorm has biases, RMSNorm not */
+#define EXPECT(nm, r, cl, ptr)                                                \
     do {                                                                      \
         snprintf(e[n].name, sizeof e[n].name, "%s", nm);                      \
-        e[n].rows = (r), e[n].cols = (c), e[n].data = (ptr);                  \
+        e[n].rows = (r), e[n].cols = (cl), e[n].data = (ptr);                 \
         n++;                                                                  \
     } while (0)
     EXPECT("transformer.wte.weight", V, C, p->wte);
-    EXPECT("transformer.wpe.weight", T, C, p->wpe);
-    for (size_t i = 0; i < cfg.L; i++) {
+    if (c->pos == BG_POS_LEARNED)
+        EXPECT("transformer.wpe.weight", T, C, p->wpe);
+    for (size_t i = 0; i < c->L; i++) {
         char b[96];
-#define LAYER(suffix, r, c, base)                                             \
+#define LAYER(suffix, r, cl, base)                                            \
     do {                                                                      \
         snprintf(b, sizeof b, "transformer.h.%zu.%s", i, suffix);            \
-        EXPECT(b, r, c, (base) + i * (r) * at_least_1(c));                     \
+        EXPECT(b, r, cl, (base) + i * (r) * at_least_1(cl));                   \
     } while (0)
         LAYER("ln_1.weight", C, 0, p->ln1w);
-        LAYER("ln_1.bias", C, 0, p->ln1b);
+        if (ln)
+            LAYER("ln_1.bias", C, 0, p->ln1b);
         LAYER("attn.c_attn.weight", 3 * C, C, p->qkvw);
         LAYER("attn.c_attn.bias", 3 * C, 0, p->qkvb);
         LAYER("attn.c_proj.weight", C, C, p->attprojw);
         LAYER("attn.c_proj.bias", C, 0, p->attprojb);
         LAYER("ln_2.weight", C, 0, p->ln2w);
-        LAYER("ln_2.bias", C, 0, p->ln2b);
+        if (ln)
+            LAYER("ln_2.bias", C, 0, p->ln2b);
         LAYER("mlp.c_fc.weight", 4 * C, C, p->fcw);
         LAYER("mlp.c_fc.bias", 4 * C, 0, p->fcb);
         LAYER("mlp.c_proj.weight", C, 4 * C, p->fcprojw);
@@ -248,27 +84,92 @@ static int expected_list(struct expected *e)
 #undef LAYER
     }
     EXPECT("transformer.ln_f.weight", C, 0, p->lnfw);
-    EXPECT("transformer.ln_f.bias", C, 0, p->lnfb);
-    EXPECT("lm_head.weight", V, C, p->wte);
+    if (ln)
+        EXPECT("transformer.ln_f.bias", C, 0, p->lnfb);
+    EXPECT("lm_head.weight", V, C, c->head == BG_HEAD_UNTIED ? p->lmhead : p->wte);
+    if (c->bigram)
+        EXPECT("transformer.bigram.weight", (size_t)BG_BIGRAM_ROWS, C, p->bigram);
 #undef EXPECT
     return (int)n;
 }
 
-/* ---- Tests ---- */
+/* The metadata's value for each key, for m's config and mode. */
+static void check_metadata(const struct st_file *f, const struct bg_config *c, int mode)
+{
+    char v[5][32];
+    snprintf(v[0], 32, "%zu", c->L), snprintf(v[1], 32, "%zu", c->NH), snprintf(v[2], 32, "%zu", c->C);
+    snprintf(v[3], 32, "%zu", c->ctx), snprintf(v[4], 32, "%zu", c->V);
+    const char *sizes[5] = {"n_layer", "n_head", "n_embd", "block_size", "vocab_size"};
+    for (int i = 0; i < 5; i++)
+        CHECK(meta(f, sizes[i]) && strcmp(meta(f, sizes[i]), v[i]) == 0);
+    CHECK(meta(f, "format") && strcmp(meta(f, "format"), "pt") == 0);
+    char cap[32];
+    snprintf(cap, sizeof cap, "%.17g", c->softcap);
+    const char *keys[7] = {"norm", "pos", "qk_norm", "act", "head", "softcap", "bigram"};
+    const char *want[7] = {c->norm ? "rmsnorm" : "layernorm", c->pos ? "rotary" : "learned", c->qk_norm ? "on" : "off",
+                           c->act ? "relu2" : "gelu",         c->head ? "untied" : "tied",   cap,
+                           c->bigram ? "on" : "off"};
+    for (int i = 0; i < 7; i++) {
+        if (mode == BG_EXPORT_NANOGPT) {
+            CHECK(meta(f, keys[i]) == NULL); /* nanoGPT's file: its own keys only */
+        } else {
+            CHECK(meta(f, keys[i]) && strcmp(meta(f, keys[i]), want[i]) == 0);
+        }
+    }
+    CHECK(f->n_meta == (mode == BG_EXPORT_NANOGPT ? 6 : 13));
+}
 
-static void test_file_layout_and_bytes(void)
+/* Every expected name exactly once, nothing else, right dtype and shape,
+ * and its bytes the model's parameters, bit for bit. */
+static void check_tensors(const struct st_file *f, const struct bg_model *m, const unsigned char *data,
+                          size_t data_len)
+{
+    static struct expected e[MAX_TENSORS];
+    int ne = expected_list(m, e);
+    CHECK(f->n == ne);
+    for (int k = 0; k < ne; k++) {
+        int found = -1, count = 0;
+        for (int i = 0; i < f->n; i++)
+            if (strcmp(f->t[i].name, e[k].name) == 0) {
+                found = i;
+                count++;
+            }
+        CHECK(count == 1);
+        if (count != 1) {
+            printf("  tensor %s found %d times\n", e[k].name, count);
+            continue;
+        }
+        const struct st_tensor *t = &f->t[found];
+        CHECK(strcmp(t->dtype, "F32") == 0);
+        if (e[k].cols) {
+            CHECK(t->ndim == 2 && t->shape[0] == e[k].rows && t->shape[1] == e[k].cols);
+        } else {
+            CHECK(t->ndim == 1 && t->shape[0] == e[k].rows);
+        }
+        size_t count_f = e[k].rows * (e[k].cols ? e[k].cols : 1);
+        CHECK(t->end - t->begin == 4 * count_f);
+        if (t->end - t->begin == 4 * count_f && t->end <= data_len)
+            CHECK(memcmp(data + t->begin, e[k].data, 4 * count_f) == 0);
+    }
+}
+
+/* Exports m in mode and reads the file back: the header, the metadata,
+ * the tensors, the tiling of the buffer, and export_plan's prediction. */
+static void check_export(const struct bg_model *m, int mode, const char *file)
 {
     char path[256], tmp[300];
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     struct bg_error err = {0};
-    CHECK(export_safetensors(&model, path, &err) == BG_OK);
+    CHECK(export_safetensors(m, path, mode, &err) == BG_OK);
     CHECK(!exists(tmp));
     size_t size = 0;
     unsigned char *b = read_all(path, &size);
     CHECK(b != NULL && size > 8);
-    if (!b || size <= 8)
+    if (!b || size <= 8) {
+        free(b);
         return;
+    }
 
     /* The header length: 8 bytes, little-endian. */
     unsigned long long hl = 0;
@@ -284,45 +185,8 @@ static void test_file_layout_and_bytes(void)
 
     static struct st_file f;
     CHECK(parse_header((const char *)b + 8, (size_t)hl, &f));
-
-    /* Metadata: the config as strings. */
-    CHECK(meta(&f, "n_layer") && strcmp(meta(&f, "n_layer"), "2") == 0);
-    CHECK(meta(&f, "n_head") && strcmp(meta(&f, "n_head"), "2") == 0);
-    CHECK(meta(&f, "n_embd") && strcmp(meta(&f, "n_embd"), "32") == 0);
-    CHECK(meta(&f, "block_size") && strcmp(meta(&f, "block_size"), "16") == 0);
-    CHECK(meta(&f, "vocab_size") && strcmp(meta(&f, "vocab_size"), "256") == 0);
-
-    /* Every expected name exactly once, nothing else, right dtype and shape. */
-    static struct expected e[MAX_TENSORS];
-    int ne = expected_list(e);
-    CHECK(ne == 2 + 12 * 2 + 2 + 1);
-    CHECK(f.n == ne);
-    const unsigned char *data = b + 8 + hl;
-    for (int k = 0; k < ne; k++) {
-        int found = -1, count = 0;
-        for (int i = 0; i < f.n; i++)
-            if (strcmp(f.t[i].name, e[k].name) == 0) {
-                found = i;
-                count++;
-            }
-        CHECK(count == 1);
-        if (count != 1) {
-            printf("  tensor %s found %d times\n", e[k].name, count);
-            continue;
-        }
-        const struct st_tensor *t = &f.t[found];
-        CHECK(strcmp(t->dtype, "F32") == 0);
-        if (e[k].cols) {
-            CHECK(t->ndim == 2 && t->shape[0] == e[k].rows && t->shape[1] == e[k].cols);
-        } else {
-            CHECK(t->ndim == 1 && t->shape[0] == e[k].rows);
-        }
-        /* Its bytes are the model's parameters, bit for bit. */
-        size_t count_f = e[k].rows * (e[k].cols ? e[k].cols : 1);
-        CHECK(t->end - t->begin == 4 * count_f);
-        if (t->end - t->begin == 4 * count_f && 8 + hl + t->end <= size)
-            CHECK(memcmp(data + t->begin, e[k].data, 4 * count_f) == 0);
-    }
+    check_metadata(&f, &m->cfg, mode);
+    check_tensors(&f, m, b + 8 + hl, size - 8 - hl);
 
     /* The offsets, in header order, start at 0 and tile the buffer; each
      * size is 4 x the product of the shape; the buffer ends the file. */
@@ -342,12 +206,67 @@ static void test_file_layout_and_bytes(void)
 
     /* export_plan predicts the same sizes. */
     struct bg_export_info info;
-    export_plan(&cfg, &info);
-    CHECK(info.n_tensors == (size_t)ne);
+    export_plan(&m->cfg, mode, &info);
+    CHECK(info.n_tensors == (size_t)f.n);
     CHECK(info.header_bytes == hl);
     CHECK(info.data_bytes == at);
     CHECK(info.file_bytes == size);
     free(b);
+    remove(path);
+}
+
+/* ---- Tests ---- */
+
+/* GPT-2's settings: nanoGPT's file, and the full one, which differs only
+ * by naming the settings in the metadata. */
+static void test_file_layout_and_bytes(void)
+{
+    struct expected e[MAX_TENSORS];
+    CHECK(expected_list(&model, e) == 2 + 12 * 2 + 2 + 1);
+    check_export(&model, BG_EXPORT_NANOGPT, "nanogpt.safetensors");
+    check_export(&model, BG_EXPORT_FULL, "model.safetensors");
+}
+
+/* Every setting on: no wpe, no LayerNorm biases, the untied head as
+ * lm_head.weight, the bigram table, and each setting in the metadata. */
+static void test_modern_model(void)
+{
+    static struct expected e[MAX_TENSORS];
+    CHECK(expected_list(&modern, e) == 1 + 10 * 2 + 1 + 1 + 1);
+    check_export(&modern, BG_EXPORT_FULL, "modern.safetensors");
+}
+
+/* nanoGPT's file refuses what nanoGPT cannot load, in one line that names
+ * every setting beside GPT-2's, and writes nothing. */
+static void test_nanogpt_refuses_modern(void)
+{
+    char path[256], tmp[300];
+    snprintf(path, sizeof path, "%s/refused.safetensors", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    struct bg_error err = {0};
+    CHECK(export_safetensors(&modern, path, BG_EXPORT_NANOGPT, &err) == BG_ERR_INPUT);
+    printf("  %s\n", err.msg);
+    const char *flags[7] = {"--norm rmsnorm", "--pos rotary", "--qk-norm on", "--act relu2",
+                            "--head untied",  "--bigram on",  "--softcap 15"};
+    for (int i = 0; i < 7; i++)
+        CHECK(strstr(err.msg, flags[i]) != NULL);
+    CHECK(strchr(err.msg, '\n') == NULL);
+    CHECK(strstr(err.msg, "check_export.py") != NULL); /* whole, not cut at the buffer's end */
+    CHECK(!exists(path) && !exists(tmp));
+
+    /* One setting at a time: that one is named, and no other. */
+    for (int i = 0; i < 7; i++) {
+        struct bg_config c = cfg;
+        int *field[6] = {&c.norm, &c.pos, &c.qk_norm, &c.act, &c.head, &c.bigram};
+        if (i < 6)
+            *field[i] = 1;
+        else
+            c.softcap = 15;
+        CHECK(export_check_nanogpt(&c, &err) == BG_ERR_INPUT);
+        for (int k = 0; k < 7; k++)
+            CHECK((strstr(err.msg, flags[k]) != NULL) == (k == i));
+    }
+    CHECK(export_check_nanogpt(&cfg, &err) == BG_OK);
 }
 
 static void test_overwrites_atomically(void)
@@ -359,9 +278,9 @@ static void test_overwrites_atomically(void)
     fputs("an older file", f);
     fclose(f);
     struct bg_error err = {0};
-    CHECK(export_safetensors(&model, path, &err) == BG_OK);
+    CHECK(export_safetensors(&model, path, BG_EXPORT_FULL, &err) == BG_OK);
     struct bg_export_info info;
-    export_plan(&cfg, &info);
+    export_plan(&cfg, BG_EXPORT_FULL, &info);
     struct stat st;
     CHECK(stat(path, &st) == 0 && (uint64_t)st.st_size == info.file_bytes);
     CHECK(!exists(tmp));
@@ -375,7 +294,7 @@ static void expect_refused(const char *path)
     char tmp[500];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     struct bg_error err = {0};
-    int rc = export_safetensors(&model, path, &err);
+    int rc = export_safetensors(&model, path, BG_EXPORT_FULL, &err);
     CHECK(rc == BG_ERR_INPUT);
     CHECK(strstr(err.msg, path) != NULL);
     struct stat st;
@@ -478,6 +397,11 @@ static void test_cli_export_and_bad_targets(void)
     CHECK(strstr(out, target) && strstr(out, "tensors"));
     CHECK(exists(target) && !exists(tmp));
     remove(target);
+    /* GPT-2's settings: nanoGPT's file too. */
+    snprintf(cmd, sizeof cmd, "%s export --model %s --safetensors %s --nanogpt", BG_CLI, run_dir, target);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    CHECK(exists(target) && !exists(tmp));
+    remove(target);
 
     /* An unwritable --safetensors: a missing folder, a path through a file. */
     const char *bad[2] = {"%s/nowhere/m.safetensors", "%s/corpus.txt/m.safetensors"};
@@ -505,6 +429,45 @@ static void test_cli_export_and_bad_targets(void)
     remove(corpus);
 }
 
+/* A model with every setting beside GPT-2's: exported with its settings,
+ * and refused by --nanogpt in one line naming them, with nothing written. */
+static void test_cli_modern(void)
+{
+    char cmd[2048], out[8192], run_dir[256], corpus[256], target[256], tmp[300];
+    snprintf(run_dir, sizeof run_dir, "%s/modern", dir);
+    snprintf(corpus, sizeof corpus, "%s/modern.txt", dir);
+    FILE *f = fopen(corpus, "w");
+    for (int i = 0; i < 200; i++)
+        fprintf(f, "Line %d: the settings of today's recipes, one flag each.\n", i);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "%s train --corpus %s --out %s --preset tiny --steps 2 --warmup 1 --eval-every 2 --eval-batches 1 "
+             "--sample-every 100 --ckpt-every 2 --threads 1 --norm rmsnorm --pos rotary --qk-norm on --act relu2 "
+             "--head untied --softcap 15 --bigram on --optim muon",
+             BG_CLI, corpus, run_dir);
+    int rc = run(cmd, out, sizeof out);
+    CHECK(rc == 0);
+    if (rc != 0) {
+        printf("  train said:\n%s\n", out);
+        return;
+    }
+    snprintf(target, sizeof target, "%s/modern.safetensors", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", target);
+    snprintf(cmd, sizeof cmd, "%s export --model %s --safetensors %s --nanogpt", BG_CLI, run_dir, target);
+    CHECK(run(cmd, out, sizeof out) == 2);
+    CHECK(one_error_line(out) && strstr(out, "--nanogpt") && strstr(out, "--norm rmsnorm") &&
+          strstr(out, "--bigram on") && strstr(out, "--softcap 15"));
+    CHECK(!exists(target) && !exists(tmp));
+    snprintf(cmd, sizeof cmd, "%s export --model %s --safetensors %s", BG_CLI, run_dir, target);
+    CHECK(run(cmd, out, sizeof out) == 0);
+    CHECK(strstr(out, "untied") && strstr(out, "settings"));
+    CHECK(exists(target) && !exists(tmp));
+    remove(target);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", run_dir);
+    CHECK(system(cmd) == 0);
+    remove(corpus);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -513,18 +476,27 @@ int main(void)
     struct bg_rng rng;
     rng_seed(&rng, 42, 0);
     model_init_weights(&model, &rng);
-    /* Biases and LayerNorm parameters start at 0 and 1; perturb them so
+    CHECK(model_init(&modern, &modern_cfg, 1, &err) == BG_OK);
+    model_init_weights(&modern, &rng);
+    /* Biases and LayerNorm parameters start at 0 and 1 (and the modern
+     * model's head, projections and bigram table at 0); perturb them so
      * that a mix-up between two tensors of one shape cannot pass. */
     for (size_t i = 0; i < model.num_params; i++)
         model.params[i] += 1e-3f * (float)(i % 97);
+    for (size_t i = 0; i < modern.num_params; i++)
+        modern.params[i] += 1e-3f * (float)(i % 89);
 
     RUN_TEST(test_file_layout_and_bytes);
+    RUN_TEST(test_modern_model);
+    RUN_TEST(test_nanogpt_refuses_modern);
     RUN_TEST(test_overwrites_atomically);
     RUN_TEST(test_bad_paths);
     RUN_TEST(test_cli_bad_input);
     RUN_TEST(test_cli_export_and_bad_targets);
+    RUN_TEST(test_cli_modern);
 
     model_free(&model);
+    model_free(&modern);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
