@@ -108,20 +108,18 @@ static void muon_apply(struct bg_trainer *t, double lr)
     muon_step(&s, t->tensors, m->params, m->grads, m->m, t->muon_scratch);
 }
 
-int trainer_step(struct bg_trainer *t, double lr, double muon_lr, struct bg_step_result *r, struct bg_error *err)
+/* The step's gradient: forward and backward over this rank's micro-
+ * batches, their gradients summed, so they are zeroed once, before the
+ * first. Each micro-batch's loss is the mean over its positions; scaling
+ * by 1/all makes the sum the mean over the whole batch. Every rank draws
+ * every micro-batch (a copy of bytes, cheap), so that all copies of the
+ * corpus stay at the same place, and computes only its own block of k
+ * (train.h). Adds this rank's share of the loss to *loss. */
+static int step_gradients(struct bg_trainer *t, double *loss, struct bg_error *err)
 {
     struct bg_model *m = &t->model;
     size_t B = t->cfg.batch, T = t->cfg.model.ctx, k = t->cfg.accum, all = t->ranks * k;
-    double loss = 0.0;
-
-    /* The gradients of all the step's micro-batches are summed, so they
-     * are zeroed once, before the first. Each micro-batch's loss is the
-     * mean over its positions; scaling by 1/all makes the sum the mean over
-     * the whole batch. Every rank draws every micro-batch (a copy of bytes,
-     * cheap), so that all copies of the corpus stay at the same place, and
-     * computes only its own block of k (train.h). */
     int bigram = t->cfg.model.bigram;
-    size_t dense = model_dense_params(m), C = t->cfg.model.C;
     model_zero_grad_dense(m);
     if (bigram)
         bigram_rows_clear(&t->rows);
@@ -135,33 +133,62 @@ int trainer_step(struct bg_trainer *t, double lr, double muon_lr, struct bg_step
             bigram_rows_mark(&t->rows, t->inputs, B, T);
         if (micro / k != t->rank)
             continue;
-        loss += model_forward(m, t->inputs, t->targets, B, T) / (double)all;
+        *loss += model_forward(m, t->inputs, t->targets, B, T) / (double)all;
         model_backward(m, 1.0f / (float)all);
     }
-    size_t packed = bigram ? t->rows.n * C : 0;
-    if (bigram)
-        bigram_rows_gather(&t->rows, m->g.bigram, t->packed, C);
-    /* The ranks' partial sums become the whole step's, on every rank. */
-    dist_sum_floats(m->grads, dense);
+    return BG_OK;
+}
+
+/* The ranks' partial sums become the whole step's, on every rank: the
+ * dense gradients, the bigram table's rows (packed out of the table, which
+ * is left at zero for the next step), and the loss. Returns the floats of
+ * the packed rows. */
+static size_t step_reduce(struct bg_trainer *t, double *loss)
+{
+    struct bg_model *m = &t->model;
+    size_t packed = 0;
+    if (t->cfg.model.bigram) {
+        bigram_rows_gather(&t->rows, m->g.bigram, t->packed, t->cfg.model.C);
+        packed = t->rows.n * t->cfg.model.C;
+    }
+    dist_sum_floats(m->grads, model_dense_params(m));
     if (packed) /* the same on every rank: the same rows */
         dist_sum_floats(t->packed, packed);
-    dist_sum_doubles(&loss, 1);
-    double norm = adamw_clip_parts(m->grads, dense, t->packed, packed, t->cfg.clip);
-    if (!isfinite(loss) || !isfinite(norm)) {
-        int rc = step_diverged(t->step + 1, loss, norm, err);
-        if (t->rank > 0 && err) /* every rank stops here; rank 0 says why */
-            err->msg[0] = '\0';
-        return rc;
-    }
+    dist_sum_doubles(loss, 1);
+    return packed;
+}
+
+/* The update: AdamW for its tensors, the bigram table's rows, and under
+ * --optim muon Muon for the blocks' matrices. */
+static void step_update(struct bg_trainer *t, double lr, double muon_lr)
+{
+    struct bg_model *m = &t->model;
     adamw_update(&t->opt, t->adamw_tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
-    if (bigram)
+    if (t->cfg.model.bigram)
         adamw_update_rows(&t->opt, &t->tensors[BG_N_TENSORS - 1], t->rows.list, t->rows.n, m->params, t->packed,
                           m->m, m->v, (float)lr, t->step + 1);
     if (t->cfg.optim == BG_OPT_MUON)
         muon_apply(t, muon_lr);
+}
 
+int trainer_step(struct bg_trainer *t, double lr, double muon_lr, struct bg_step_result *r, struct bg_error *err)
+{
+    struct bg_model *m = &t->model;
+    double loss = 0.0;
+    int rc = step_gradients(t, &loss, err);
+    if (rc)
+        return rc;
+    size_t packed = step_reduce(t, &loss);
+    double norm = adamw_clip_parts(m->grads, model_dense_params(m), t->packed, packed, t->cfg.clip);
+    if (!isfinite(loss) || !isfinite(norm)) {
+        rc = step_diverged(t->step + 1, loss, norm, err);
+        if (t->rank > 0 && err) /* every rank stops here; rank 0 says why */
+            err->msg[0] = '\0';
+        return rc;
+    }
+    step_update(t, lr, muon_lr);
     t->step++;
-    t->tokens += (uint64_t)(B * T * all);
+    t->tokens += (uint64_t)(t->cfg.batch * t->cfg.model.ctx * t->ranks * t->cfg.accum);
     r->loss = loss;
     r->grad_norm = norm;
     r->lr = lr;
