@@ -72,6 +72,9 @@ struct bg_profile {
     float *att, *datt;           /* (B,NH,T,T) */
     uint8_t *inputs, *targets;   /* (B,T) */
     float *params, *m, *v;       /* the model's, kept while AdamW runs on it */
+    float *rope_cos, *rope_sin;  /* the recipe's, NULL when it lacks them: the rotary table, */
+    float *qk_rstd, *th;         /* QK-norm's rstd, the soft cap's tanh, */
+    float *bigram, *dbigram;     /* and a bigram table with its gradient */
     /* Under --optim muon: the layout (for Muon's matrices) and Newton-
      * Schulz scratch of muon_scratch_floats, for the roofline's products. */
     int muon;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bytegpt/adamw.h"
+#include "bytegpt/bigram.h"
 #include "bytegpt/clock.h"
 #include "bytegpt/muon.h"
 #include "bytegpt/ops_attention.h"
@@ -21,6 +22,7 @@
 #include "bytegpt/ops_loss.h"
 #include "bytegpt/ops_matmul.h"
 #include "bytegpt/ops_pointwise.h"
+#include "bytegpt/ops_rotary.h"
 
 const char *const bg_phase_names[BG_N_PHASES] = {
     "matmul forward", "matmul backward", "attention forward", "attention backward", "layernorm",
@@ -62,12 +64,18 @@ static size_t act_size(const struct bg_profile *p)
 }
 
 /* The float pieces of the scratch arena in carving order, sizes in floats;
- * the two byte buffers (inputs, targets) follow them. */
-enum { N_FLOAT_PIECES = 15 };
+ * the two byte buffers (inputs, targets) follow them. The last five are the
+ * recipe's and have no floats when it does not use them: the rotary
+ * table, QK-norm's rstd, the soft cap's tanh, the bigram table and its
+ * gradient (a scratch pair, so that measuring never touches the trainer's
+ * table, whose gradient the trainer keeps at zero between steps). */
+enum { N_FLOAT_PIECES = 21 };
 
 static void piece_sizes(const struct bg_profile *p, size_t num_params, size_t s[N_FLOAT_PIECES])
 {
     size_t BT = p->B * p->T, att = p->B * p->cfg.NH * p->T * p->T;
+    size_t rope = p->cfg.pos == BG_POS_ROTARY ? p->T * (p->cfg.C / p->cfg.NH) / 2 : 0;
+    size_t table = p->cfg.bigram ? (size_t)BG_BIGRAM_ROWS * p->cfg.C : 0;
     size_t sizes[N_FLOAT_PIECES] = {
         act_size(p), act_size(p), act_size(p), /* x, y, dx */
         weight_size(p), weight_size(p),        /* w, dw */
@@ -75,6 +83,10 @@ static void piece_sizes(const struct bg_profile *p, size_t num_params, size_t s[
         BT, BT, BT,                            /* mean, rstd, losses */
         att, att,                              /* att, datt */
         num_params, num_params, num_params,    /* params, m, v */
+        rope, rope,                            /* rope_cos, rope_sin */
+        p->cfg.qk_norm ? BT * 2 * p->cfg.NH : 0, /* qk_rstd */
+        p->cfg.softcap > 0 ? BT * p->cfg.V : 0, /* th */
+        table, table,                          /* bigram, dbigram */
     };
     memcpy(s, sizes, sizeof sizes);
 }
@@ -110,6 +122,7 @@ int profile_init(struct bg_profile *p, const struct bg_trainer *t, struct bg_err
     float **pieces[N_FLOAT_PIECES] = {
         &p->x,    &p->y,    &p->dx,     &p->w,   &p->dw,   &p->vec, &p->dvec, &p->mean,
         &p->rstd, &p->losses, &p->att, &p->datt, &p->params, &p->m,  &p->v,
+        &p->rope_cos, &p->rope_sin, &p->qk_rstd, &p->th, &p->bigram, &p->dbigram,
     };
     for (int i = 0; i < N_FLOAT_PIECES; i++)
         *pieces[i] = arena_carve(&p->arena, s[i] * sizeof(float));
@@ -124,6 +137,9 @@ int profile_init(struct bg_profile *p, const struct bg_trainer *t, struct bg_err
     fill(p->x, act_size(p));
     fill(p->w, weight_size(p));
     fill(p->vec, wide(p));
+    fill(p->bigram, s[19]);
+    if (p->cfg.pos == BG_POS_ROTARY)
+        rotary_table(p->rope_cos, p->rope_sin, p->T, p->cfg.C / p->cfg.NH);
     return BG_OK;
 }
 
@@ -161,59 +177,104 @@ static void matmul_backwards(struct bg_profile *p)
                             p->mm[i].OC);
 }
 
-/* One causal self-attention per block. */
+/* One causal self-attention per block, after QK-norm and rotary on q and
+ * k in place when the recipe has them (x stands for qkv). */
 static void attention_forwards(struct bg_profile *p)
 {
-    for (size_t l = 0; l < p->cfg.L; l++)
-        attention_forward(p->y, p->att, p->x, p->B, p->T, p->cfg.C, p->cfg.NH);
+    size_t B = p->B, T = p->T, C = p->cfg.C, NH = p->cfg.NH;
+    for (size_t l = 0; l < p->cfg.L; l++) {
+        if (p->cfg.qk_norm)
+            qknorm_forward(p->x, p->qk_rstd, B * T, C, NH);
+        if (p->cfg.pos == BG_POS_ROTARY)
+            rotary_forward(p->x, p->rope_cos, p->rope_sin, B, T, C, NH);
+        attention_forward(p->y, p->att, p->x, B, T, C, NH);
+    }
 }
 
 static void attention_backwards(struct bg_profile *p)
 {
-    for (size_t l = 0; l < p->cfg.L; l++)
-        attention_backward_into(p->dx, p->datt, p->y, p->x, p->att, p->B, p->T, p->cfg.C, p->cfg.NH);
+    size_t B = p->B, T = p->T, C = p->cfg.C, NH = p->cfg.NH;
+    for (size_t l = 0; l < p->cfg.L; l++) {
+        attention_backward_into(p->dx, p->datt, p->y, p->x, p->att, B, T, C, NH);
+        if (p->cfg.qk_norm)
+            qknorm_backward(p->dx, p->x, p->qk_rstd, B * T, C, NH);
+        if (p->cfg.pos == BG_POS_ROTARY)
+            rotary_backward(p->dx, p->rope_cos, p->rope_sin, B, T, C, NH);
+    }
 }
 
-/* ln_1 and ln_2 in each block and ln_f, forward and backward. */
+/* ln_1 and ln_2 in each block and ln_f, forward and backward: LayerNorm
+ * or RMSNorm. */
 static void layernorms(struct bg_profile *p)
 {
     size_t BT = p->B * p->T, C = p->cfg.C, n = 2 * p->cfg.L + 1;
+    int rms = p->cfg.norm == BG_NORM_RMS;
     for (size_t i = 0; i < n; i++)
-        layernorm_forward(p->y, p->mean, p->rstd, p->x, p->vec, p->vec + C, BT, C);
+        if (rms)
+            rmsnorm_forward(p->y, p->rstd, p->x, p->vec, BT, C);
+        else
+            layernorm_forward(p->y, p->mean, p->rstd, p->x, p->vec, p->vec + C, BT, C);
     for (size_t i = 0; i < n; i++)
-        layernorm_backward(p->dx, p->dvec, p->dvec + C, p->y, p->x, p->vec, p->mean, p->rstd, BT, C);
+        if (rms)
+            rmsnorm_backward(p->dx, p->dvec, p->y, p->x, p->vec, p->rstd, BT, C);
+        else
+            layernorm_backward(p->dx, p->dvec, p->dvec + C, p->y, p->x, p->vec, p->mean, p->rstd, BT, C);
 }
 
-/* The MLP's GELU in each block, forward and backward. */
-static void gelus(struct bg_profile *p)
+/* The MLP's activation in each block, forward and backward (in place, as
+ * the model does): GELU or ReLU^2. */
+static void activations(struct bg_profile *p)
 {
     size_t N = p->B * p->T * 4 * p->cfg.C;
+    int relu2 = p->cfg.act == BG_ACT_RELU2;
     for (size_t l = 0; l < p->cfg.L; l++)
-        gelu_forward(p->y, p->x, N);
+        if (relu2)
+            relu2_forward(p->y, p->x, N);
+        else
+            gelu_forward(p->y, p->x, N);
     for (size_t l = 0; l < p->cfg.L; l++)
-        gelu_backward_into(p->y, p->x, p->y, N); /* in place, as the model does */
+        if (relu2)
+            relu2_backward_into(p->y, p->x, p->y, N);
+        else
+            gelu_backward_into(p->y, p->x, p->y, N);
 }
 
-/* Softmax and cross-entropy over the logits, in place as the model does. */
+/* The soft cap when the recipe has it, then softmax and cross-entropy
+ * over the logits, in place as the model does. */
 static void losses(struct bg_profile *p)
 {
     size_t BT = p->B * p->T, V = p->cfg.V;
+    if (p->cfg.softcap > 0)
+        softcap_forward(p->y, p->th, p->y, (float)p->cfg.softcap, BT * V);
     crossentropy_forward(p->y, p->losses, p->y, p->targets, BT, V);
     crossentropy_backward(p->dx, p->y, p->targets, BT, V, 1.0f / (float)BT);
+    if (p->cfg.softcap > 0)
+        softcap_backward_into(p->dx, p->th, p->dx, BT * V);
 }
 
-/* Token and position embedding (wte and wpe side by side in w). */
+/* The input: the token embedding with the position embedding (wte and wpe
+ * side by side in w) or without it under rotary, and the bigram table's
+ * rows when the recipe has one. */
 static void embeddings(struct bg_profile *p)
 {
-    size_t wpe = p->cfg.V * p->cfg.C;
-    encoder_forward(p->y, p->inputs, p->w, p->w + wpe, p->B, p->T, p->cfg.C);
-    encoder_backward(p->dw, p->dw + wpe, p->y, p->inputs, p->B, p->T, p->cfg.C);
+    size_t wpe = p->cfg.V * p->cfg.C, B = p->B, T = p->T, C = p->cfg.C;
+    if (p->cfg.pos == BG_POS_ROTARY) {
+        rotary_encoder_forward(p->y, p->inputs, p->w, B, T, C);
+        rotary_encoder_backward(p->dw, p->y, p->inputs, B, T, C);
+    } else {
+        encoder_forward(p->y, p->inputs, p->w, p->w + wpe, B, T, C);
+        encoder_backward(p->dw, p->dw + wpe, p->y, p->inputs, B, T, C);
+    }
+    if (p->cfg.bigram) {
+        bigram_forward(p->y, p->inputs, p->bigram, B, T, C);
+        bigram_backward(p->dbigram, p->y, p->inputs, B, T, C);
+    }
 }
 
 static void (*const kernel_phases[BG_PH_OPTIM])(struct bg_profile *) = {
     [BG_PH_MATMUL_FWD] = matmul_forwards, [BG_PH_MATMUL_BWD] = matmul_backwards,
     [BG_PH_ATTN_FWD] = attention_forwards, [BG_PH_ATTN_BWD] = attention_backwards,
-    [BG_PH_LAYERNORM] = layernorms,        [BG_PH_GELU] = gelus,
+    [BG_PH_LAYERNORM] = layernorms,        [BG_PH_GELU] = activations,
     [BG_PH_LOSS] = losses,                 [BG_PH_EMBED] = embeddings,
 };
 
@@ -246,7 +307,7 @@ static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double l
     memcpy(p->m, m->m, bytes);
     memcpy(p->v, m->v, bytes);
     double t0 = clock_now();
-    model_zero_grad(m);
+    model_zero_grad_dense(m); /* as trainer_step: the bigram table's gradient is zero already */
     p->zero_seconds += clock_now() - t0;
     t0 = clock_now();
     model_forward(m, p->inputs, p->targets, p->B, p->T);
@@ -254,8 +315,18 @@ static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double l
     p->pass_seconds += (clock_now() - t0) * (double)p->accum;
 
     t0 = clock_now();
-    adamw_clip(m->grads, m->num_params, t->cfg.clip);
+    size_t packed = 0;
+    if (t->cfg.model.bigram) { /* the table's rows, as trainer_step takes them */
+        bigram_rows_clear(&t->rows);
+        bigram_rows_mark(&t->rows, p->inputs, p->B, p->T);
+        bigram_rows_gather(&t->rows, m->g.bigram, t->packed, p->cfg.C);
+        packed = t->rows.n * p->cfg.C;
+    }
+    adamw_clip_parts(m->grads, model_dense_params(m), t->packed, packed, t->cfg.clip);
     adamw_update(&t->opt, t->adamw_tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
+    if (t->cfg.model.bigram)
+        adamw_update_rows(&t->opt, &t->tensors[BG_N_TENSORS - 1], t->rows.list, t->rows.n, m->params, t->packed,
+                          m->m, m->v, (float)lr, t->step + 1);
     p->seconds[BG_PH_OPTIM] += clock_now() - t0;
     if (p->muon) {
         struct bg_muon s = {(float)lr, (float)muon_momentum(t->step), (float)t->cfg.weight_decay};

@@ -244,25 +244,60 @@ static void attention_costs(struct bg_roofline *r, const struct bg_profile *p)
 /* The per-element kernels. LayerNorm (2L + 1 of them): forward reads x,
  * writes out (8 operations an element: mean, deviation, square, sum,
  * normalise, scale, shift); backward reads x and dout and updates dinp
- * (17: xhat, dnorm, two sums, the formula). GELU (L): forward reads x,
- * writes out (10 + exp); backward reads x and dout and writes dinp over
- * dout (20 + exp). Softmax and
- * loss over V logits: forward reads and writes them in place (5 + exp:
- * max, subtraction, sum, scale), backward reads probs and updates dlogits
- * (3). Embedding: forward reads a row of wte and of wpe and writes one (1
- * add); backward reads dout and updates a row of each (2 adds). */
+ * (17: xhat, dnorm, two sums, the formula). RMSNorm instead: forward 4
+ * (square, sum, scale, gain), backward 10 (the same reads and writes, one
+ * sum fewer and no mean). GELU (L): forward reads x, writes out (10 + exp);
+ * backward reads x and dout and writes dinp over dout (20 + exp); ReLU^2:
+ * 3 and 4 (an add and a halving for relu, a square; its derivative).
+ * Softmax and loss over V logits: forward reads and writes them in place
+ * (5 + exp: max, subtraction, sum, scale), backward reads probs and updates
+ * dlogits (3); the soft cap before it writes the logits and its tanh (6 +
+ * exp) and its backward reads tanh and dout (3). Embedding: forward reads a
+ * row of wte and of wpe and writes one (1 add); backward reads dout and
+ * updates a row of each (2 adds); under rotary one table fewer; a bigram
+ * row is one more read and add each way. */
 static void pointwise_costs(struct bg_roofline *r, const struct bg_profile *p, double BT)
 {
-    double C = (double)p->cfg.C, V = (double)p->cfg.V, L = (double)p->cfg.L;
-    double act = BT * C, hidden = 4 * act, logits = BT * V;
-    add(r, BG_PH_LAYERNORM, 2 * L + 1, F * (2 * act + 2 * BT), 8 * act);
-    add(r, BG_PH_LAYERNORM, 2 * L + 1, F * (4 * act + 2 * BT), 17 * act);
-    add(r, BG_PH_GELU, L, F * 2 * hidden, (10 + ROOFLINE_EXP_OPS) * hidden);
-    add(r, BG_PH_GELU, L, F * 3 * hidden, (20 + ROOFLINE_EXP_OPS) * hidden);
+    const struct bg_config *m = &p->cfg;
+    double C = (double)m->C, V = (double)m->V, L = (double)m->L;
+    double act = BT * C, hidden = 4 * act, logits = BT * V, rms = m->norm == BG_NORM_RMS;
+    double tables = (m->pos == BG_POS_ROTARY ? 1 : 2) + (m->bigram ? 1 : 0);
+    add(r, BG_PH_LAYERNORM, 2 * L + 1, F * (2 * act + (rms ? 1 : 2) * BT), (rms ? 4 : 8) * act);
+    add(r, BG_PH_LAYERNORM, 2 * L + 1, F * (4 * act + (rms ? 1 : 2) * BT), (rms ? 10 : 17) * act);
+    if (m->act == BG_ACT_RELU2) {
+        add(r, BG_PH_GELU, L, F * 2 * hidden, 3 * hidden);
+        add(r, BG_PH_GELU, L, F * 3 * hidden, 4 * hidden);
+    } else {
+        add(r, BG_PH_GELU, L, F * 2 * hidden, (10 + ROOFLINE_EXP_OPS) * hidden);
+        add(r, BG_PH_GELU, L, F * 3 * hidden, (20 + ROOFLINE_EXP_OPS) * hidden);
+    }
+    if (m->softcap > 0) {
+        add(r, BG_PH_LOSS, 1, F * 3 * logits, (6 + ROOFLINE_EXP_OPS) * logits);
+        add(r, BG_PH_LOSS, 1, F * 3 * logits, 3 * logits);
+    }
     add(r, BG_PH_LOSS, 1, F * (2 * logits + BT), (5 + ROOFLINE_EXP_OPS) * logits);
     add(r, BG_PH_LOSS, 1, F * 3 * logits, 3 * logits);
-    add(r, BG_PH_EMBED, 1, F * 3 * act, act);
-    add(r, BG_PH_EMBED, 1, F * 5 * act, 2 * act);
+    add(r, BG_PH_EMBED, 1, F * (tables + 1) * act, (tables - 1) * act);
+    add(r, BG_PH_EMBED, 1, F * (2 * tables + 1) * act, tables * act);
+}
+
+/* QK-norm and rotary, in place on q and k (2 of qkv's 3 parts) before each
+ * block's attention. QK-norm: forward reads and writes them (4 operations
+ * an element: square, sum, scale, and the rstd per head); backward reads
+ * them and updates their gradient (8). Rotary: forward reads and writes
+ * them with the table's cos and sin (3 an element: two multiplies, an add);
+ * backward the same, rotating the gradient back. */
+static void attention_recipe_costs(struct bg_roofline *r, const struct bg_profile *p, double BT)
+{
+    double qk = 2 * BT * (double)p->cfg.C, L = (double)p->cfg.L;
+    if (p->cfg.qk_norm) {
+        add(r, BG_PH_ATTN_FWD, L, F * 2 * qk, 4 * qk);
+        add(r, BG_PH_ATTN_BWD, L, F * 3 * qk, 8 * qk);
+    }
+    if (p->cfg.pos == BG_POS_ROTARY) {
+        add(r, BG_PH_ATTN_FWD, L, F * 2 * qk, 3 * qk);
+        add(r, BG_PH_ATTN_BWD, L, F * 2 * qk, 3 * qk);
+    }
 }
 
 /* Under --optim muon, Muon's work besides its products, per parameter of
@@ -289,7 +324,10 @@ static double muon_costs(struct bg_roofline *r, const struct bg_profile *p)
  * written. */
 static void step_costs(struct bg_roofline *r, const struct bg_profile *p, size_t num_params)
 {
-    double n = (double)num_params, text = (double)(p->B * (p->T + 1)), adamw = n - muon_costs(r, p);
+    /* A bigram table is updated by the rows a step touched, which depend on
+     * the text: they are left out, so the bound stays a lower bound. */
+    double table = p->cfg.bigram ? (double)BG_BIGRAM_ROWS * (double)p->cfg.C : 0.0;
+    double n = (double)num_params - table, text = (double)(p->B * (p->T + 1)), adamw = n - muon_costs(r, p);
     add(r, BG_PH_OPTIM, 1, F * n, 2 * n);
     add(r, BG_PH_OPTIM, 1, F * 7 * adamw, 16 * adamw);
     add(r, BG_PH_DATA, (double)p->accum, 3 * text, 0.0);
@@ -300,6 +338,7 @@ static void count_costs(struct bg_roofline *r, const struct bg_profile *p, size_
     double BT = (double)(p->B * p->T);
     matmul_costs(r, p, BT);
     attention_costs(r, p);
+    attention_recipe_costs(r, p, BT);
     pointwise_costs(r, p, BT);
     for (int ph = 0; ph < BG_PH_OPTIM; ph++) {
         r->bytes[ph] *= (double)p->accum;
