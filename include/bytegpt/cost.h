@@ -27,7 +27,8 @@
 
 /* Parameters by group; the sum is config_num_params. */
 struct bg_param_groups {
-    size_t embeddings; /* wte (V,C, also the tied LM head) and wpe (ctx,C) */
+    size_t embeddings; /* wte (V,C, also the tied LM head), wpe (ctx,C), an untied
+                        * head (V,C) and the bigram table (65536,C) */
     size_t attention;  /* qkv and output projections with biases, all layers */
     size_t mlp;        /* C -> 4C -> C with biases, all layers */
     size_t layernorm;  /* ln_1, ln_2 per layer and ln_f: weights and biases */

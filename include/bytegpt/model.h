@@ -71,6 +71,9 @@ int config_validate(const struct bg_config *cfg, struct bg_error *err);
  * (", rmsnorm, rotary, softcap 15"). Returns buf. */
 const char *config_describe(const struct bg_config *cfg, char *buf, size_t n);
 
+/* Room for the longest description: the shape and every choice. */
+#define BG_CONFIG_DESCRIBE_LEN 192
+
 /* The number of parameters (a tied LM head is counted once). */
 size_t config_num_params(const struct bg_config *cfg);
 

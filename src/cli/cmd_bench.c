@@ -20,7 +20,7 @@
 #include "machine.h"
 
 static const char help[] =
-    "usage: bytegpt bench [model flags] [--optim adamw|muon] [--threads N] [--steps N] [--warmup-steps N] [--no-peak]\n"
+    "usage: bytegpt bench [model flags] [--threads N] [--steps N] [--warmup-steps N] [--no-peak]\n"
     "\n"
     "Measures this machine's sgemm peak (square products of 512, 1024 and 2048,\n"
     "best of 5), then times training steps (forward, backward, clip, AdamW, with\n"
@@ -35,8 +35,7 @@ static const char help[] =
     "measured vector rate). The last line is machine-readable.\n"
     "\n"
     "flags:\n" COMMON_MODEL_HELP
-    "  --optim adamw|muon the optimizer (default: the preset's); muon adds a line for\n"
-    "                     Muon's update of the blocks' matrices\n"
+    "                   (--optim muon adds a line for Muon's update of the blocks' matrices)\n"
     "  --threads N        OpenBLAS and OpenMP threads (default: all cores)\n"
     "  --steps N          timed steps (default 10)\n"
     "  --warmup-steps N   untimed steps first (default 3)\n"
@@ -252,23 +251,21 @@ static int run(int argc, char **argv)
     struct common_model_flags mf = {0};
     size_t threads = 0, steps = 10, warmup = 3;
     int no_peak = 0;
-    const char *optim = NULL;
-    struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"optim", ARG_STRING, &optim, 0, 0},
-                               {"threads", ARG_SIZE, &threads, 0, 0},
+    struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"threads", ARG_SIZE, &threads, 0, 0},
                                {"steps", ARG_SIZE, &steps, 0, 0}, {"warmup-steps", ARG_SIZE, &warmup, ARG_ZERO_OK, 0},
                                {"no-peak", ARG_BOOL, &no_peak, 0, 0}};
     size_t n_specs = sizeof specs / sizeof specs[0], n_pos;
     struct bg_error err = {0};
     struct bg_train_config cfg;
     if (args_parse("bench", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err) ||
-        common_apply_model(&mf, specs, n_specs, &cfg, &err) || common_apply_optim("bench", optim, &cfg, &err) ||
+        common_apply_model("bench", &mf, specs, n_specs, &cfg, &err) ||
         run_check_memory(&cfg.model, cfg.batch, &err))
         return cli_report(&err);
     cfg.threads = (int)threads;
     machine_announce_blas();
     train_set_threads((int)threads);
     int n_threads = threads ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    char shape[96];
+    char shape[BG_CONFIG_DESCRIBE_LEN];
     printf("bench: %s, batch %zu, %d thread%s, OpenBLAS's %s kernels\n",
            config_describe(&cfg.model, shape, sizeof shape), cfg.batch, n_threads, n_threads == 1 ? "" : "s",
            openblas_get_corename());

@@ -20,7 +20,7 @@
 
 static const char help[] =
     "usage: bytegpt info [--corpus PATH [--first N]] [--preset X | model flags] [--batch B] [--tokens N] [--gflops X]\n"
-    "                    [--optim adamw|muon] [--ranks N [--link 10Gbit]] [--machine]\n"
+    "                    [--ranks N [--link 10Gbit]] [--machine]\n"
     "\n"
     "First, this machine: its CPU and vector features, OpenBLAS's version,\n"
     "the kernels OpenBLAS picked and the ones in use (and why), and sgemm's\n"
@@ -44,8 +44,9 @@ static const char help[] =
     "  --gflops X       the training rate in GFLOP/s the times are computed at\n"
     "                   (default: sgemm's rate measured here, the ceiling a step\n"
     "                   can reach; bytegpt bench measures a real step's)\n"
-    "  --optim adamw|muon  the optimizer (default: the preset's); muon adds its\n"
-    "                   Newton-Schulz FLOPs per step to the run's\n"
+    "  model flags      as train takes them: --layers --heads --dim --ctx, and the\n"
+    "                   recipe (--norm --pos --qk-norm --act --head --bigram --softcap\n"
+    "                   --optim ...); --optim muon adds its Newton-Schulz FLOPs per step\n"
     "  --machine        only the machine section\n"
     "  --ranks N        also the cost of training as N processes, one per machine\n"
     "  --link SPEED     with --ranks: the network between them (default 10Gbit;\n"
@@ -120,6 +121,19 @@ static double percent(size_t part, size_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+/* The embeddings line: the tables the recipe has, and where the head is. */
+static void print_embeddings(const struct bg_config *m, const struct bg_param_groups *g)
+{
+    char a[FORMAT_LEN], pos[64] = "", big[64] = "";
+    if (m->pos == BG_POS_LEARNED)
+        snprintf(pos, sizeof pos, " + position %zux%zu", m->ctx, m->C);
+    if (m->bigram)
+        snprintf(big, sizeof big, " + bigram %dx%zu", BG_BIGRAM_ROWS, m->C);
+    printf("  embeddings %12s %5.1f%%  token %zux%zu%s%s%s\n", format_grouped(a, sizeof a, (double)g->embeddings),
+           percent(g->embeddings, g->total), m->V, m->C,
+           m->head == BG_HEAD_UNTIED ? " + its own LM head" : " (also the LM head: tied)", pos, big);
+}
+
 static int info_model(const struct bg_train_config *cfg, const char *preset, double tokens, int from_preset,
                       double gflops, double sgemm_rate)
 {
@@ -134,19 +148,19 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
     size_t L = m->L, C = m->C;
     char a[FORMAT_LEN], b[FORMAT_LEN], c[FORMAT_LEN], d[FORMAT_LEN], e[FORMAT_LEN];
 
-    char shape[96];
+    char shape[BG_CONFIG_DESCRIBE_LEN];
     printf("model        %s: %s, vocab %zu (bytes)\n", preset ? preset : "default",
            config_describe(m, shape, sizeof shape), m->V);
 
     printf("\nparameters   %s\n", format_grouped(a, sizeof a, (double)g->total));
-    printf("  embeddings %12s %5.1f%%  token %zux%zu (also the LM head: tied) + position %zux%zu\n",
-           format_grouped(a, sizeof a, (double)g->embeddings), percent(g->embeddings, g->total), m->V, C, m->ctx, C);
+    print_embeddings(m, g);
     printf("  attention  %12s %5.1f%%  per layer: qkv %zux%zu and output %zux%zu, with biases\n",
            format_grouped(a, sizeof a, (double)g->attention), percent(g->attention, g->total), 3 * C, C, C, C);
     printf("  MLP        %12s %5.1f%%  per layer: %zu -> %zu -> %zu, with biases\n",
            format_grouped(a, sizeof a, (double)g->mlp), percent(g->mlp, g->total), C, 4 * C, C);
-    printf("  LayerNorm  %12s %5.1f%%  ln_1 and ln_2 per layer, ln_f: weight and bias\n",
-           format_grouped(a, sizeof a, (double)g->layernorm), percent(g->layernorm, g->total));
+    printf("  %-10s %12s %5.1f%%  ln_1 and ln_2 per layer, ln_f: %s\n", m->norm ? "RMSNorm" : "LayerNorm",
+           format_grouped(a, sizeof a, (double)g->layernorm), percent(g->layernorm, g->total),
+           m->norm ? "a gain, no bias" : "weight and bias");
 
     printf("\nmemory       %s for batch %zu x ctx %zu\n", format_bytes(a, sizeof a, (double)mem->total),
            cfg->batch, m->ctx);
@@ -161,9 +175,11 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
            format_bytes(a, sizeof a, (double)mem->total), format_bytes(b, sizeof b, (double)mem->param_arena),
            format_bytes(c, sizeof c, (double)mem->act_arena));
 
-    printf("\ncompute      %s per token = 6N + 6*L*ctx*C = 6*%s + 6*%zu*%zu*%zu\n",
-           format_si(a, sizeof a, bill.flops_per_token, "FLOP"), format_grouped(b, sizeof b, (double)g->total), L,
-           m->ctx, C);
+    /* N in 6N leaves out the bigram table: a lookup is one row per token. */
+    double n_flop = (double)g->total - (m->bigram ? (double)BG_BIGRAM_ROWS * (double)C : 0.0);
+    printf("\ncompute      %s per token = 6N + 6*L*ctx*C = 6*%s + 6*%zu*%zu*%zu%s\n",
+           format_si(a, sizeof a, bill.flops_per_token, "FLOP"), format_grouped(b, sizeof b, n_flop), L, m->ctx, C,
+           m->bigram ? " (N without the bigram table, a lookup)" : "");
     if (bill.optimizer_flops > 0)
         printf("  optimizer  %s per step, in this run's FLOP below: Muon's Newton-Schulz, 5 x (4 r r c + 2 r r r) per (r,c) matrix, r <= c\n",
                format_si(a, sizeof a, bill.optimizer_flops, "FLOP"));
@@ -338,9 +354,7 @@ static int run(int argc, char **argv)
     double tokens = 0, gflops = 0, link_bytes = 0;
     size_t first = 0, ranks = 0;
     int machine_only = 0;
-    const char *optim = NULL;
     struct arg_spec specs[] = {COMMON_MODEL_SPECS(mf), {"corpus", ARG_STRING, &corpus, 0, 0},
-                               {"optim", ARG_STRING, &optim, 0, 0},
                                {"tokens", ARG_FLOAT, &tokens, 0, 0}, {"gflops", ARG_FLOAT, &gflops, 0, 0},
                                {"first", ARG_SIZE, &first, 0, 0}, {"ranks", ARG_SIZE, &ranks, 0, 0},
                                {"link", ARG_STRING, &link, 0, 0}, {"machine", ARG_BOOL, &machine_only, 0, 0}};
@@ -349,9 +363,7 @@ static int run(int argc, char **argv)
     int rc = args_parse("info", argc, argv, 1, specs, n_specs, NULL, 0, &n_pos, &err);
     struct bg_train_config cfg;
     if (!rc)
-        rc = common_apply_model(&mf, specs, n_specs, &cfg, &err);
-    if (!rc)
-        rc = common_apply_optim("info", optim, &cfg, &err);
+        rc = common_apply_model("info", &mf, specs, n_specs, &cfg, &err);
     if (!rc && args_find(specs, n_specs, "tokens")->seen && !(tokens >= 1 && tokens <= 1e30))
         rc = bg_fail(&err, BG_ERR_INPUT, "info: --tokens must be a count from 1 to 1e30, got %g", tokens);
     if (!rc && args_find(specs, n_specs, "gflops")->seen && !(gflops > 0 && gflops <= 1e12))

@@ -128,7 +128,7 @@ static void print_start(const struct bg_run *r)
            in->is_folder ? "every tenth shard" : "the last 10%");
     struct bg_memory mem;
     model_memory(&c->model, c->batch, &mem);
-    char shape[96];
+    char shape[BG_CONFIG_DESCRIBE_LEN];
     printf("model: %s: %zu parameters, %s of memory, %s per token\n",
            config_describe(&c->model, shape, sizeof shape), config_num_params(&c->model),
            format_bytes(a, sizeof a, (double)mem.total),

@@ -8,8 +8,8 @@
 #include "bytegpt/format.h"
 #include "bytegpt/settings.h"
 
-int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
-                       struct bg_train_config *cfg, struct bg_error *err)
+int common_apply_model(const char *cmd, const struct common_model_flags *f, const struct arg_spec *specs,
+                       size_t n_specs, struct bg_train_config *cfg, struct bg_error *err)
 {
     /* The flags given are settings over the preset, resolved by the same
      * function train uses, so info and bench cost the model train builds. */
@@ -18,24 +18,17 @@ int common_apply_model(const struct common_model_flags *f, const struct arg_spec
     const char *names[5] = {"layers", "heads", "dim", "ctx", "batch"};
     const enum bg_setting ids[5] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH};
     const size_t values[5] = {f->layers, f->heads, f->dim, f->ctx, f->batch};
-    int rc = f->preset ? settings_set(&s, "preset", f->preset, "model", err) : BG_OK;
+    int rc = f->preset ? settings_set(&s, "preset", f->preset, cmd, err) : BG_OK;
     for (int i = 0; i < 5 && !rc; i++)
         if (args_find(specs, n_specs, names[i])->seen) {
             char v[32];
             snprintf(v, sizeof v, "%zu", values[i]);
-            rc = settings_set(&s, settings_name(ids[i]), v, "model", err);
+            rc = settings_set(&s, settings_name(ids[i]), v, cmd, err);
         }
+    for (int i = 0; i < COMMON_N_RECIPE && !rc; i++)
+        if (f->recipe[i])
+            rc = settings_set(&s, settings_name(BG_SET_NORM + i), f->recipe[i], cmd, err);
     return rc ? rc : settings_resolve(&s, cfg, err);
-}
-
-int common_apply_optim(const char *cmd, const char *optim, struct bg_train_config *cfg, struct bg_error *err)
-{
-    if (!optim)
-        return BG_OK;
-    struct bg_settings s;
-    memset(&s, 0, sizeof s);
-    int rc = settings_set(&s, "optim", optim, cmd, err);
-    return rc ? rc : settings_resolve_over(&s, cfg, cfg, err);
 }
 
 int common_open_model(const char *cmd, const char *model, size_t batch_bytes, struct bg_modelfile *mf,
@@ -58,7 +51,7 @@ void common_print_model(const struct bg_modelfile *mf)
      * table, export's report. A pipe or a file then gets the data alone,
      * while a terminal shows the banner above it as before. */
     const struct bg_config *c = &mf->model.cfg;
-    char shape[96];
+    char shape[BG_CONFIG_DESCRIBE_LEN];
     fprintf(stderr, "model        %s (step %llu): %s\n", mf->path, (unsigned long long)mf->state.step,
             config_describe(c, shape, sizeof shape));
 }

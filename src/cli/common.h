@@ -10,37 +10,48 @@
 
 #include "args.h"
 #include "bytegpt/modelfile.h"
+#include "bytegpt/settings.h"
 #include "bytegpt/train.h"
 
-/* The model flags --preset --layers --heads --dim --ctx --batch, parsed
- * into these fields, then laid over the preset by common_apply_model. */
+/* The recipe's settings (settings.h, BG_SET_NORM on), as model flags. */
+#define COMMON_N_RECIPE (BG_N_SETTINGS - BG_SET_NORM)
+
+/* The model flags --preset --layers --heads --dim --ctx --batch and the
+ * recipe's (--norm ... --optim ...), parsed into these fields, then laid
+ * over the preset by common_apply_model. */
 struct common_model_flags {
     const char *preset;
     size_t layers, heads, dim, ctx, batch;
+    const char *recipe[COMMON_N_RECIPE]; /* as given, by setting from BG_SET_NORM */
 };
 
-#define COMMON_MODEL_SPECS(f)                                                  \
-    {"preset", ARG_STRING, &(f).preset, 0, 0}, {"layers", ARG_SIZE, &(f).layers, 0, 0}, \
-    {"heads", ARG_SIZE, &(f).heads, 0, 0},     {"dim", ARG_SIZE, &(f).dim, 0, 0},       \
-    {"ctx", ARG_SIZE, &(f).ctx, 0, 0},         {"batch", ARG_SIZE, &(f).batch, 0, 0}
+#define COMMON_RECIPE_SPEC(f, name, i) {name, ARG_STRING, &(f).recipe[(i) - BG_SET_NORM], 0, 0}
+#define COMMON_MODEL_SPECS(f)                                                                            \
+    {"preset", ARG_STRING, &(f).preset, 0, 0}, {"layers", ARG_SIZE, &(f).layers, 0, 0},                     \
+    {"heads", ARG_SIZE, &(f).heads, 0, 0},     {"dim", ARG_SIZE, &(f).dim, 0, 0},                           \
+    {"ctx", ARG_SIZE, &(f).ctx, 0, 0},         {"batch", ARG_SIZE, &(f).batch, 0, 0},                       \
+    COMMON_RECIPE_SPEC(f, "norm", BG_SET_NORM), COMMON_RECIPE_SPEC(f, "pos", BG_SET_POS),                   \
+    COMMON_RECIPE_SPEC(f, "qk-norm", BG_SET_QK_NORM), COMMON_RECIPE_SPEC(f, "act", BG_SET_ACT),             \
+    COMMON_RECIPE_SPEC(f, "head", BG_SET_HEAD), COMMON_RECIPE_SPEC(f, "bigram", BG_SET_BIGRAM),             \
+    COMMON_RECIPE_SPEC(f, "softcap", BG_SET_SOFTCAP), COMMON_RECIPE_SPEC(f, "optim", BG_SET_OPTIM),         \
+    COMMON_RECIPE_SPEC(f, "muon-lr", BG_SET_MUON_LR), COMMON_RECIPE_SPEC(f, "schedule", BG_SET_SCHEDULE),   \
+    COMMON_RECIPE_SPEC(f, "decay", BG_SET_DECAY)
 
 /* The help lines for the model flags. */
 #define COMMON_MODEL_HELP                                                                 \
-    "  --preset NAME    tiny | default | small | medium (default: default)\n"            \
+    "  --preset NAME    tiny | default | modern | small | medium (default: default)\n"   \
     "  --layers N       transformer blocks (overrides the preset)\n"                     \
     "  --heads N        attention heads; dim must be divisible by heads\n"               \
     "  --dim N          embedding width (channels)\n"                                    \
     "  --ctx N          context length in bytes\n"                                       \
-    "  --batch N        rows per forward pass (micro-batch)\n"
+    "  --batch N        rows per forward pass (micro-batch)\n"                           \
+    "  --norm --pos --qk-norm --act --head --bigram --softcap --optim (and\n"           \
+    "                   --muon-lr --schedule --decay): the recipe, as train takes it\n"
 
 /* Fills cfg from the preset (default "default") and the given flags,
- * then validates the model. */
-int common_apply_model(const struct common_model_flags *f, const struct arg_spec *specs, size_t n_specs,
-                       struct bg_train_config *cfg, struct bg_error *err);
-
-/* --optim adamw|muon (NULL: not given) over cfg's, parsed and checked as
- * train does it, for the commands that cost a run (info, bench). */
-int common_apply_optim(const char *cmd, const char *optim, struct bg_train_config *cfg, struct bg_error *err);
+ * then validates the model. cmd names the command in messages. */
+int common_apply_model(const char *cmd, const struct common_model_flags *f, const struct arg_spec *specs,
+                       size_t n_specs, struct bg_train_config *cfg, struct bg_error *err);
 
 /* The flag --model RUN|CKPT every command that reads a trained model takes. */
 #define COMMON_MODELFILE_SPEC(model) {"model", ARG_STRING, &(model), 0, 0}

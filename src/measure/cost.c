@@ -36,8 +36,8 @@ void cost_param_groups(const struct bg_config *cfg, struct bg_param_groups *g)
     for (int i = 0; i < BG_N_TENSORS; i++) {
         const char *n = t[i].name;
         size_t *to;
-        if (strcmp(n, "wte") == 0 || strcmp(n, "wpe") == 0)
-            to = &g->embeddings;
+        if (strcmp(n, "wte") == 0 || strcmp(n, "wpe") == 0 || strcmp(n, "lmhead") == 0 || strcmp(n, "bigram") == 0)
+            to = &g->embeddings; /* the tables and the head, tied or not */
         else if (strncmp(n, "ln", 2) == 0)
             to = &g->layernorm;
         else if (strncmp(n, "qkv", 3) == 0 || strncmp(n, "attproj", 7) == 0)
