@@ -34,9 +34,10 @@ enum bg_setting {
 /* ---- Presets ---- */
 
 /* Named configurations: "tiny" (tests, a first look: seconds), "default"
- * (learns words from the default corpus in a few minutes on 2 cores),
- * "small" and "medium" (longer runs). Fills cfg, or fails naming the
- * known presets. */
+ * (GPT-2's recipe; learns words from the default corpus in a few minutes
+ * on 2 cores), "modern" (the default's size with today's recipe), "small"
+ * and "medium" (longer runs). Fills cfg, or fails naming the known
+ * presets. */
 int settings_preset(const char *name, struct bg_train_config *cfg, struct bg_error *err);
 
 /* The preset names, NULL-terminated, for help texts and `info`. */

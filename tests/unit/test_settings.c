@@ -136,6 +136,22 @@ static void test_recipe(void)
         CHECK(settings_resolve(&s, &out, &err) == BG_ERR_INPUT);
         CHECK(strstr(err.msg, bad[i][0]) != NULL);
     }
+    /* The modern preset: the default's size with the recipe the ablation
+     * kept (Muon). */
+    const char *pm[] = {"preset", "modern"};
+    struct bg_train_config mo = resolve(pm, 2), de = resolve(a, 0);
+    CHECK(mo.model.L == de.model.L && mo.model.C == de.model.C && mo.model.ctx == de.model.ctx &&
+          mo.batch == de.batch);
+    CHECK(mo.optim == BG_OPT_MUON && mo.schedule == de.schedule && mo.lr == de.lr);
+    /* Over a checkpoint's GPT-2 configuration, a given preset brings its
+     * whole recipe, optimiser and schedule included. */
+    memset(&s, 0, sizeof s);
+    CHECK(settings_set(&s, "preset", "modern", "train", &err) == BG_OK);
+    struct bg_train_config over;
+    CHECK(settings_resolve_over(&s, &de, &over, &err) == BG_OK);
+    CHECK(over.optim == mo.optim && over.schedule == mo.schedule &&
+          memcmp(&over.model, &mo.model, sizeof over.model) == 0);
+
     /* Rotary turns pairs: a head size of 3 (dim 12, heads 4) is refused. */
     memset(&s, 0, sizeof s);
     const char *odd[] = {"dim", "12", "heads", "4", "pos", "rotary"};
