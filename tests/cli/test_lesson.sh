@@ -13,13 +13,16 @@ rc=$?
 [ $rc -eq 0 ] && ok || { bad "lesson.sh --quick --no-pause exited $rc"; tail -20 "$out"; }
 n=0
 for title in "The data" "Before training" "Pre-training" "After training" "What it learned, measured" \
-    "What it cost" "Pre-training comes first" "The loss curves" "The experiment loop"; do
+    "What it cost" "Pre-training comes first" "The loss curves" "The experiment loop" "What changed since GPT-2"; do
     n=$((n + 1))
     grep -q "^=== Step $n: $title ===" "$out" && ok || bad "no heading 'Step $n: $title'"
 done
 grep -Eq "^held-out bits per byte on sotu: pre-trained then fine-tuned [0-9.]+, from scratch [0-9.]+$" "$out" \
     && ok || bad "no sotu bits-per-byte line"
 grep -q '^\$ bytegpt train --corpus corpus/moby-dick.txt.gz' "$out" && ok || bad "commands are not shown as typed"
+grep -Eq "^held-out bits per byte after [0-9]+s: GPT-2's recipe [0-9.]+, the kept recipe's [0-9.]+$" "$out" \
+    && ok || bad "no line comparing GPT-2's recipe with today's"
+grep -q '^\$ bytegpt train .* --optim muon ' "$out" && ok || bad "the kept recipe is not shown as flags"
 grep -q '^best: trial [0-9], [0-9.]* bits per byte on the held-out bytes' "$out" && ok || bad "the sweep found no best trial"
 # The run's page: where to open it is said at the start of pre-training,
 # and it is there once the run is done.
