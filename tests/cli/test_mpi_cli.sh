@@ -143,6 +143,12 @@ equivalent 7
 # 2e-6, and a wrong share of the data or a missing reduction changes
 # Muon's direction itself, moving weights by ~lr = 0.02 a step.
 equivalent 1337 -muon --optim muon
+# --bigram on: the table's gradient travels as packed rows, which every
+# rank lists from every micro-batch in the same order, and its sparse Adam
+# is AdamW's update row by row, so AdamW's argument and tolerances hold.
+# A rank that listed only its own rows would pack them in another order
+# and sum other rows' gradients together: far outside them.
+equivalent 1337 -bigram --bigram on
 # --seed changed both runs alike: the seeds' logs differ from step 1 on.
 first_loss() { sed -n 2p "$1/log.csv" | cut -d, -f5; }
 [ "$(first_loss "$tmp/two-1337")" != "$(first_loss "$tmp/two-7")" ] && ok || bad "--seed 7 changed nothing"

@@ -48,12 +48,27 @@ stop_and_resume TERM 143
 stop_and_resume KILL 137
 stop_and_resume INT 130
 
-# The same under --optim muon: Muon's momentum buffers live in the
-# checkpoint's first-moment block and its momentum warmup follows the step
-# count, so a stopped run resumes to the uninterrupted log, bit for bit.
-"$BG" train "${RUN[@]}" --optim muon --out "$tmp/whole-muon" >/dev/null 2>&1 || bad "uninterrupted Muon run failed"
-stop_and_resume TERM 143 whole-muon --optim muon
-stop_and_resume KILL 137 whole-muon --optim muon
+# The same under today's whole recipe (the modern preset's choices on the
+# tiny model): Muon's momentum buffers live in the checkpoint's first-
+# moment block and its momentum warmup follows the step count; the bigram
+# table's moments are in the checkpoint like every other tensor's and its
+# gradient is rebuilt from zero each step; WSD follows the run's progress.
+# So a stopped run resumes to the uninterrupted log, bit for bit.
+MODERN=(--optim muon --bigram on --act relu2 --pos rotary --head untied --norm rmsnorm --qk-norm on --schedule wsd
+    --softcap 15)
+"$BG" train "${RUN[@]}" "${MODERN[@]}" --out "$tmp/whole-muon" >/dev/null 2>&1 || bad "uninterrupted modern run failed"
+stop_and_resume TERM 143 whole-muon "${MODERN[@]}"
+stop_and_resume KILL 137 whole-muon "${MODERN[@]}"
+# The commands that read a model read a modern one as they read GPT-2's:
+# the recipe comes from its checkpoint.
+M=$tmp/whole-muon
+"$BG" sample --model "$M" --prompt "the " --tokens 40 --seed 1 >"$tmp/m.sample" 2>"$tmp/m.err" \
+    && [ "$(wc -c <"$tmp/m.sample")" -ge 40 ] && grep -q "rmsnorm, rotary, qk-norm, relu2, untied head, bigram, softcap 15" "$tmp/m.err" \
+    && ok || { bad "sample on a modern model"; cat "$tmp/m.err"; }
+"$BG" predict --model "$M" --prompt "the whal" --top-k 3 >"$tmp/m.predict" 2>&1 && grep -q "%" "$tmp/m.predict" \
+    && ok || { bad "predict on a modern model"; cat "$tmp/m.predict"; }
+"$BG" eval --model "$M" --text "$tmp/words.txt" >"$tmp/m.eval" 2>&1 \
+    && grep -Eq '^ *model *[0-9.]+ *[0-9.]+$' "$tmp/m.eval" && ok || { bad "eval on a modern model"; cat "$tmp/m.eval"; }
 
 # Two SIGINTs in quick succession: the second lands during the save and
 # must not corrupt it.
