@@ -35,10 +35,11 @@ void residual_forward(float *out, const float *a, const float *b, size_t N);
 /* da (N) += dout, db (N) += dout. */
 void residual_backward(float *da, float *db, const float *dout, size_t N);
 
-/* out (B,T,C) = wte[tokens[b,t]] (V,C) + wpe[t] (maxT,C). */
+/* out (B,T,C) = wte[tokens[b,t]] (V,C) + wpe[t] (maxT,C); wpe NULL (rotary
+ * positions, no table): the token rows alone. */
 void encoder_forward(float *out, const uint8_t *tokens, const float *wte, const float *wpe,
                      size_t B, size_t T, size_t C);
-/* dwte (V,C) and dwpe (maxT,C) += scatter-add of dout (B,T,C). */
+/* dwte (V,C) and dwpe (maxT,C) += scatter-add of dout (B,T,C); dwpe may be NULL. */
 void encoder_backward(float *dwte, float *dwpe, const float *dout, const uint8_t *tokens,
                       size_t B, size_t T, size_t C);
 void encoder_forward_ref(float *out, const uint8_t *tokens, const float *wte, const float *wpe,

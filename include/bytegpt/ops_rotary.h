@@ -1,7 +1,7 @@
 /* ops_rotary: rotary position embeddings (RoPE) and QK-norm, the two
  * settings that act on each head's query and key between the qkv
- * projection and attention, and the token-only encoder a rotary model
- * uses instead of token + position embeddings. The conventions all ops_*
+ * projection and attention (a rotary model's encoder is encoder_forward
+ * with no position table, ops_pointwise.h). The conventions all ops_*
  * kernels share (shapes, no allocation, _ref twins, determinism) are in
  * ops_matmul.h.
  *
@@ -64,19 +64,5 @@ void qknorm_backward(float *dqkv, const float *qkv, const float *rstd,
 void qknorm_forward_ref(float *qkv, float *rstd, size_t BT, size_t C, size_t NH);
 void qknorm_backward_ref(float *dqkv, const float *qkv, const float *rstd,
                          size_t BT, size_t C, size_t NH);
-
-/* ---- The encoder of a rotary model ---- */
-
-/* out (B,T,C) = wte[tokens[b,t]] (V,C): the token embedding alone, since
- * positions enter through the rotation of q and k. */
-void rotary_encoder_forward(float *out, const uint8_t *tokens, const float *wte,
-                            size_t B, size_t T, size_t C);
-/* dwte (V,C) += scatter-add of dout (B,T,C). */
-void rotary_encoder_backward(float *dwte, const float *dout, const uint8_t *tokens,
-                             size_t B, size_t T, size_t C);
-void rotary_encoder_forward_ref(float *out, const uint8_t *tokens, const float *wte,
-                                size_t B, size_t T, size_t C);
-void rotary_encoder_backward_ref(float *dwte, const float *dout, const uint8_t *tokens,
-                                 size_t B, size_t T, size_t C);
 
 #endif

@@ -157,10 +157,9 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
     m->inputs = inputs;
     m->targets = targets;
 
-    if (m->cfg.pos == BG_POS_ROTARY)
-        rotary_encoder_forward(a->encoded, inputs, p->wte, B, T, C);             /* encoded (B,T,C), no wpe */
-    else
-        encoder_forward(a->encoded, inputs, p->wte, p->wpe, B, T, C);            /* encoded (B,T,C) */
+    /* Rotary positions have no table: the token rows alone. */
+    const float *wpe = m->cfg.pos == BG_POS_ROTARY ? NULL : p->wpe;
+    encoder_forward(a->encoded, inputs, p->wte, wpe, B, T, C);                   /* encoded (B,T,C) */
     if (m->cfg.bigram)
         bigram_forward(a->encoded, inputs, p->bigram, B, T, C);                   /* encoded += bigram rows */
     for (size_t l = 0; l < L; l++)
@@ -274,10 +273,8 @@ void model_backward(struct bg_model *m, float loss_scale)
                   BT);
     for (size_t l = L; l-- > 0;)
         block_backward(m, l, block_input(m, l), B, T);                           /* of block l's input */
-    if (m->cfg.pos == BG_POS_ROTARY)
-        rotary_encoder_backward(g->wte, d->residual, m->inputs, B, T, C);        /* wte */
-    else
-        encoder_backward(g->wte, g->wpe, d->residual, m->inputs, B, T, C);       /* wte, wpe */
+    float *dwpe = m->cfg.pos == BG_POS_ROTARY ? NULL : g->wpe;
+    encoder_backward(g->wte, dwpe, d->residual, m->inputs, B, T, C);            /* wte (and wpe) */
     if (m->cfg.bigram)
         bigram_backward(g->bigram, d->residual, m->inputs, B, T, C);             /* the rows used */
 }

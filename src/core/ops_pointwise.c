@@ -245,21 +245,27 @@ void residual_backward(float *da, float *db, const float *dout, size_t N)
  * columns, one block per thread; see matmul_backward's BIAS_BLOCK. */
 #define ENC_BLOCK 64
 
-/* out (B,T,C) = wte[tokens[b,t]] (V,C) + wpe[t] (maxT,C) */
+/* out (B,T,C) = wte[tokens[b,t]] (V,C) + wpe[t] (maxT,C); without wpe
+ * (NULL: rotary positions, which have no table) the token rows alone. */
 void encoder_forward(float *out, const uint8_t *tokens, const float *wte, const float *wpe,
                      size_t B, size_t T, size_t C)
 {
 #pragma omp parallel for schedule(static)
     for (size_t bt = 0; bt < B * T; bt++) {
         const float *tok = wte + (size_t)tokens[bt] * C;
-        const float *pos = wpe + (bt % T) * C;
         float *o = out + bt * C;
+        if (!wpe) {
+            memcpy(o, tok, C * sizeof(float));
+            continue;
+        }
+        const float *pos = wpe + (bt % T) * C;
         for (size_t c = 0; c < C; c++)
             o[c] = tok[c] + pos[c];
     }
 }
 
-/* dwte (V,C), dwpe (maxT,C) += scatter-add of dout (B,T,C) */
+/* dwte (V,C), dwpe (maxT,C) += scatter-add of dout (B,T,C); dwpe NULL
+ * when there is no position table. */
 void encoder_backward(float *dwte, float *dwpe, const float *dout, const uint8_t *tokens,
                       size_t B, size_t T, size_t C)
 {
@@ -277,11 +283,13 @@ void encoder_backward(float *dwte, float *dwpe, const float *dout, const uint8_t
         for (size_t bt = 0; bt < B * T; bt++) {
             const float *d = dout + bt * C + c0;
             float *tok = dwte + (size_t)tokens[bt] * C + c0;
-            float *pos = dwpe + (bt % T) * C + c0;
-            for (size_t j = 0; j < n; j++) {
+            for (size_t j = 0; j < n; j++)
                 tok[j] += d[j];
+            if (!dwpe)
+                continue;
+            float *pos = dwpe + (bt % T) * C + c0;
+            for (size_t j = 0; j < n; j++)
                 pos[j] += d[j];
-            }
         }
     }
 }
@@ -293,8 +301,8 @@ void encoder_forward_ref(float *out, const uint8_t *tokens, const float *wte, co
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t < T; t++)
             for (size_t c = 0; c < C; c++)
-                out[(b * T + t) * C + c] =
-                    wte[(size_t)tokens[b * T + t] * C + c] + wpe[t * C + c];
+                out[(b * T + t) * C + c] = wpe ? wte[(size_t)tokens[b * T + t] * C + c] + wpe[t * C + c]
+                                               : wte[(size_t)tokens[b * T + t] * C + c];
 }
 
 /* The slow twin: the serial scatter-add. */
@@ -306,7 +314,8 @@ void encoder_backward_ref(float *dwte, float *dwpe, const float *dout, const uin
             for (size_t c = 0; c < C; c++) {
                 float d = dout[(b * T + t) * C + c];
                 dwte[(size_t)tokens[b * T + t] * C + c] += d;
-                dwpe[t * C + c] += d;
+                if (dwpe)
+                    dwpe[t * C + c] += d;
             }
         }
     }

@@ -1,5 +1,5 @@
-/* ops_rotary: rotary position embeddings, QK-norm and the token-only
- * encoder. See ops_matmul.h for the conventions all ops_* kernels share.
+/* ops_rotary: rotary position embeddings and QK-norm (a rotary model's
+ * encoder is encoder_forward without wpe, ops_pointwise.c). See ops_matmul.h for the conventions all ops_* kernels share.
  *
  * Rotary (Su et al. 2021, "RoFormer"). GPT-2 adds a learned vector per
  * position to each token's embedding, so a position is something the
@@ -48,10 +48,6 @@
 /* Rows are handed to threads in groups of this many, each group to one
  * call of a function built for the widest vector unit (VECTOR_CLONES). */
 #define ROT_ROWS 16
-
-/* The backward scatter-adds into dwte in blocks of this many columns,
- * one block per thread; see encoder_backward in ops_pointwise.c. */
-#define ENC_BLOCK 64
 
 /* ---- Rotary ---- */
 
@@ -176,38 +172,6 @@ void qknorm_backward(float *dqkv, const float *qkv, const float *rstd,
         qknorm_backward_rows(dqkv, qkv, rstd, r, r + ROT_ROWS < BT ? r + ROT_ROWS : BT, C, NH);
 }
 
-/* ---- The encoder of a rotary model ---- */
-
-/* out (B,T,C) = wte[tokens[b,t]] (V,C) */
-void rotary_encoder_forward(float *out, const uint8_t *tokens, const float *wte,
-                            size_t B, size_t T, size_t C)
-{
-#pragma omp parallel for schedule(static)
-    for (size_t bt = 0; bt < B * T; bt++)
-        memcpy(out + bt * C, wte + (size_t)tokens[bt] * C, C * sizeof(float));
-}
-
-/* dwte (V,C) += scatter-add of dout (B,T,C). Split by columns, not rows,
- * for the reason encoder_backward gives: the same byte occurs at many
- * positions, and each thread owning a block of columns adds every row in
- * the serial loop's order, so the bits do not depend on the threads. */
-void rotary_encoder_backward(float *dwte, const float *dout, const uint8_t *tokens,
-                             size_t B, size_t T, size_t C)
-{
-    size_t nblocks = (C + ENC_BLOCK - 1) / ENC_BLOCK;
-#pragma omp parallel for schedule(static)
-    for (size_t blk = 0; blk < nblocks; blk++) {
-        size_t c0 = blk * ENC_BLOCK;
-        size_t n = C - c0 < ENC_BLOCK ? C - c0 : ENC_BLOCK;
-        for (size_t bt = 0; bt < B * T; bt++) {
-            const float *d = dout + bt * C + c0;
-            float *tok = dwte + (size_t)tokens[bt] * C + c0;
-            for (size_t j = 0; j < n; j++)
-                tok[j] += d[j];
-        }
-    }
-}
-
 /* ---- Slow twins ---- */
 
 /* The slow twin: each rotated element in double from the same table,
@@ -278,25 +242,4 @@ void qknorm_backward_ref(float *dqkv, const float *qkv, const float *rstd,
             for (size_t i = 0; i < HS; i++)
                 dy[i] = (float)(s * (dy[i] - y[i] * m));
         }
-}
-
-/* The slow twin: one row copied at a time. */
-void rotary_encoder_forward_ref(float *out, const uint8_t *tokens, const float *wte,
-                                size_t B, size_t T, size_t C)
-{
-    for (size_t b = 0; b < B; b++)
-        for (size_t t = 0; t < T; t++)
-            for (size_t c = 0; c < C; c++)
-                out[(b * T + t) * C + c] = wte[(size_t)tokens[b * T + t] * C + c];
-}
-
-/* The slow twin: the serial scatter-add, in float, in the same order as
- * the fast one, so the two agree bit for bit. */
-void rotary_encoder_backward_ref(float *dwte, const float *dout, const uint8_t *tokens,
-                                 size_t B, size_t T, size_t C)
-{
-    for (size_t b = 0; b < B; b++)
-        for (size_t t = 0; t < T; t++)
-            for (size_t c = 0; c < C; c++)
-                dwte[(size_t)tokens[b * T + t] * C + c] += dout[(b * T + t) * C + c];
 }

@@ -258,13 +258,9 @@ static void losses(struct bg_profile *p)
 static void embeddings(struct bg_profile *p)
 {
     size_t wpe = p->cfg.V * p->cfg.C, B = p->B, T = p->T, C = p->cfg.C;
-    if (p->cfg.pos == BG_POS_ROTARY) {
-        rotary_encoder_forward(p->y, p->inputs, p->w, B, T, C);
-        rotary_encoder_backward(p->dw, p->y, p->inputs, B, T, C);
-    } else {
-        encoder_forward(p->y, p->inputs, p->w, p->w + wpe, B, T, C);
-        encoder_backward(p->dw, p->dw + wpe, p->y, p->inputs, B, T, C);
-    }
+    int table = p->cfg.pos == BG_POS_LEARNED;
+    encoder_forward(p->y, p->inputs, p->w, table ? p->w + wpe : NULL, B, T, C);
+    encoder_backward(p->dw, table ? p->dw + wpe : NULL, p->y, p->inputs, B, T, C);
     if (p->cfg.bigram) {
         bigram_forward(p->y, p->inputs, p->bigram, B, T, C);
         bigram_backward(p->dbigram, p->y, p->inputs, B, T, C);
