@@ -9,10 +9,11 @@
 # proposes today's changes one at a time on top of the best recipe so far;
 # the sweep's noise rule keeps a change only when the mean of 2 seeds beats
 # the best by more than twice the baseline's seed spread (a change that
-# loses on its first seed is discarded on that seed). Last, every change at
-# once, against the best the loop built. About an hour and a quarter at
-# 300 s: run it with nothing else on the machine, since every trial is a
-# time budget. Stopped (Ctrl-C), it continues with --resume.
+# loses on its first seed is discarded on that seed). Then every change at
+# once, against the best the loop built; last, each change alone on GPT-2's
+# recipe. About two hours at 300 s: run it with nothing else on the
+# machine, since every trial is a time budget. Stopped (Ctrl-C), it
+# continues with --resume.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BG=${BG:-build/release/bytegpt}

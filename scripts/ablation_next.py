@@ -37,8 +37,15 @@ if len(tried) < len(CHANGES):
     best = kept[-1]["flags"] if kept else ""
     print((best + " " + CHANGES[len(tried)]).strip())
 elif len(tried) == len(CHANGES):
-    # Last, every change at once: the whole of today's recipe against the
+    # Then every change at once: the whole of today's recipe against the
     # best the loop built, since changes that lose alone may pay together
     # (QK-norm and rotary act on the same scores; an untied head and ReLU^2
     # change what Muon's matrices see).
     print(" ".join(CHANGES))
+else:
+    # Last, each change alone on GPT-2's recipe, for the table: what it
+    # does without the others (the loop's decisions are relative to the
+    # best, so these are discarded unless one beats it).
+    alone = [c for c in CHANGES if not any(r["flags"] == c for r in rows)]
+    if alone:
+        print(alone[0])
