@@ -50,6 +50,23 @@ static inline float ops_expf(float x)
     return p;
 }
 
+/* The argument reduction in double that ops_expf_accurate and the soft
+ * cap's tanh (ops_loss.c) share: x = n ln2 + r, n the integer nearest to
+ * x / ln2, |r| <= ln2 / 2. Returns r and sets *scale = 2^n, built in its
+ * exponent bits; x must be small enough that 2^n is a normal double.
+ * Adding 1.5 * 2^52 rounds x / ln2 to n and leaves n in the low bits of
+ * the sum. */
+static inline double ops_exp_reduce(double x, double *scale)
+{
+    double big = x * 1.4426950408889634 + 6755399441055744.0, nd = big - 6755399441055744.0;
+    uint64_t nbits;
+    memcpy(&nbits, &big, sizeof nbits);
+    int64_t n = (int64_t)(nbits - 0x4338000000000000u);
+    uint64_t scale_bits = (uint64_t)(n + 1023) << 52;
+    memcpy(scale, &scale_bits, sizeof *scale);
+    return x - nd * 0.6931471805599453;
+}
+
 /* e^x within 1 ulp, like glibc's expf, for the softmax of the loss,
  * whose tests (and the PyTorch fixture) hold it to that accuracy; unlike
  * glibc's expf it is plain arithmetic that the compiler vectorises. It
@@ -71,14 +88,7 @@ static inline float ops_expf_accurate(float x)
     uint32_t clamp = (uint32_t)-(int32_t)((mag > limit) & (mag <= 0x7f800000u));
     bits = (bits & ~clamp) | ((sign | limit) & clamp);
     memcpy(&x, &bits, sizeof x);
-    double xd = x;
-    /* Adding 1.5 * 2^52 rounds x / ln2 to the nearest integer n and
-     * leaves n in the low bits of the sum. */
-    double big = xd * 1.4426950408889634 + 6755399441055744.0, nd = big - 6755399441055744.0;
-    uint64_t nbits;
-    memcpy(&nbits, &big, sizeof nbits);
-    int64_t n = (int64_t)(nbits - 0x4338000000000000u); /* within [-159, 145] */
-    double r = xd - nd * 0.6931471805599453;
+    double scale, r = ops_exp_reduce(x, &scale); /* n within [-159, 145] */
     double p = 1.0 / 40320;
     p = p * r + 1.0 / 5040;
     p = p * r + 1.0 / 720;
@@ -88,9 +98,6 @@ static inline float ops_expf_accurate(float x)
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    uint64_t scale_bits = (uint64_t)(n + 1023) << 52;
-    double scale;
-    memcpy(&scale, &scale_bits, sizeof scale);
     return (float)(p * scale);
 }
 

@@ -187,14 +187,7 @@ static inline double cap_tanh(double y)
     mag = (mag & ~clamp) | (twenty & clamp);
     double t;
     memcpy(&t, &mag, sizeof t);
-    double x = 2.0 * t;
-    /* Adding 1.5 * 2^52 rounds x / ln2 to the nearest integer n and
-     * leaves n in the low bits of the sum. */
-    double big = x * 1.4426950408889634 + 6755399441055744.0, nd = big - 6755399441055744.0;
-    uint64_t nbits;
-    memcpy(&nbits, &big, sizeof nbits);
-    int64_t n = (int64_t)(nbits - 0x4338000000000000u); /* within [0, 58] */
-    double r = x - nd * 0.6931471805599453;
+    double scale, r = ops_exp_reduce(2.0 * t, &scale); /* n within [0, 58] */
     double p = 1.0 / 362880;
     p = p * r + 1.0 / 40320;
     p = p * r + 1.0 / 5040;
@@ -204,9 +197,6 @@ static inline double cap_tanh(double y)
     p = p * r + 1.0 / 6;
     p = p * r + 0.5;
     p = p * r + 1.0;
-    uint64_t scale_bits = (uint64_t)(n + 1023) << 52;
-    double scale;
-    memcpy(&scale, &scale_bits, sizeof scale);
     double m = scale * (p * r) + (scale - 1.0);
     double th = m / (m + 2.0);
     memcpy(&bits, &th, sizeof bits);
