@@ -32,9 +32,9 @@ double adamw_clip_parts(float *grads, size_t n, float *rows, size_t n_rows, doub
  *   p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps) */
 void adamw_update(const struct bg_adamw *opt, const struct bg_tensor t[BG_N_TENSORS],
                   float *params, const float *grads, float *m, float *v, float lr, uint64_t step);
-/* (adamw_update leaves out a sparse tensor: the bigram table.) */
 
-/* The same step for the rows of sparse tensor t listed in rows (n_rows),
+/* The same step for the rows of the sparse tensor t (the bigram table,
+ * which the trainer's view leaves out of adamw_update) listed in rows (n_rows),
  * their gradients packed one row after another: only those rows' values
  * and moments change (lazy Adam, PyTorch's SparseAdam), with step t's
  * bias corrections and no decay. */

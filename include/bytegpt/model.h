@@ -77,6 +77,11 @@ const char *config_describe(const struct bg_config *cfg, char *buf, size_t n);
 /* The number of parameters (a tied LM head is counted once). */
 size_t config_num_params(const struct bg_config *cfg);
 
+/* The parameters before the sparse bigram table (all of them without
+ * one): the tensors every step updates whole, and the N of 6N (a table
+ * lookup costs one row per token, whatever the table's size). */
+size_t config_dense_params(const struct bg_config *cfg);
+
 /* Training FLOPs per token, 6N + 6*L*ctx*C: 2N multiply-adds forward and
  * 4N backward for the weights, plus attention's scores and weighted sums,
  * which grow with the context (Kaplan et al. 2020; the PaLM paper's MFU
@@ -87,6 +92,7 @@ double config_flops_per_token(const struct bg_config *cfg);
 /* ---- Parameters ---- */
 
 #define BG_N_TENSORS 18
+#define BG_TENSOR_BIGRAM (BG_N_TENSORS - 1) /* the table is last: the rest is dense */
 
 /* Pointers into the parameter block (or into a gradient or moment block
  * of the same layout). Shapes: wte (V,C), wpe (ctx,C), then per layer
@@ -113,7 +119,6 @@ struct bg_tensor {
     size_t layers;       /* L for per-layer tensors, else 1 */
     size_t rows, cols;   /* shape of one layer's slice (cols 1 for vectors) */
     int decay;           /* 1: weight decay applies (matrices and embeddings) */
-    int sparse;          /* 1: updated row by row, only the rows a step used (bigram.h) */
 };
 
 /* Fills t[BG_N_TENSORS] with the layout for cfg. */
@@ -213,11 +218,7 @@ double model_forward(struct bg_model *m, const uint8_t *inputs, const uint8_t *t
 /* Sets every parameter gradient to zero. */
 void model_zero_grad(struct bg_model *m);
 
-/* The parameters before the sparse bigram table (all of them without
- * one): the tensors every step updates whole. */
-size_t model_dense_params(const struct bg_model *m);
-
-/* Zeroes those gradients only. The trainer keeps the table's gradient at
+/* Zeroes the dense gradients only (config_dense_params). The trainer keeps the table's gradient at
  * zero between steps itself, row by row (bigram.h), so a step never
  * sweeps the table's 65,536 rows. */
 void model_zero_grad_dense(struct bg_model *m);

@@ -53,7 +53,7 @@ struct bg_roofline {
  * on p's scratch (the shapes and threads of the trainer p was made for),
  * all of it ROOFLINE_PASSES times over keeping the best, and fills every
  * limit. Takes a few seconds (about 20 step times for a large model). */
-int roofline_measure(struct bg_roofline *r, struct bg_profile *p, size_t num_params, struct bg_error *err);
+int roofline_measure(struct bg_roofline *r, struct bg_profile *p, struct bg_error *err);
 
 /* The bandwidth measured at the smallest size holding bytes (the largest
  * size's when none does). */

@@ -78,6 +78,12 @@ struct bg_step_result {
     double lr;
 };
 
+/* AdamW's view of the layout t: the same tensors, but those another update
+ * owns have no size, so that adamw_update passes over them: the bigram
+ * table (its rows, adamw_update_rows) and under --optim muon the blocks'
+ * matrices (muon.h). The one place that says which update owns what. */
+void trainer_adamw_view(int optim, const struct bg_tensor t[BG_N_TENSORS], struct bg_tensor view[BG_N_TENSORS]);
+
 /* Builds the trainer for cfg, which must be valid (settings_resolve
  * gives only valid ones), on an open corpus, as process `rank` of `ranks`
  * (0 of 1 alone; dist.h says which under mpirun). */

@@ -184,7 +184,7 @@ static int measure(struct bg_trainer *t, size_t n_steps, size_t warmup, double *
     split[0] = prof.zero_seconds / (double)n_steps;
     split[1] = prof.pass_seconds / (double)n_steps;
     if (!rc)
-        rc = roofline_measure(roof, &prof, t->model.num_params, err);
+        rc = roofline_measure(roof, &prof, err);
     profile_free(&prof);
     return rc;
 }

@@ -175,8 +175,7 @@ static int info_model(const struct bg_train_config *cfg, const char *preset, dou
            format_bytes(a, sizeof a, (double)mem->total), format_bytes(b, sizeof b, (double)mem->param_arena),
            format_bytes(c, sizeof c, (double)mem->act_arena));
 
-    /* N in 6N leaves out the bigram table: a lookup is one row per token. */
-    double n_flop = (double)g->total - (m->bigram ? (double)BG_BIGRAM_ROWS * (double)C : 0.0);
+    double n_flop = (double)config_dense_params(m); /* the N of 6N: without a bigram table */
     printf("\ncompute      %s per token = 6N + 6*L*ctx*C = 6*%s + 6*%zu*%zu*%zu%s\n",
            format_si(a, sizeof a, bill.flops_per_token, "FLOP"), format_grouped(b, sizeof b, n_flop), L, m->ctx, C,
            m->bigram ? " (N without the bigram table, a lookup)" : "");

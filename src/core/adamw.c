@@ -101,8 +101,6 @@ void adamw_update(const struct bg_adamw *opt, const struct bg_tensor t[BG_N_TENS
     {
         size_t id = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
         for (int i = 0; i < BG_N_TENSORS; i++) {
-            if (t[i].sparse)
-                continue; /* adamw_update_rows' */
             size_t o = t[i].offset, n = t[i].size;
             float wd = t[i].decay ? opt->weight_decay : 0.0f;
             update_span(params + o, grads + o, m + o, v + o, n * id / nt, n * (id + 1) / nt, lr, wd, opt->beta1,

@@ -200,16 +200,9 @@ void model_zero_grad(struct bg_model *m)
     zero_floats(m->grads, m->num_params);
 }
 
-size_t model_dense_params(const struct bg_model *m)
-{
-    struct bg_tensor t[BG_N_TENSORS];
-    model_tensors(&m->cfg, t);
-    return m->num_params - t[BG_N_TENSORS - 1].size;
-}
-
 void model_zero_grad_dense(struct bg_model *m)
 {
-    zero_floats(m->grads, model_dense_params(m));
+    zero_floats(m->grads, config_dense_params(&m->cfg));
 }
 
 /* The gradient of block l, last operation first. On entry d->residual

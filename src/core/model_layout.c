@@ -86,7 +86,6 @@ void model_tensors(const struct bg_config *cfg, struct bg_tensor t[BG_N_TENSORS]
         t[i].rows = spec[i].rows;
         t[i].cols = spec[i].cols;
         t[i].decay = spec[i].decay;
-        t[i].sparse = i == BG_N_TENSORS - 1; /* the bigram table */
         t[i].size = spec[i].layers * spec[i].rows * spec[i].cols;
         t[i].offset = offset;
         offset += t[i].size;
@@ -116,12 +115,16 @@ size_t config_num_params(const struct bg_config *cfg)
     return t[BG_N_TENSORS - 1].offset + t[BG_N_TENSORS - 1].size;
 }
 
-double config_flops_per_token(const struct bg_config *cfg)
+size_t config_dense_params(const struct bg_config *cfg)
 {
     struct bg_tensor t[BG_N_TENSORS];
     model_tensors(cfg, t);
-    double n = (double)(config_num_params(cfg) - t[BG_N_TENSORS - 1].size); /* without the bigram table */
-    return 6.0 * n + 6.0 * (double)cfg->L * (double)cfg->ctx * (double)cfg->C;
+    return t[BG_TENSOR_BIGRAM].offset;
+}
+
+double config_flops_per_token(const struct bg_config *cfg)
+{
+    return 6.0 * (double)config_dense_params(cfg) + 6.0 * (double)cfg->L * (double)cfg->ctx * (double)cfg->C;
 }
 
 /* ---- Memory: one list of sizes, used to estimate and to carve ---- */

@@ -22,6 +22,14 @@ void train_set_threads(int n)
 
 /* ---- The trainer ---- */
 
+void trainer_adamw_view(int optim, const struct bg_tensor t[BG_N_TENSORS], struct bg_tensor view[BG_N_TENSORS])
+{
+    memcpy(view, t, BG_N_TENSORS * sizeof *t);
+    for (int i = 0; i < BG_N_TENSORS; i++)
+        if (i == BG_TENSOR_BIGRAM || (optim == BG_OPT_MUON && muon_is_target(&t[i])))
+            view[i].size = 0; /* adamw_update passes over a tensor of no floats */
+}
+
 /* The floats of the bigram table's packed gradient: a row per position of
  * the step's batches at most, and never more than the table has. */
 static size_t bigram_packed_floats(const struct bg_train_config *cfg, size_t ranks)
@@ -42,14 +50,10 @@ int trainer_init(struct bg_trainer *t, const struct bg_train_config *cfg, struct
     t->ranks = ranks;
     t->opt = (struct bg_adamw){(float)cfg->beta1, (float)cfg->beta2, 1e-8f, (float)cfg->weight_decay};
     model_tensors(&cfg->model, t->tensors);
-    /* Under Muon, AdamW leaves the blocks' matrices alone, and the
-     * Newton-Schulz scratch of the largest of them is carved here, once:
-     * every layer's matrix reuses it in turn. */
+    /* Under Muon, the Newton-Schulz scratch of the largest matrix is
+     * carved here, once: every layer's matrix reuses it in turn. */
     size_t muon_floats = cfg->optim == BG_OPT_MUON ? muon_scratch_floats(t->tensors) : 0;
-    memcpy(t->adamw_tensors, t->tensors, sizeof t->tensors);
-    for (int i = 0; i < BG_N_TENSORS && cfg->optim == BG_OPT_MUON; i++)
-        if (muon_is_target(&t->tensors[i]))
-            t->adamw_tensors[i].size = 0;
+    trainer_adamw_view(cfg->optim, t->tensors, t->adamw_tensors);
     int rc = model_init(&t->model, &cfg->model, cfg->batch, err);
     if (rc)
         return rc;
@@ -151,7 +155,7 @@ static size_t step_reduce(struct bg_trainer *t, double *loss)
         bigram_rows_gather(&t->rows, m->g.bigram, t->packed, t->cfg.model.C);
         packed = t->rows.n * t->cfg.model.C;
     }
-    dist_sum_floats(m->grads, model_dense_params(m));
+    dist_sum_floats(m->grads, config_dense_params(&m->cfg));
     if (packed) /* the same on every rank: the same rows */
         dist_sum_floats(t->packed, packed);
     dist_sum_doubles(loss, 1);
@@ -165,7 +169,7 @@ static void step_update(struct bg_trainer *t, double lr, double muon_lr)
     struct bg_model *m = &t->model;
     adamw_update(&t->opt, t->adamw_tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     if (t->cfg.model.bigram)
-        adamw_update_rows(&t->opt, &t->tensors[BG_N_TENSORS - 1], t->rows.list, t->rows.n, m->params, t->packed,
+        adamw_update_rows(&t->opt, &t->tensors[BG_TENSOR_BIGRAM], t->rows.list, t->rows.n, m->params, t->packed,
                           m->m, m->v, (float)lr, t->step + 1);
     if (t->cfg.optim == BG_OPT_MUON)
         muon_apply(t, muon_lr);
@@ -179,7 +183,7 @@ int trainer_step(struct bg_trainer *t, double lr, double muon_lr, struct bg_step
     if (rc)
         return rc;
     size_t packed = step_reduce(t, &loss);
-    double norm = adamw_clip_parts(m->grads, model_dense_params(m), t->packed, packed, t->cfg.clip);
+    double norm = adamw_clip_parts(m->grads, config_dense_params(&m->cfg), t->packed, packed, t->cfg.clip);
     if (!isfinite(loss) || !isfinite(norm)) {
         rc = step_diverged(t->step + 1, loss, norm, err);
         if (t->rank > 0 && err) /* every rank stops here; rank 0 says why */

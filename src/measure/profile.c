@@ -318,10 +318,10 @@ static void clip_and_update(struct bg_profile *p, struct bg_trainer *t, double l
         bigram_rows_gather(&t->rows, m->g.bigram, t->packed, p->cfg.C);
         packed = t->rows.n * p->cfg.C;
     }
-    adamw_clip_parts(m->grads, model_dense_params(m), t->packed, packed, t->cfg.clip);
+    adamw_clip_parts(m->grads, config_dense_params(&m->cfg), t->packed, packed, t->cfg.clip);
     adamw_update(&t->opt, t->adamw_tensors, m->params, m->grads, m->m, m->v, (float)lr, t->step + 1);
     if (t->cfg.model.bigram)
-        adamw_update_rows(&t->opt, &t->tensors[BG_N_TENSORS - 1], t->rows.list, t->rows.n, m->params, t->packed,
+        adamw_update_rows(&t->opt, &t->tensors[BG_TENSOR_BIGRAM], t->rows.list, t->rows.n, m->params, t->packed,
                           m->m, m->v, (float)lr, t->step + 1);
     p->seconds[BG_PH_OPTIM] += clock_now() - t0;
     if (p->muon) {

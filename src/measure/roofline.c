@@ -322,18 +322,18 @@ static double muon_costs(struct bg_roofline *r, const struct bg_profile *p)
  * corrections, the square root and the step), for every parameter Muon
  * does not update. Data: B (T + 1) bytes of text read, inputs and targets
  * written. */
-static void step_costs(struct bg_roofline *r, const struct bg_profile *p, size_t num_params)
+static void step_costs(struct bg_roofline *r, const struct bg_profile *p)
 {
     /* A bigram table is updated by the rows a step touched, which depend on
-     * the text: they are left out, so the bound stays a lower bound. */
-    double table = p->cfg.bigram ? (double)BG_BIGRAM_ROWS * (double)p->cfg.C : 0.0;
-    double n = (double)num_params - table, text = (double)(p->B * (p->T + 1)), adamw = n - muon_costs(r, p);
+     * the text: they are left out (the dense parameters alone), so the
+     * bound stays a lower bound. */
+    double n = (double)config_dense_params(&p->cfg), text = (double)(p->B * (p->T + 1)), adamw = n - muon_costs(r, p);
     add(r, BG_PH_OPTIM, 1, F * n, 2 * n);
     add(r, BG_PH_OPTIM, 1, F * 7 * adamw, 16 * adamw);
     add(r, BG_PH_DATA, (double)p->accum, 3 * text, 0.0);
 }
 
-static void count_costs(struct bg_roofline *r, const struct bg_profile *p, size_t num_params)
+static void count_costs(struct bg_roofline *r, const struct bg_profile *p)
 {
     double BT = (double)(p->B * p->T);
     matmul_costs(r, p, BT);
@@ -344,7 +344,7 @@ static void count_costs(struct bg_roofline *r, const struct bg_profile *p, size_
         r->bytes[ph] *= (double)p->accum;
         r->ops[ph] *= (double)p->accum;
     }
-    step_costs(r, p, num_params);
+    step_costs(r, p);
 }
 
 /* ---- The limits ---- */
@@ -381,13 +381,13 @@ static int measure_machine(struct bg_roofline *r, struct bg_profile *p, struct b
     return BG_OK;
 }
 
-int roofline_measure(struct bg_roofline *r, struct bg_profile *p, size_t num_params, struct bg_error *err)
+int roofline_measure(struct bg_roofline *r, struct bg_profile *p, struct bg_error *err)
 {
     memset(r, 0, sizeof *r);
     int rc = measure_machine(r, p, err);
     if (rc)
         return rc;
-    count_costs(r, p, num_params);
+    count_costs(r, p);
     for (int ph = 0; ph < BG_N_PHASES; ph++) {
         r->bandwidth[ph] = roofline_bandwidth(r, r->call_bytes[ph]);
         double memory = r->bytes[ph] / r->bandwidth[ph], arithmetic = r->ops[ph] / r->vector_ops;

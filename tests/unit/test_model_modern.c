@@ -146,10 +146,7 @@ struct stepper {
 static int stepper_init(struct stepper *s, const struct bg_config *c, const struct reference *r)
 {
     model_tensors(c, s->t);
-    memcpy(s->adamw_t, s->t, sizeof s->t);
-    for (int i = 0; i < BG_N_TENSORS && r->optim == BG_OPT_MUON; i++)
-        if (muon_is_target(&s->t[i]))
-            s->adamw_t[i].size = 0; /* adamw_update passes over a tensor of no floats */
+    trainer_adamw_view(r->optim, s->t, s->adamw_t);
     s->opt = (struct bg_adamw){r->beta1, r->beta2, r->eps, r->wd};
     s->scratch = malloc(muon_scratch_floats(s->t) * sizeof(float) + 1);
     s->packed = malloc((size_t)r->B * r->T * r->C * sizeof(float));
@@ -183,7 +180,7 @@ static double forward_backward(struct bg_model *m, struct stepper *s, const uint
  * sparse Adam for the listed bigram rows. Returns the norm before clipping. */
 static double clip_and_update(struct bg_model *m, struct stepper *s, const struct reference *r, uint64_t step)
 {
-    size_t C = (size_t)r->C, dense = model_dense_params(m), packed = s->rows.n * C;
+    size_t C = (size_t)r->C, dense = config_dense_params(&m->cfg), packed = s->rows.n * C;
     bigram_rows_gather(&s->rows, m->g.bigram, s->packed, C);
     double norm = adamw_clip_parts(m->grads, dense, s->packed, packed, r->max_norm);
     adamw_update(&s->opt, s->adamw_t, m->params, m->grads, m->m, m->v, r->lr, step);
@@ -217,8 +214,11 @@ static void test_layout(void)
     CHECK(t[T_BIGRAM].offset == ref.n_dense);
     CHECK(t[1].size == 0 && t[3].size == 0 && t[9].size == 0 && t[15].size == 0); /* wpe, ln1b, ln2b, lnfb */
     CHECK(t[T_LMHEAD].size == 256 * c.C && t[T_LMHEAD].decay == 1);
-    CHECK(t[T_BIGRAM].decay == 0 && t[T_BIGRAM].sparse == 1);
+    CHECK(t[T_BIGRAM].decay == 0 && config_dense_params(&c) == ref.n_dense);
     CHECK(ref.optim == BG_OPT_MUON);
+    struct bg_tensor view[BG_N_TENSORS]; /* AdamW's: no table, no Muon matrix */
+    trainer_adamw_view(ref.optim, t, view);
+    CHECK(view[T_BIGRAM].size == 0 && view[4].size == 0 && view[T_LMHEAD].size == t[T_LMHEAD].size);
 }
 
 /* Muon's momentum warms up from 0.85 to 0.95 over 300 steps; the fixture's

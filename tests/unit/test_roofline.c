@@ -102,7 +102,7 @@ static void roofline_for(int optim)
     struct bg_profile p;
     CHECK(profile_init(&p, &t, &err) == BG_OK);
     struct bg_roofline r;
-    CHECK(roofline_measure(&r, &p, t.model.num_params, &err) == BG_OK);
+    CHECK(roofline_measure(&r, &p, &err) == BG_OK);
     check_counts(&r, &cfg, t.model.num_params);
     check_limits(&r, optim == BG_OPT_MUON);
     profile_free(&p);
