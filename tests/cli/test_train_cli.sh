@@ -91,6 +91,22 @@ grep -q "'$(head -c 1 "$tmp/words.txt")' $first" "$tmp/info.out" && ok || { bad 
 grep -qx "steps = 0" "$tmp/init/config.txt" && grep -qx "warmup = 0" "$tmp/init/config.txt" \
     && ok || { bad "--steps 0: config.txt does not say steps = 0"; cat "$tmp/init/config.txt"; }
 
+# info and bench take the recipe as train does: info's bill names it (the
+# choices on the model line, the tables the embeddings have, a gain-only
+# norm, N without the bigram table) and its bad values get train's error.
+"$BG" info --preset tiny --pos rotary --bigram on --head untied --norm rmsnorm --optim muon --gflops 50 \
+    >"$tmp/recipe.info" 2>&1 || bad "info with the recipe failed"
+grep -q "^model .*rmsnorm, rotary, untied head, bigram" "$tmp/recipe.info" \
+    && grep -q "token 256x32 + its own LM head + bigram 65536x32$" "$tmp/recipe.info" \
+    && grep -q "RMSNorm .*a gain, no bias" "$tmp/recipe.info" && grep -q "(N without the bigram table" "$tmp/recipe.info" \
+    && grep -q "^  optimizer .*Newton-Schulz" "$tmp/recipe.info" && ok || { bad "info does not show the recipe"; cat "$tmp/recipe.info"; }
+for cmd in info bench; do
+    "$BG" $cmd --preset tiny --norm batchnorm >"$tmp/recipe.out" 2>"$tmp/recipe.err"
+    rc=$?
+    [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/recipe.err")" -eq 1 ] && grep -q "^error: $cmd: --norm is layernorm or rmsnorm, got 'batchnorm'" "$tmp/recipe.err" \
+        && ok || { bad "$cmd --norm batchnorm: exit $rc"; cat "$tmp/recipe.err"; }
+done
+
 # --schedule wsd: after 2 warmup steps the peak holds until the last half
 # of the 20 steps, then falls in a straight line (equal steps down) to
 # min-lr; config.txt records the recipe under the flags' names.
