@@ -40,6 +40,12 @@
 
 #define BG_SCALING_MAX_BUDGETS 16
 #define BG_SCALING_MAX_POINTS 4096
+#define BG_SCALING_MAX_RESAMPLES 100000
+
+/* Approach 3's Huber loss is quadratic within this of zero, linear beyond. */
+#define BG_SCALING_HUBER_DELTA 1e-3
+/* Approach 3's parameters, in this order: a = ln A, b = ln B, e = ln E, alpha, beta. */
+#define BG_SCALING_LAW_PARAMS 5
 
 /* One scored run. */
 struct bg_scaling_point {
@@ -81,7 +87,11 @@ struct bg_scaling_law {
     double objective;          /* the Huber loss at the fit */
 };
 
-/* A fitted number and its spread over the resampled seeds. */
+/* A fitted number and its spread over the resampled seeds. Each
+ * percentile is over the resamples where the number exists: a resample
+ * with fewer than 2 budgets inside has no frontier, and adds nothing to
+ * a, b, tokens_per_param and the prediction. A number the fit to all runs
+ * lacks (value NaN) gets no spread either. */
 struct bg_scaling_value {
     double value;              /* from all the runs */
     double lo, hi;             /* 5th and 95th percentiles of the resamples (NaN: none) */
@@ -91,13 +101,13 @@ struct bg_scaling_fit {
     size_t n_budgets;
     struct bg_scaling_parabola par[BG_SCALING_MAX_BUDGETS];
     size_t n_inside;           /* budgets with their vertex inside */
-    int has_frontier;          /* at least 2 budgets inside: a, b and the prediction exist */
+    int has_frontier;          /* at least 2 budgets inside: a, b and the prediction exist (else NaN) */
     struct bg_scaling_power n_power, d_power;
     struct bg_scaling_value a, b;
     struct bg_scaling_value tokens_per_param; /* d_opt / n_opt at the largest budget inside */
     struct bg_scaling_law law;
     struct bg_scaling_value E, alpha, beta, A, B;
-    /* The prediction at c_pred (0 when has_frontier is false). */
+    /* The prediction at c_pred (NaN when has_frontier is false). */
     double c_pred;
     struct bg_scaling_value n_pred, d_pred, bpb_pred;
     size_t resamples;          /* resampled fits behind the spreads */
@@ -116,7 +126,10 @@ struct bg_scaling_check {
 /* ---- The pieces (each usable and tested alone) ---- */
 
 /* Least-squares parabola through (ln n[i], bpb[i]), i < m (m >= 3, at
- * least 3 distinct n), its vertex and where it lies; d_opt is left NaN. */
+ * least 3 distinct n), its vertex and where it lies; c and d_opt are left
+ * NaN (scaling_fit_all fills them). A curvature q2 too small to tell from
+ * rounding (the fit rising by under 1e-9 of the largest score across the
+ * sizes) is FLAT. */
 int scaling_fit_parabola(const double *n, const double *bpb, size_t m, struct bg_scaling_parabola *p,
                          struct bg_error *err);
 
@@ -124,14 +137,22 @@ int scaling_fit_parabola(const double *n, const double *bpb, size_t m, struct bg
  * distinct c, every value > 0). */
 int scaling_fit_power(const double *c, const double *y, size_t m, struct bg_scaling_power *p, struct bg_error *err);
 
-/* Approach 3 over pts (m >= 5, every value > 0). start NULL: from the
- * paper's grid of starting points; else from start alone (the resamples
- * start from the fit to all runs). */
+/* Approach 3 over pts (5 <= m <= BG_SCALING_MAX_POINTS; n, d and bpb
+ * finite and > 0; c is not used). start NULL: from the paper's grid of
+ * starting points; else from start alone (the resamples start from the
+ * fit to all runs). */
 int scaling_fit_law(const struct bg_scaling_point *pts, size_t m, const struct bg_scaling_law *start,
                     struct bg_scaling_law *law, struct bg_error *err);
 
 /* L(n, d) under law. */
 double scaling_law_eval(const struct bg_scaling_law *law, double n, double d);
+
+/* Approach 3's objective at theta = (a, b, e, alpha, beta) over pts: the
+ * sum of Huber(LSE(a - alpha ln n, b - beta ln d, e) - ln bpb), and its
+ * gradient into grad when grad is not NULL. What scaling_fit_law
+ * minimises, exposed so that its gradient can be checked. */
+double scaling_law_objective(const struct bg_scaling_point *pts, size_t m, const double theta[BG_SCALING_LAW_PARAMS],
+                             double grad[BG_SCALING_LAW_PARAMS]);
 
 /* The tokens a model of n parameters trains on for c FLOPs, by the FLOPs
  * per token the runs show for their sizes (interpolated in ln n, and
@@ -143,8 +164,11 @@ double scaling_tokens_at(const struct bg_scaling_point *pts, size_t m, double n,
 /* Fits everything above to pts (m runs over n_budgets budgets and `seeds`
  * seeds), predicts at c_pred (> every budget), and resamples the seeds
  * `resamples` times with rng for the spreads (0: no spreads; lo and hi
- * NaN). Fewer than 3 sizes at a budget, or points that are not finite and
- * positive, is BG_ERR_INPUT naming what. Budgets outside are not an error:
+ * NaN). BG_ERR_INPUT, naming what: fewer than 3 sizes at a budget; runs
+ * of one (budget, size) with different n; values that are not finite and
+ * positive; a budget, seed or count beyond its bound (the MAX_ defines);
+ * a budget whose runs spent no more FLOPs than the previous budget's;
+ * c_pred not above every run's c. Budgets outside are not an error:
  * has_frontier says whether enough were inside. */
 int scaling_fit_all(const struct bg_scaling_point *pts, size_t m, size_t n_budgets, size_t seeds, double c_pred,
                     size_t resamples, struct bg_rng *rng, struct bg_scaling_fit *fit, struct bg_error *err);
