@@ -70,7 +70,12 @@ function swordEntries(dir) {
             const off = blockIndex.readUInt32LE(at);
             const size = blockIndex.readUInt32LE(at + 4);
             const inflated = blockIndex.readUInt32LE(at + 8);
-            const block = zlib.inflateSync(data.subarray(off, off + size));
+            let block;
+            try {
+                block = zlib.inflateSync(data.subarray(off, off + size));
+            } catch (e) {
+                fail(`${file(dat)}: block ${blocks.length} does not inflate: ${e.message}`);
+            }
             if (block.length !== inflated) fail(`${file(dat)}: block ${blocks.length} inflates to ${block.length} bytes, not ${inflated}`);
             blocks.push(block);
         }
