@@ -6,9 +6,10 @@
 //   node scripts/get_corpus.js sotu DATA_DIR        the State of the Union addresses, by year
 //   node scripts/get_corpus.js sword MODULE_DIR     a SWORD Bible or commentary module
 //   node scripts/get_corpus.js dict FILE.dict.dz    a dictd dictionary's entries
+//   node scripts/get_corpus.js tree SOURCE_DIR      the C files of a source tree
 //   node scripts/get_corpus.js shard TARGET OUT_DIR NAME=FILE...
 //
-// The first four print UTF-8 text ending in one newline on stdout; shard
+// The first five print text ending in one newline on stdout; shard
 // cuts each FILE into parts (about TARGET bytes for a large one) and writes
 // them, the sources interleaved, as OUT_DIR/NNN_NAME-JJ.txt (see shard()).
 "use strict";
@@ -171,12 +172,49 @@ function dictText(file) {
     return lines.join("\n").replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n").trim() + "\n";
 }
 
+// ---- Source trees (Debian's linux-source package) ----
+
+// Every C file (*.c, *.h) under dir, in byte order of their paths, each
+// ending in a newline, one after another, written to stdout as it goes.
+// Symbolic links are not followed; a file holding a NUL byte (none in
+// Linux) is left out, since bytegpt refuses NUL as not text.
+function writeAll(buf) {
+    for (let at = 0; at < buf.length; ) at += fs.writeSync(1, buf, at);
+}
+
+function treeText(dir) {
+    const files = [];
+    const walk = (rel) => {
+        for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+            const r = rel ? rel + "/" + e.name : e.name;
+            if (e.isDirectory()) walk(r);
+            else if (e.isFile() && /\.[ch]$/.test(e.name)) files.push(r);
+        }
+    };
+    walk("");
+    files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let skipped = 0;
+    for (const r of files) {
+        const text = fs.readFileSync(path.join(dir, r));
+        if (text.length === 0) continue;
+        if (text.indexOf(0) >= 0) {
+            skipped++;
+            continue;
+        }
+        writeAll(text);
+        if (text[text.length - 1] !== 0x0a) writeAll(Buffer.from("\n"));
+    }
+    if (files.length === skipped) fail("no C files in " + dir);
+    if (skipped > 0) console.error(`left out ${skipped} files that hold a NUL byte`);
+}
+
 // ---- Shards ----
 
 // split(buf, n): the text cut into n parts of about equal size, each cut at
 // the paragraph break (blank line) nearest to an even division, or at a line
 // break where no blank line is near. Every part starts at the start of a
-// paragraph and ends in one newline.
+// paragraph and ends in one newline. It works on bytes, so text that is not
+// UTF-8 (a Latin-1 comment in C source) passes through unchanged.
 function split(buf, n, name) {
     const cuts = [0];
     for (let i = 1; i < n; i++) {
@@ -195,11 +233,15 @@ function split(buf, n, name) {
         cuts.push(cut);
     }
     cuts.push(buf.length);
+    const isSpace = (c) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
     const parts = [];
     for (let i = 0; i + 1 < cuts.length; i++) {
-        const part = buf.subarray(cuts[i], cuts[i + 1]).toString("utf8").replace(/^\n+/, "").replace(/\s+$/, "") + "\n";
-        if (part.length < 2) fail(`${name}: part ${i + 1} of ${n} is empty`);
-        parts.push(part);
+        let a = cuts[i];
+        let b = cuts[i + 1];
+        while (a < b && buf[a] === 0x0a) a++;
+        while (b > a && isSpace(buf[b - 1])) b--;
+        if (a === b) fail(`${name}: part ${i + 1} of ${n} is empty`);
+        parts.push(Buffer.concat([buf.subarray(a, b), Buffer.from("\n")]));
     }
     return parts;
 }
@@ -248,7 +290,7 @@ function shard(target, outDir, sources) {
     order.forEach((p, i) => {
         const file = `${String(i + 1).padStart(width, "0")}_${p.name}-${String(p.j + 1).padStart(2, "0")}.txt`;
         fs.writeFileSync(path.join(outDir, file), p.text);
-        console.log(`${file} ${Buffer.byteLength(p.text)} ${i % 10 === 9 ? "validation" : "training"}`);
+        console.log(`${file} ${p.text.length} ${i % 10 === 9 ? "validation" : "training"}`);
     });
 }
 
@@ -272,6 +314,9 @@ switch (cmd) {
     case "dict":
         print(dictText(args[0]));
         break;
+    case "tree":
+        treeText(args[0]);
+        break;
     case "shard": {
         const [target, outDir, ...pairs] = args;
         if (!(Number(target) > 0) || !outDir || pairs.length === 0) fail("usage: shard TARGET OUT_DIR NAME=FILE...");
@@ -283,5 +328,5 @@ switch (cmd) {
         break;
     }
     default:
-        fail("unknown command '" + cmd + "' (moby, sotu, sword, dict, shard)");
+        fail("unknown command '" + cmd + "' (moby, sotu, sword, dict, tree, shard)");
 }

