@@ -52,6 +52,8 @@
 #define BG_SWEEP_MAX_VALUES 64   /* values of one setting in a grid or a space */
 #define BG_SWEEP_MAX_TRIALS 10000
 #define BG_SWEEP_VALUE_LEN 32    /* a value's text, NUL included */
+#define BG_SWEEP_FLAGS_LEN 512   /* a trial's flags as text, NUL included */
+#define BG_SWEEP_LIST_LEN 16384  /* --list written out, NUL included: hundreds of trials */
 
 /* ---- The flags of a trial: settings changed from the base ---- */
 
@@ -129,6 +131,20 @@ int sweep_space_draw(const struct bg_sweep_space *s, struct bg_rng *rng, struct 
 /* The grid or space written back in the form it was read. */
 void sweep_space_format(const struct bg_sweep_space *s, char *buf, size_t n);
 
+/* ---- Lists: trials given one by one ---- */
+
+/* --list '--layers 2 --dim 64; --layers 3 --dim 96': trials separated by
+ * ';', each flags as sweep_flags_parse reads them. An empty item, flags
+ * sweep_flags_parse refuses, an item longer than BG_SWEEP_FLAGS_LEN
+ * written out, or a list whose canonical form does not fit in n bytes
+ * is BG_ERR_INPUT naming the item ("sweep --list item 2: ..."). The
+ * canonical form, each item as sweep_flags_format writes it with "; "
+ * between, goes into canon, and the number of items into *items. */
+int sweep_parse_list(const char *text, char *canon, size_t n, size_t *items, struct bg_error *err);
+
+/* Item i (from 0) of a list that sweep_parse_list accepted, into f. */
+int sweep_list_item(const char *list, size_t i, struct bg_sweep_flags *f, struct bg_error *err);
+
 /* ---- The definition: what sweep.txt holds ---- */
 
 struct bg_sweep_def {
@@ -136,6 +152,8 @@ struct bg_sweep_def {
     struct bg_settings base;        /* the preset and base settings, budget included */
     struct bg_sweep_space grid, space;
     int has_grid, has_space;
+    char list[BG_SWEEP_LIST_LEN];   /* --list in canonical form, or "" */
+    size_t list_n;                  /* its items */
     size_t random_n, greedy_n, seeds;
     uint64_t space_seed;            /* seeds --random's draws */
     int vary[BG_N_SETTINGS];        /* the settings --greedy changes */
@@ -150,8 +168,8 @@ struct bg_sweep_def {
 void sweep_def_init(struct bg_sweep_def *d);
 
 /* Sets one item by its flag name ("corpus", "preset", any train setting
- * but threads, "grid", "random", "space", "space-seed", "greedy", "vary",
- * "factor", "propose", "seeds"), refusing a malformed value. */
+ * but threads, "list", "grid", "random", "space", "space-seed", "greedy",
+ * "vary", "factor", "propose", "seeds"), refusing a malformed value. */
 int sweep_def_set(struct bg_sweep_def *d, const char *name, const char *value, struct bg_error *err);
 
 /* What must hold once every item is set: a corpus, a budget (steps or
@@ -181,7 +199,7 @@ struct bg_sweep_row {
     double steps, tokens, seconds;/* means over the seeds run */
     double params, flops;         /* flops: training FLOPs, mean over the seeds */
     char seeds[160];              /* "1337,1338" */
-    char flags[512];              /* differences from the base; "" for the baseline */
+    char flags[BG_SWEEP_FLAGS_LEN]; /* differences from the base; "" for the baseline */
     double target_share;          /* time to the baseline's final val_bpb / the baseline's; NaN: none */
     char note[256];               /* a crash's reason; a keep's token share */
 };
@@ -225,7 +243,7 @@ struct bg_sweep_options {
 struct bg_sweep;
 
 /* Checks the definition, plans every trial that can be planned ahead
- * (the baseline, the grid, the random draws) and resolves each as train
+ * (the baseline, the list, the grid, the random draws) and resolves each as train
  * would, opens the corpus and takes the held-out bytes, then creates or
  * continues the folder: a new folder gets sweep.txt; a folder with a
  * sweep must hold the same definition (a difference is named); any other

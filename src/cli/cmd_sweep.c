@@ -19,8 +19,8 @@
 
 static const char help[] =
     "usage: bytegpt sweep --corpus PATH --out DIR (--time-budget T | --steps N) [base flags]\n"
-    "                     [--grid SPEC] [--random N --space SPEC] [--greedy N] [--propose CMD]\n"
-    "                     [--seeds K] [--jobs J] [--threads T] [--resume]\n"
+    "                     [--list TRIALS] [--grid SPEC] [--random N --space SPEC] [--greedy N]\n"
+    "                     [--propose CMD] [--seeds K] [--jobs J] [--threads T] [--resume]\n"
     "\n"
     "The experiment loop: many short runs of a fixed budget, each scored alike,\n"
     "kept when it beats the best so far by more than noise, else discarded.\n"
@@ -48,6 +48,8 @@ static const char help[] =
     "(target_share; the note gives the share of tokens).\n"
     "\n"
     "Strategies, run in this order after the baseline:\n"
+    "  --list TRIALS      the trials given, in order, separated by ';', each as\n"
+    "                     flags: '--layers 2 --dim 64; --layers 3 --dim 96'\n"
     "  --grid SPEC        every combination: 'lr=1e-3,3e-3 dim=64,128' (4 trials)\n"
     "  --random N         N draws from --space SPEC: 'lr=1e-4..1e-2:log batch=8,16,32'\n"
     "                     (lo..hi uniform, :log uniform in log, a,b,c a choice;\n"
@@ -60,8 +62,8 @@ static const char help[] =
     "                     and prints the trial's flags, like '--lr 3e-3 --dim 128',\n"
     "                     or nothing to end the sweep\n"
     "Any setting of bytegpt train but --threads may be swept. A trial the same as\n"
-    "an earlier one is not run twice. Every trial planned ahead (grid, random) is\n"
-    "checked as train would check it before anything runs.\n"
+    "an earlier one is not run twice. Every trial planned ahead (list, grid,\n"
+    "random) is checked as train would check it before anything runs.\n"
     "\n"
     "base flags: --preset NAME and any flag of bytegpt train (--lr, --dim, ...).\n"
     "  --time-budget T | --steps N   each trial's budget (required)\n"
@@ -92,8 +94,8 @@ static const char help[] =
 /* ---- Flags ---- */
 
 /* The sweep's own flags, then one per train setting (the base). */
-static const char *const own_names[] = {"corpus", "preset", "grid",   "random", "space",   "space-seed",
-                                        "greedy", "vary",   "factor", "propose", "seeds"};
+static const char *const own_names[] = {"corpus", "preset", "list",   "grid",    "random", "space",
+                                        "space-seed", "greedy", "vary", "factor", "propose", "seeds"};
 #define N_OWN (sizeof own_names / sizeof own_names[0])
 #define N_SPECS (N_OWN + BG_N_SETTINGS + 5)
 

@@ -24,13 +24,23 @@
 #include "sweep_results.h"
 #include "sweep_trial.h"
 
-/* ---- The plan made ahead: baseline, grid, random draws ---- */
+/* ---- The plan made ahead: baseline, list, grid, random draws ---- */
 
 static int plan_ahead(struct bg_sweep *s, struct bg_error *err)
 {
     struct bg_sweep_flags none = {.n = 0};
     size_t dup;
     int rc = sweep_add_trial(s, &none, "sweep", &dup, err);
+    /* The list's trials in the order given; an item that repeats the base
+     * or an earlier item is planned once, as a grid's point would be. */
+    for (size_t i = 0; i < s->def.list_n && !rc; i++) {
+        struct bg_sweep_flags f;
+        char what[48];
+        snprintf(what, sizeof what, "sweep --list item %zu", i + 1);
+        rc = sweep_list_item(s->def.list, i, &f, err);
+        if (!rc)
+            rc = sweep_add_trial(s, &f, what, &dup, err);
+    }
     size_t combos = s->def.has_grid ? sweep_grid_size(&s->def.grid) : 0;
     for (size_t i = 0; i < combos && !rc; i++) {
         struct bg_sweep_flags f = {.n = 0};

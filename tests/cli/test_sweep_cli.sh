@@ -319,6 +319,13 @@ expect_error "a changed grid" "$tmp/grid holds a sweep with another definition: 
 expect_error "a changed base" "$tmp/grid holds a sweep with another definition: --lr was not given, now '0.01'" \
     "${BASE[@]}" "${GRID[@]}" --lr 1e-2 --out "$tmp/grid"
 [ "$(listing)" = "$before" ] && ok || bad "a refused resume changed the folder"
+expect_error "list not flags" "sweep --list item 2 'dim', which is not flags" "${N[@]}" --list '--dim 48; dim 64'
+expect_error "list unknown setting" "sweep --list item 1: unknown setting 'colour'" "${N[@]}" --list '--colour red'
+expect_error "list bad value" "sweep --list item 2: --lr needs a finite number, got 'abc'" "${N[@]}" --list '--dim 48; --lr abc'
+expect_error "list empty item" "sweep --list item 2 is empty" "${N[@]}" --list '--dim 48;; --dim 64'
+expect_error "list trial refused" "sweep --list item 1: the trial --heads 3 is refused: " "${N[@]}" --list '--heads 3'
+expect_error "list too long" "sweep --list is too long: item 656 goes past 16383 bytes" "${N[@]}" \
+    --list "$(seq -f '--lr 0.001234567890%04g' 1 800 | paste -sd';')"
 
 # One process per sweep folder.
 "$BG" sweep "${BASE[@]}" --steps 100000 --seeds 1 --out "$tmp/locked" >/dev/null 2>&1 &
