@@ -18,7 +18,8 @@
  *     is max - min of the K scores. A trial is `keep` when its mean
  *     beats the best so far by more than twice that spread, else
  *     `discard`; with K > 1 a trial whose first seed would be kept is
- *     repeated with K seeds, and the mean of those decides.
+ *     repeated with K seeds, and the mean of those decides. With
+ *     --every-seed every trial runs all K seeds, and its mean decides.
  *   - Time to target: for a kept trial, when its validation curve
  *     (log.csv's val_bpb, linearly interpolated between evaluations)
  *     first reached the baseline's final val_bpb, as a share of the
@@ -155,6 +156,7 @@ struct bg_sweep_def {
     char list[BG_SWEEP_LIST_LEN];   /* --list in canonical form, or "" */
     size_t list_n;                  /* its items */
     size_t random_n, greedy_n, seeds;
+    int every_seed;                 /* every trial runs all its seeds, not only a candidate */
     uint64_t space_seed;            /* seeds --random's draws */
     int vary[BG_N_SETTINGS];        /* the settings --greedy changes */
     size_t n_vary;
@@ -169,7 +171,8 @@ void sweep_def_init(struct bg_sweep_def *d);
 
 /* Sets one item by its flag name ("corpus", "preset", any train setting
  * but threads, "list", "grid", "random", "space", "space-seed", "greedy",
- * "vary", "factor", "propose", "seeds"), refusing a malformed value. */
+ * "vary", "factor", "propose", "seeds", "every-seed" with "1" or "0"),
+ * refusing a malformed value. */
 int sweep_def_set(struct bg_sweep_def *d, const char *name, const char *value, struct bg_error *err);
 
 /* What must hold once every item is set: a corpus, a budget (steps or

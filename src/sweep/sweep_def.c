@@ -87,6 +87,12 @@ static int set_strategy(struct bg_sweep_def *d, const char *name, const char *v,
         return sweep_parse_list(v, d->list, sizeof d->list, &d->list_n, err);
     if (strcmp(name, "seeds") == 0)
         return set_count(&d->seeds, name, v, 1, BG_SWEEP_MAX_SEEDS, err);
+    if (strcmp(name, "every-seed") == 0) {
+        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+            return bg_fail(err, BG_ERR_INPUT, "sweep: every-seed is 1 or 0, got '%s'", v);
+        d->every_seed = v[0] == '1';
+        return BG_OK;
+    }
     if (strcmp(name, "space-seed") == 0) {
         if (parse_u64(v, &u))
             return bg_fail(err, BG_ERR_INPUT, "sweep: --space-seed needs a whole number, got '%s'", v);
@@ -184,6 +190,9 @@ char *sweep_def_text(const struct bg_sweep_def *d)
     if (d->propose[0])
         strbuf_printf(&b, "propose\t%s\n", d->propose);
     strbuf_printf(&b, "seeds\t%zu\n", d->seeds);
+    /* With one seed there are no repeats, so --every-seed changes nothing. */
+    if (d->every_seed && d->seeds > 1)
+        strbuf_puts(&b, "every-seed\t1\n");
     return strbuf_take(&b);
 }
 

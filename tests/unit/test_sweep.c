@@ -245,17 +245,17 @@ static void test_definition(void)
 {
     struct bg_error err;
     const char *a[] = {"corpus", "c.txt", "preset", "tiny", "steps", "30", "lr", "3e-3",
-                       "grid", "dim=32,64  layers=1,2", "seeds", "3", "list", "--dim 48;--layers=1"};
-    const char *b[] = {"list", " --dim 48 ; --layers 1", "seeds", "3", "grid",
+                       "grid", "dim=32,64  layers=1,2", "seeds", "3", "list", "--dim 48;--layers=1", "every-seed", "1"};
+    const char *b[] = {"every-seed", "1", "list", " --dim 48 ; --layers 1", "seeds", "3", "grid",
                        "dim=32,64 layers=1,2", "lr", "0.003", "steps", "30", "preset", "tiny", "corpus", "c.txt"};
-    CHECK(set_all(&def, a, 14) && set_all(&other, b, 14));
-    CHECK(def.list_n == 2);
+    CHECK(set_all(&def, a, 16) && set_all(&other, b, 16));
+    CHECK(def.list_n == 2 && def.every_seed == 1);
     CHECK(sweep_def_check(&def, &err) == BG_OK);
     /* One canonical text whatever the order and spelling. */
     char *ta = sweep_def_text(&def), *tb = sweep_def_text(&other);
     CHECK(ta && tb && strcmp(ta, tb) == 0);
     CHECK(strstr(ta, "\nlr\t0.003\n") && strstr(ta, "\ngrid\tdim=32,64 layers=1,2\n") && strstr(ta, "\nseeds\t3\n"));
-    CHECK(strstr(ta, "\nlist\t--dim 48; --layers 1\n"));
+    CHECK(strstr(ta, "\nlist\t--dim 48; --layers 1\n") && strstr(ta, "\nevery-seed\t1\n"));
     /* sweep.txt reads back to the same definition. */
     char dir[] = "/tmp/bg_sweep_XXXXXX", path[64];
     CHECK(mkdtemp(dir) != NULL);
@@ -266,7 +266,13 @@ static void test_definition(void)
     CHECK(sweep_def_load(&other, dir, &err) == BG_OK);
     char *tc = sweep_def_text(&other);
     CHECK(tc && strcmp(ta, tc) == 0);
-    CHECK(other.list_n == 2 && strcmp(other.list, def.list) == 0);
+    CHECK(other.list_n == 2 && other.every_seed == 1 && strcmp(other.list, def.list) == 0);
+    /* With one seed every trial has all its seeds anyway: --every-seed
+     * changes nothing, so the text leaves it out. */
+    CHECK(sweep_def_set(&def, "seeds", "1", &err) == BG_OK);
+    char *td = sweep_def_text(&def);
+    CHECK(td && !strstr(td, "every-seed"));
+    free(td);
     remove(path);
     rmdir(dir);
     free(ta);
@@ -306,6 +312,7 @@ static void test_definition_refusals(void)
         {"threads", "2", "--threads is the sweep's"},
         {"lr", "nan", "--lr needs a finite number"},
         {"preset", "huge", "unknown preset 'huge'"},
+        {"every-seed", "yes", "every-seed is 1 or 0, got 'yes'"},
         {"list", "--dim 48;", "sweep --list item 2 is empty"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
