@@ -251,7 +251,9 @@ struct bg_sweep;
  * continues the folder: a new folder gets sweep.txt; a folder with a
  * sweep must hold the same definition (a difference is named); any other
  * non-empty folder, or a file, is refused. Nothing is written unless all
- * of that passed. The folder is locked until sweep_close. */
+ * of that passed. The folder is locked until sweep_close. A sweep's folder
+ * may hold a second sweep in a folder of its own (DIR/check, say, with
+ * its own lock, sweep.txt and results.tsv), which the first leaves alone. */
 int sweep_open(struct bg_sweep **s, const struct bg_sweep_def *d, const struct bg_sweep_options *o,
                struct bg_error *err);
 
@@ -277,6 +279,40 @@ struct bg_sweep_info {
 };
 
 void sweep_info(const struct bg_sweep *s, struct bg_sweep_info *info);
+
+/* ---- Each trial and each run, for a caller that needs more than rows ----
+ * Trials are numbered from 1 (the baseline) to sweep_trial_count, in the
+ * order they were planned (and as results.tsv numbers them); run k
+ * (0 <= k < --seeds) of a trial is the one trained with its seed + k. A
+ * trial number out of range gives NULL. */
+
+size_t sweep_trial_count(const struct bg_sweep *s);
+
+/* The trial's flags, the settings it changes from the base ("" for the
+ * baseline), as results.tsv writes them. */
+const char *sweep_trial_flags(const struct bg_sweep *s, size_t trial);
+
+/* The trial's configuration, resolved as train resolves it (with its
+ * first seed), so that a caller can count its parameters by its own rule. */
+const struct bg_train_config *sweep_trial_config(const struct bg_sweep *s, size_t trial);
+
+/* What one run came to: its result.txt. */
+struct bg_sweep_score {
+    uint64_t seed;
+    int finished;          /* ended, scored or crashed; when 0 the rest is 0 and bpb NaN */
+    int crashed;
+    double bpb;            /* the score on the held-out bytes; NaN when crashed */
+    double steps, tokens;
+    double flops;          /* training FLOPs */
+    double params;         /* as the run counted them (config_num_params) */
+};
+
+/* Run k of trial into *out, from the run folder, so that it holds for
+ * runs of an earlier session too. A run that has not ended (not started,
+ * interrupted, or a repeat the sweep did not want) is finished = 0. A
+ * trial or k out of range is BG_ERR_INPUT. */
+int sweep_run_score(const struct bg_sweep *s, size_t trial, size_t k, struct bg_sweep_score *out,
+                    struct bg_error *err);
 
 /* `bytegpt train ...` that trains trial's configuration again. */
 void sweep_command(const struct bg_sweep *s, size_t trial, char *buf, size_t n);
