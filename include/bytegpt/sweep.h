@@ -18,7 +18,8 @@
  *     is max - min of the K scores. A trial is `keep` when its mean
  *     beats the best so far by more than twice that spread, else
  *     `discard`; with K > 1 a trial whose first seed would be kept is
- *     repeated with K seeds, and the mean of those decides.
+ *     repeated with K seeds, and the mean of those decides. With
+ *     --every-seed every trial runs all K seeds, and its mean decides.
  *   - Time to target: for a kept trial, when its validation curve
  *     (log.csv's val_bpb, linearly interpolated between evaluations)
  *     first reached the baseline's final val_bpb, as a share of the
@@ -52,6 +53,8 @@
 #define BG_SWEEP_MAX_VALUES 64   /* values of one setting in a grid or a space */
 #define BG_SWEEP_MAX_TRIALS 10000
 #define BG_SWEEP_VALUE_LEN 32    /* a value's text, NUL included */
+#define BG_SWEEP_FLAGS_LEN 512   /* a trial's flags as text, NUL included */
+#define BG_SWEEP_LIST_LEN 16384  /* --list written out, NUL included: hundreds of trials */
 
 /* ---- The flags of a trial: settings changed from the base ---- */
 
@@ -129,6 +132,20 @@ int sweep_space_draw(const struct bg_sweep_space *s, struct bg_rng *rng, struct 
 /* The grid or space written back in the form it was read. */
 void sweep_space_format(const struct bg_sweep_space *s, char *buf, size_t n);
 
+/* ---- Lists: trials given one by one ---- */
+
+/* --list '--layers 2 --dim 64; --layers 3 --dim 96': trials separated by
+ * ';', each flags as sweep_flags_parse reads them. An empty item, flags
+ * sweep_flags_parse refuses, an item longer than BG_SWEEP_FLAGS_LEN
+ * written out, or a list whose canonical form does not fit in n bytes
+ * is BG_ERR_INPUT naming the item ("sweep --list item 2: ..."). The
+ * canonical form, each item as sweep_flags_format writes it with "; "
+ * between, goes into canon, and the number of items into *items. */
+int sweep_parse_list(const char *text, char *canon, size_t n, size_t *items, struct bg_error *err);
+
+/* Item i (from 0) of a list that sweep_parse_list accepted, into f. */
+int sweep_list_item(const char *list, size_t i, struct bg_sweep_flags *f, struct bg_error *err);
+
 /* ---- The definition: what sweep.txt holds ---- */
 
 struct bg_sweep_def {
@@ -136,7 +153,10 @@ struct bg_sweep_def {
     struct bg_settings base;        /* the preset and base settings, budget included */
     struct bg_sweep_space grid, space;
     int has_grid, has_space;
+    char list[BG_SWEEP_LIST_LEN];   /* --list in canonical form, or "" */
+    size_t list_n;                  /* its items */
     size_t random_n, greedy_n, seeds;
+    int every_seed;                 /* every trial runs all its seeds, not only a candidate */
     uint64_t space_seed;            /* seeds --random's draws */
     int vary[BG_N_SETTINGS];        /* the settings --greedy changes */
     size_t n_vary;
@@ -150,8 +170,9 @@ struct bg_sweep_def {
 void sweep_def_init(struct bg_sweep_def *d);
 
 /* Sets one item by its flag name ("corpus", "preset", any train setting
- * but threads, "grid", "random", "space", "space-seed", "greedy", "vary",
- * "factor", "propose", "seeds"), refusing a malformed value. */
+ * but threads, "list", "grid", "random", "space", "space-seed", "greedy",
+ * "vary", "factor", "propose", "seeds", "every-seed" with "1" or "0"),
+ * refusing a malformed value. */
 int sweep_def_set(struct bg_sweep_def *d, const char *name, const char *value, struct bg_error *err);
 
 /* What must hold once every item is set: a corpus, a budget (steps or
@@ -181,7 +202,7 @@ struct bg_sweep_row {
     double steps, tokens, seconds;/* means over the seeds run */
     double params, flops;         /* flops: training FLOPs, mean over the seeds */
     char seeds[160];              /* "1337,1338" */
-    char flags[512];              /* differences from the base; "" for the baseline */
+    char flags[BG_SWEEP_FLAGS_LEN]; /* differences from the base; "" for the baseline */
     double target_share;          /* time to the baseline's final val_bpb / the baseline's; NaN: none */
     char note[256];               /* a crash's reason; a keep's token share */
 };
@@ -225,12 +246,14 @@ struct bg_sweep_options {
 struct bg_sweep;
 
 /* Checks the definition, plans every trial that can be planned ahead
- * (the baseline, the grid, the random draws) and resolves each as train
+ * (the baseline, the list, the grid, the random draws) and resolves each as train
  * would, opens the corpus and takes the held-out bytes, then creates or
  * continues the folder: a new folder gets sweep.txt; a folder with a
  * sweep must hold the same definition (a difference is named); any other
  * non-empty folder, or a file, is refused. Nothing is written unless all
- * of that passed. The folder is locked until sweep_close. */
+ * of that passed. The folder is locked until sweep_close. A sweep's folder
+ * may hold a second sweep in a folder of its own (DIR/check, say, with
+ * its own lock, sweep.txt and results.tsv), which the first leaves alone. */
 int sweep_open(struct bg_sweep **s, const struct bg_sweep_def *d, const struct bg_sweep_options *o,
                struct bg_error *err);
 
@@ -256,6 +279,40 @@ struct bg_sweep_info {
 };
 
 void sweep_info(const struct bg_sweep *s, struct bg_sweep_info *info);
+
+/* ---- Each trial and each run, for a caller that needs more than rows ----
+ * Trials are numbered from 1 (the baseline) to sweep_trial_count, in the
+ * order they were planned (and as results.tsv numbers them); run k
+ * (0 <= k < --seeds) of a trial is the one trained with its seed + k. A
+ * trial number out of range gives NULL. */
+
+size_t sweep_trial_count(const struct bg_sweep *s);
+
+/* The trial's flags, the settings it changes from the base ("" for the
+ * baseline), as results.tsv writes them. */
+const char *sweep_trial_flags(const struct bg_sweep *s, size_t trial);
+
+/* The trial's configuration, resolved as train resolves it (with its
+ * first seed), so that a caller can count its parameters by its own rule. */
+const struct bg_train_config *sweep_trial_config(const struct bg_sweep *s, size_t trial);
+
+/* What one run came to: its result.txt. */
+struct bg_sweep_score {
+    uint64_t seed;
+    int finished;          /* ended, scored or crashed; when 0 the rest is 0 and bpb NaN */
+    int crashed;
+    double bpb;            /* the score on the held-out bytes; NaN when crashed */
+    double steps, tokens;
+    double flops;          /* training FLOPs */
+    double params;         /* as the run counted them (config_num_params) */
+};
+
+/* Run k of trial into *out, from the run folder, so that it holds for
+ * runs of an earlier session too. A run that has not ended (not started,
+ * interrupted, or a repeat the sweep did not want) is finished = 0. A
+ * trial or k out of range is BG_ERR_INPUT. */
+int sweep_run_score(const struct bg_sweep *s, size_t trial, size_t k, struct bg_sweep_score *out,
+                    struct bg_error *err);
 
 /* `bytegpt train ...` that trains trial's configuration again. */
 void sweep_command(const struct bg_sweep *s, size_t trial, char *buf, size_t n);

@@ -19,8 +19,9 @@
 
 static const char help[] =
     "usage: bytegpt sweep --corpus PATH --out DIR (--time-budget T | --steps N) [base flags]\n"
-    "                     [--grid SPEC] [--random N --space SPEC] [--greedy N] [--propose CMD]\n"
-    "                     [--seeds K] [--jobs J] [--threads T] [--resume]\n"
+    "                     [--list TRIALS] [--grid SPEC] [--random N --space SPEC] [--greedy N]\n"
+    "                     [--propose CMD] [--seeds K] [--every-seed] [--jobs J] [--threads T]\n"
+    "                     [--resume]\n"
     "\n"
     "The experiment loop: many short runs of a fixed budget, each scored alike,\n"
     "kept when it beats the best so far by more than noise, else discarded.\n"
@@ -42,12 +43,16 @@ static const char help[] =
     "spread is max - min of their scores. A trial is 'keep' when its score is below\n"
     "the best so far by more than 2 x that spread, else 'discard'. With K > 1, a\n"
     "trial whose first seed would be kept is repeated with K seeds and its mean\n"
-    "decides. Time to target: for a kept trial, the training time at which its\n"
-    "validation curve (log.csv val_bpb, interpolated between evaluations) first\n"
-    "reached the baseline's final val_bpb, as a share of the baseline's time\n"
-    "(target_share; the note gives the share of tokens).\n"
+    "decides; with --every-seed every trial runs all K seeds (each one's score is\n"
+    "in its run folder's result.txt) and its mean decides. Time to target: for a\n"
+    "kept trial, the training time at which its validation curve (log.csv\n"
+    "val_bpb, interpolated between evaluations) first reached the baseline's\n"
+    "final val_bpb, as a share of the baseline's time (target_share; the note\n"
+    "gives the share of tokens).\n"
     "\n"
     "Strategies, run in this order after the baseline:\n"
+    "  --list TRIALS      the trials given, in order, separated by ';', each as\n"
+    "                     flags: '--layers 2 --dim 64; --layers 3 --dim 96'\n"
     "  --grid SPEC        every combination: 'lr=1e-3,3e-3 dim=64,128' (4 trials)\n"
     "  --random N         N draws from --space SPEC: 'lr=1e-4..1e-2:log batch=8,16,32'\n"
     "                     (lo..hi uniform, :log uniform in log, a,b,c a choice;\n"
@@ -60,8 +65,8 @@ static const char help[] =
     "                     and prints the trial's flags, like '--lr 3e-3 --dim 128',\n"
     "                     or nothing to end the sweep\n"
     "Any setting of bytegpt train but --threads may be swept. A trial the same as\n"
-    "an earlier one is not run twice. Every trial planned ahead (grid, random) is\n"
-    "checked as train would check it before anything runs.\n"
+    "an earlier one is not run twice. Every trial planned ahead (list, grid,\n"
+    "random) is checked as train would check it before anything runs.\n"
     "\n"
     "base flags: --preset NAME and any flag of bytegpt train (--lr, --dim, ...).\n"
     "  --time-budget T | --steps N   each trial's budget (required)\n"
@@ -92,17 +97,17 @@ static const char help[] =
 /* ---- Flags ---- */
 
 /* The sweep's own flags, then one per train setting (the base). */
-static const char *const own_names[] = {"corpus", "preset", "grid",   "random", "space",   "space-seed",
-                                        "greedy", "vary",   "factor", "propose", "seeds"};
+static const char *const own_names[] = {"corpus", "preset", "list",   "grid",    "random", "space",
+                                        "space-seed", "greedy", "vary", "factor", "propose", "seeds"};
 #define N_OWN (sizeof own_names / sizeof own_names[0])
-#define N_SPECS (N_OWN + BG_N_SETTINGS + 5)
+#define N_SPECS (N_OWN + BG_N_SETTINGS + 6)
 
 struct sweep_flags {
     const char *own[N_OWN];
     const char *settings[BG_N_SETTINGS];
     const char *out;
     size_t jobs, threads;
-    int resume;
+    int resume, every_seed;
     uint64_t test_nan_at; /* a test seam for every run (run.h), left out of the help */
 };
 
@@ -118,6 +123,7 @@ static size_t sweep_specs(struct sweep_flags *f, struct arg_spec *s)
     s[n++] = (struct arg_spec){"jobs", ARG_SIZE, &f->jobs, 0, 0};
     s[n++] = (struct arg_spec){"threads", ARG_SIZE, &f->threads, ARG_ZERO_OK, 0};
     s[n++] = (struct arg_spec){"resume", ARG_BOOL, &f->resume, 0, 0};
+    s[n++] = (struct arg_spec){"every-seed", ARG_BOOL, &f->every_seed, 0, 0};
     s[n++] = (struct arg_spec){"test-nan-at", ARG_U64, &f->test_nan_at, 0, 0};
     return n;
 }
@@ -148,6 +154,8 @@ static int read_definition(int argc, char **argv, struct sweep_flags *f, struct 
     for (int i = 0; i < BG_N_SETTINGS && !rc; i++)
         if (f->settings[i])
             rc = sweep_def_set(d, settings_name(i), f->settings[i], err);
+    if (!rc && f->every_seed)
+        rc = sweep_def_set(d, "every-seed", "1", err);
     return rc;
 }
 
@@ -329,9 +337,10 @@ static int run(int argc, char **argv)
     struct bg_sweep_info in;
     char held[FORMAT_LEN];
     sweep_info(s, &in);
-    printf("sweep %s: %zu trial%s planned ahead%s, the baseline over %zu seed%s; every trial scored on the first "
+    printf("sweep %s: %zu trial%s planned ahead%s, %s over %zu seed%s; every trial scored on the first "
            "%s of the validation text; %zu job%s x %d thread%s\n", f.out, in.planned, in.planned == 1 ? "" : "s",
-           def.greedy_n || def.propose[0] ? " (more to come)" : "", def.seeds, def.seeds == 1 ? "" : "s",
+           def.greedy_n || def.propose[0] ? " (more to come)" : "",
+           def.every_seed && def.seeds > 1 ? "every trial" : "the baseline", def.seeds, def.seeds == 1 ? "" : "s",
            format_bytes(held, sizeof held, (double)in.heldout_bytes), f.jobs, f.jobs == 1 ? "" : "s", in.threads,
            in.threads == 1 ? "" : "s");
     int code = sweep_run(s, &err) ? cli_report(&err) : 0;

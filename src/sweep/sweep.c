@@ -24,13 +24,23 @@
 #include "sweep_results.h"
 #include "sweep_trial.h"
 
-/* ---- The plan made ahead: baseline, grid, random draws ---- */
+/* ---- The plan made ahead: baseline, list, grid, random draws ---- */
 
 static int plan_ahead(struct bg_sweep *s, struct bg_error *err)
 {
     struct bg_sweep_flags none = {.n = 0};
     size_t dup;
     int rc = sweep_add_trial(s, &none, "sweep", &dup, err);
+    /* The list's trials in the order given; an item that repeats the base
+     * or an earlier item is planned once, as a grid's point would be. */
+    for (size_t i = 0; i < s->def.list_n && !rc; i++) {
+        struct bg_sweep_flags f;
+        char what[48];
+        snprintf(what, sizeof what, "sweep --list item %zu", i + 1);
+        rc = sweep_list_item(s->def.list, i, &f, err);
+        if (!rc)
+            rc = sweep_add_trial(s, &f, what, &dup, err);
+    }
     size_t combos = s->def.has_grid ? sweep_grid_size(&s->def.grid) : 0;
     for (size_t i = 0; i < combos && !rc; i++) {
         struct bg_sweep_flags f = {.n = 0};
@@ -195,6 +205,52 @@ void sweep_info(const struct bg_sweep *s, struct bg_sweep_info *info)
 {
     *info = (struct bg_sweep_info){s->n_trials, s->heldout_n, s->threads, s->session_runs,
                                    clock_now() - s->session_t0};
+}
+
+/* ---- Each trial and each run ---- */
+
+size_t sweep_trial_count(const struct bg_sweep *s)
+{
+    return s->n_trials;
+}
+
+const char *sweep_trial_flags(const struct bg_sweep *s, size_t trial)
+{
+    return trial >= 1 && trial <= s->n_trials ? s->trials[trial - 1].flags_text : NULL;
+}
+
+const struct bg_train_config *sweep_trial_config(const struct bg_sweep *s, size_t trial)
+{
+    return trial >= 1 && trial <= s->n_trials ? &s->trials[trial - 1].cfg : NULL;
+}
+
+int sweep_run_score(const struct bg_sweep *s, size_t trial, size_t k, struct bg_sweep_score *out,
+                    struct bg_error *err)
+{
+    if (trial < 1 || trial > s->n_trials)
+        return bg_fail(err, BG_ERR_INPUT, "sweep: no trial %zu (the sweep has %zu)", trial, s->n_trials);
+    if (k >= s->def.seeds)
+        return bg_fail(err, BG_ERR_INPUT, "sweep: no run %zu of trial %zu (it has %zu seeds)", k, trial,
+                       s->def.seeds);
+    const struct sweep_trial *t = &s->trials[trial - 1];
+    *out = (struct bg_sweep_score){.seed = sweep_run_seed(t, k), .bpb = NAN};
+    /* result.txt, not what this session holds in memory: a trial decided
+     * in an earlier session has its runs on disk only, and the file is
+     * what every session reads alike. */
+    char folder[BG_PATH_MAX + 128];
+    struct sweep_result r;
+    struct bg_error unfinished; /* not an error: the run has not ended */
+    sweep_run_folder(s, t, k, folder, sizeof folder);
+    if (sweep_run_result_read(folder, &r, &unfinished) != BG_OK)
+        return BG_OK;
+    out->finished = 1;
+    out->crashed = r.crashed;
+    out->bpb = r.crashed ? NAN : r.bpb;
+    out->steps = r.steps;
+    out->tokens = r.tokens;
+    out->flops = r.flops;
+    out->params = r.params;
+    return BG_OK;
 }
 
 /* ---- The end ---- */

@@ -12,6 +12,9 @@
 #include "bytegpt/sweep.h"
 #include "sweep_def.h"
 
+/* The longest line of sweep.txt: the list's, with its name. */
+#define LINE_MAX_LEN (BG_SWEEP_LIST_LEN + 64)
+
 void sweep_def_init(struct bg_sweep_def *d)
 {
     memset(d, 0, sizeof *d);
@@ -80,8 +83,16 @@ static int set_strategy(struct bg_sweep_def *d, const char *name, const char *v,
         return set_count(&d->random_n, name, v, 1, BG_SWEEP_MAX_TRIALS, err);
     if (strcmp(name, "greedy") == 0)
         return set_count(&d->greedy_n, name, v, 1, BG_SWEEP_MAX_TRIALS, err);
+    if (strcmp(name, "list") == 0)
+        return sweep_parse_list(v, d->list, sizeof d->list, &d->list_n, err);
     if (strcmp(name, "seeds") == 0)
         return set_count(&d->seeds, name, v, 1, BG_SWEEP_MAX_SEEDS, err);
+    if (strcmp(name, "every-seed") == 0) {
+        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+            return bg_fail(err, BG_ERR_INPUT, "sweep: every-seed is 1 or 0, got '%s'", v);
+        d->every_seed = v[0] == '1';
+        return BG_OK;
+    }
     if (strcmp(name, "space-seed") == 0) {
         if (parse_u64(v, &u))
             return bg_fail(err, BG_ERR_INPUT, "sweep: --space-seed needs a whole number, got '%s'", v);
@@ -159,6 +170,8 @@ char *sweep_def_text(const struct bg_sweep_def *d)
             settings_format(&d->base.value, i, v, sizeof v);
             strbuf_printf(&b, "%s\t%s\n", settings_name(i), v);
         }
+    if (d->list_n)
+        strbuf_printf(&b, "list\t%s\n", d->list);
     if (d->has_grid) {
         sweep_space_format(&d->grid, v, sizeof v);
         strbuf_printf(&b, "grid\t%s\n", v);
@@ -177,6 +190,9 @@ char *sweep_def_text(const struct bg_sweep_def *d)
     if (d->propose[0])
         strbuf_printf(&b, "propose\t%s\n", d->propose);
     strbuf_printf(&b, "seeds\t%zu\n", d->seeds);
+    /* With one seed there are no repeats, so --every-seed changes nothing. */
+    if (d->every_seed && d->seeds > 1)
+        strbuf_puts(&b, "every-seed\t1\n");
     return strbuf_take(&b);
 }
 
@@ -195,6 +211,36 @@ static int item(const char *text, const char *name, char *v, size_t n)
     return 0;
 }
 
+/* The item after item p of a list (NULL after the last), past its ';'
+ * and the spaces after it. */
+static const char *next_list_item(const char *p)
+{
+    p += strcspn(p, ";");
+    if (!*p)
+        return NULL;
+    return p + 1 + strspn(p + 1, " ");
+}
+
+/* Names the first item that differs between two lists, into why: a long
+ * list would be cut off in the message before its difference. */
+static void list_difference(const char *was, const char *now, char *why, size_t n)
+{
+    const char *a = was, *b = now;
+    size_t no = 1, la = 0, lb = 0;
+    for (; a && b; no++) {
+        la = strcspn(a, ";");
+        lb = strcspn(b, ";");
+        if (la != lb || strncmp(a, b, la) != 0)
+            break;
+        a = next_list_item(a);
+        b = next_list_item(b);
+    }
+    la = a ? strcspn(a, ";") : 0;
+    lb = b ? strcspn(b, ";") : 0;
+    snprintf(why, n, "--list item %zu was %s%.*s%s, now %s%.*s%s", no, a ? "'" : "", a ? (int)la : 9,
+             a ? a : "not given", a ? "'" : "", b ? "'" : "", b ? (int)lb : 9, b ? b : "not given", b ? "'" : "");
+}
+
 /* Names the first item whose value differs between two definitions'
  * texts, into why (n bytes); 0 when they are the same. */
 static int first_difference(const char *was, const char *now, char *why, size_t n)
@@ -202,7 +248,7 @@ static int first_difference(const char *was, const char *now, char *why, size_t 
     for (int pass = 0; pass < 2; pass++) {
         const char *text = pass ? was : now;
         for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-            char name[64], a[1100] = "", b[1100] = "";
+            char name[64], a[LINE_MAX_LEN] = "", b[LINE_MAX_LEN] = "";
             if (line[0] == '#' || sscanf(line, "%63[^\t\n]", name) != 1)
                 continue;
             int in_was = item(was, name, a, sizeof a), in_now = item(now, name, b, sizeof b);
@@ -210,6 +256,8 @@ static int first_difference(const char *was, const char *now, char *why, size_t 
                 continue;
             if (strcmp(name, "corpus-fingerprint") == 0)
                 snprintf(why, n, "the corpus has changed since the sweep began (fingerprint %s, now %s)", a, b);
+            else if (strcmp(name, "list") == 0 && in_was && in_now)
+                list_difference(a, b, why, n);
             else
                 snprintf(why, n, "--%s was %s%s%s, now %s%s%s", name, in_was ? "'" : "", in_was ? a : "not given",
                          in_was ? "'" : "", in_now ? "'" : "", in_now ? b : "not given", in_now ? "'" : "");
@@ -238,7 +286,7 @@ int sweep_def_load(struct bg_sweep_def *d, const char *dir, struct bg_error *err
         return bg_fail(err, BG_ERR_INPUT, "%s holds no sweep to resume (no sweep.txt); start one with its flags",
                        dir);
     sweep_def_init(d);
-    char line[8192];
+    char line[LINE_MAX_LEN];
     int rc = BG_OK;
     for (int no = 1; !rc && fgets(line, sizeof line, f); no++) {
         line[strcspn(line, "\n")] = '\0';

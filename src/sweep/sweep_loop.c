@@ -198,7 +198,7 @@ static int plan_more(struct bg_sweep *s, int *done, struct bg_error *err)
             s->propose_done = 1;
         } else {
             if (!(rc = sweep_add_trial(s, &f, "sweep --propose", &dup, err)) && dup) {
-                char text[512];
+                char text[BG_SWEEP_FLAGS_LEN];
                 sweep_flags_format(&f, text, sizeof text);
                 rc = bg_fail(err, BG_ERR_INPUT,
                              "--propose command '%.60s' proposed %.80s, the same run as trial %zu; propose something "

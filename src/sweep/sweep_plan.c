@@ -1,7 +1,7 @@
 /* sweep_plan: the text a sweep is planned from (see sweep.h): a trial's
- * flags, --grid and --space. Every value is checked by settings_set, the
- * reader `bytegpt train` uses, so a grid refuses what train refuses with
- * the same words. */
+ * flags, --list, --grid and --space. Every value is checked by
+ * settings_set, the reader `bytegpt train` uses, so a grid or a list
+ * refuses what train refuses with the same words. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -128,6 +128,88 @@ int sweep_flags_apply(const struct bg_sweep_flags *f, struct bg_settings *s, str
             return rc;
     }
     return BG_OK;
+}
+
+/* ---- Lists ---- */
+
+/* Item number no (from 1) of a list, the len bytes at start, into f.
+ * Every message starts "sweep --list item N", so that the user finds the
+ * item among dozens. */
+static int parse_item(const char *start, size_t len, size_t no, struct bg_sweep_flags *f, struct bg_error *err)
+{
+    char what[48], text[BG_SWEEP_FLAGS_LEN];
+    snprintf(what, sizeof what, "sweep --list item %zu", no);
+    char *item = malloc(len + 1);
+    if (!item)
+        return bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+    memcpy(item, start, len);
+    item[len] = '\0';
+    int rc = sweep_flags_parse(item, what, f, err);
+    free(item);
+    if (rc)
+        return rc;
+    if (f->n == 0)
+        return bg_fail(err, BG_ERR_INPUT, "%s is empty; give each trial its flags, like '--dim 64; --dim 96'", what);
+    /* A trial's flags are a column of results.tsv, of a bounded width. */
+    sweep_flags_format(f, text, sizeof text);
+    if (strlen(text) + 1 >= sizeof text)
+        return bg_fail(err, BG_ERR_INPUT, "%s is too long: its flags take more than %d bytes", what,
+                       BG_SWEEP_FLAGS_LEN - 2);
+    return BG_OK;
+}
+
+/* The item after *p (which is then moved past its ';'): its start and
+ * length; 0 after the last. */
+static int next_item(const char **p, const char **start, size_t *len)
+{
+    if (!*p)
+        return 0;
+    const char *semi = strchr(*p, ';');
+    *start = *p;
+    *len = semi ? (size_t)(semi - *p) : strlen(*p);
+    *p = semi ? semi + 1 : NULL;
+    return 1;
+}
+
+int sweep_parse_list(const char *text, char *canon, size_t n, size_t *items, struct bg_error *err)
+{
+    struct bg_strbuf b = {0};
+    const char *p = text, *start;
+    size_t len, no = 0;
+    int rc = BG_OK;
+    while (!rc && next_item(&p, &start, &len)) {
+        struct bg_sweep_flags f;
+        char one[BG_SWEEP_FLAGS_LEN];
+        if (++no > BG_SWEEP_MAX_TRIALS)
+            rc = bg_fail(err, BG_ERR_INPUT, "sweep --list has more than %d items", BG_SWEEP_MAX_TRIALS);
+        if (!rc)
+            rc = parse_item(start, len, no, &f, err);
+        if (rc)
+            break;
+        sweep_flags_format(&f, one, sizeof one);
+        strbuf_printf(&b, "%s%s", no > 1 ? "; " : "", one);
+        if (b.len >= n)
+            rc = bg_fail(err, BG_ERR_INPUT, "sweep --list is too long: item %zu goes past %zu bytes", no, n - 1);
+    }
+    char *t = strbuf_take(&b);
+    if (!rc && !t)
+        rc = bg_fail(err, BG_ERR_RUNTIME, "out of memory");
+    if (!rc) {
+        memcpy(canon, t, strlen(t) + 1);
+        *items = no;
+    }
+    free(t);
+    return rc;
+}
+
+int sweep_list_item(const char *list, size_t i, struct bg_sweep_flags *f, struct bg_error *err)
+{
+    const char *p = list, *start;
+    size_t len;
+    for (size_t no = 0; next_item(&p, &start, &len); no++)
+        if (no == i)
+            return parse_item(start, len, no + 1, f, err);
+    return bg_fail(err, BG_ERR_INPUT, "sweep --list has no item %zu", i + 1);
 }
 
 /* ---- Grids and spaces ---- */

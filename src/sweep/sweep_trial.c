@@ -56,8 +56,9 @@ int sweep_add_trial(struct bg_sweep *s, const struct bg_sweep_flags *f, const ch
     }
     t.id = s->n_trials + 1;
     /* The baseline's seeds all run, to measure the noise; a trial's
-     * repeats only when its first seed would be kept. */
-    t.wanted = t.id == 1 ? s->def.seeds : 1;
+     * repeats only when its first seed would be kept, unless every trial
+     * is to have all its seeds (a caller that uses each seed's score). */
+    t.wanted = t.id == 1 || s->def.every_seed ? s->def.seeds : 1;
     s->trials[s->n_trials++] = t;
     return BG_OK;
 }

@@ -46,7 +46,7 @@ struct sweep_trial_run {
 struct sweep_trial {
     size_t id;                           /* 1-based; DIR/trial-NNN */
     struct bg_sweep_flags flags;         /* the settings changed from the base */
-    char flags_text[512];
+    char flags_text[BG_SWEEP_FLAGS_LEN];
     struct bg_train_config cfg;          /* resolved, the first seed's */
     size_t wanted;                       /* runs needed so far: 1, or K */
     struct sweep_trial_run runs[BG_SWEEP_MAX_SEEDS];

@@ -8,6 +8,9 @@
 #     the logs;
 #   - a sweep killed with SIGKILL mid-trial and run again ends with the
 #     same results.tsv (but the clock's columns), and repeats nothing;
+#   - --list trials with --every-seed: every trial over every seed, each
+#     row the mean of its runs' result.txt, and after a SIGKILL and a rerun
+#     no finished run is run again;
 #   - SIGTERM stops it with exit 143, and --resume alone continues;
 #   - crashing trials (a NaN loss, a model too large) are recorded and the
 #     sweep goes on;
@@ -177,6 +180,72 @@ for log in "$tmp"/killed/trial-*/log.csv; do
 done
 ok
 
+# ---- --list and --every-seed, killed with SIGKILL mid-trial and run again ----
+# The list's third item is the first again: planned once.
+LIST=(--corpus "$tmp/words.txt" --preset tiny --steps 60 --seeds 2 --every-seed
+      --list '--dim 48; --layers 1 --dim 48; --dim=48')
+"$BG" sweep "${LIST[@]}" --out "$tmp/list" >"$tmp/list1.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 3000); do
+    [ -f "$tmp/list/trial-002/log.csv" ] && [ "$(wc -l <"$tmp/list/trial-002/log.csv")" -ge 15 ] && break
+    sleep 0.01
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+[ ! -f "$tmp/list/trial-002/result.txt" ] && ok || bad "the kill did not land mid-trial 2"
+grep -q "^sweep $tmp/list: 3 trials planned ahead, every trial over 2 seeds;" "$tmp/list1.out" && ok \
+    || { bad "--list's start line"; cat "$tmp/list1.out"; }
+for _ in $(seq 1 500); do
+    holders=$(cat "$tmp"/list/trial-*/lock 2>/dev/null | xargs -r ps -o pid= -p 2>/dev/null | wc -l)
+    [ "$holders" -eq 0 ] && break
+    sleep 0.01
+done
+done_before=$(cd "$tmp/list" && ls -d trial-*/result.txt | sed 's|/result.txt||' | LC_ALL=C sort | tr '\n' ' ')
+sums=$(cd "$tmp/list" && for d in $done_before; do md5sum "$d/ckpt.bin"; done)
+"$BG" sweep "${LIST[@]}" --out "$tmp/list" >"$tmp/list2.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ok || { bad "--list rerun after SIGKILL: exit $rc"; cat "$tmp/list2.out"; }
+L=$tmp/list/results.tsv
+[ "$(col "$L" 11 | tr '\n' '|')" = "|--dim 48|--layers 1 --dim 48|" ] && [ "$(col "$L" 10 | sort -u)" = "1337,1338" ] && ok \
+    || { bad "--list --every-seed rows"; cat "$L"; }
+# The rerun started exactly the runs without a result (the baseline's two
+# were done before the kill), trial 2's first from its checkpoint.
+[ "$done_before" = "trial-001 trial-001-seed1338 " ] && ok || bad "finished before the kill: '$done_before'"
+[ "$(grep -c '^trial [0-9]*/3 (seed [0-9]*): ' "$tmp/list2.out")" -eq 4 ] \
+    && grep -q "^trial 2/3 (seed 1337): --dim 48, resumed from its checkpoint" "$tmp/list2.out" \
+    && ! grep -q "^trial 1/3 (seed" "$tmp/list2.out" && ok || { bad "runs started by the rerun"; cat "$tmp/list2.out"; }
+[ "$(cd "$tmp/list" && for d in $done_before; do md5sum "$d/ckpt.bin"; done)" = "$sums" ] && ok \
+    || bad "a run finished before the kill was run again"
+for log in "$tmp"/list/trial-*/log.csv; do
+    [ "$(tail -n +2 "$log" | cut -d, -f1 | tr '\n' ' ')" = "$(seq -s ' ' 1 60) " ] || bad "steps in $log"
+done
+# Each row is the mean and spread of its runs' own scores (result.txt),
+# and the noise rule decided on that mean.
+python3 - "$tmp/list" >"$tmp/check.txt" 2>&1 <<'PY'
+import csv, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(f"{d}/results.tsv"), delimiter="\t"))
+def score(folder):
+    fields = dict(l.rstrip("\n").split("\t", 1) for l in open(f"{d}/{folder}/result.txt") if "\t" in l)
+    return float(fields["val_bpb"])
+problems, best = [], None
+for r in rows:
+    t = int(r["trial"])
+    s = [score(f"trial-{t:03d}"), score(f"trial-{t:03d}-seed1338")]
+    if abs(sum(s) / 2 - float(r["val_bpb"])) > 5.1e-5 or abs(abs(s[0] - s[1]) - float(r["spread"])) > 5.1e-5:
+        problems.append(f"trial {t}: {r['val_bpb']} {r['spread']}, its runs scored {s}")
+    if t == 1:
+        best, spread0 = float(r["val_bpb"]), float(r["spread"])
+        continue
+    want = "keep" if float(r["val_bpb"]) < best - 2 * spread0 else "discard"
+    if r["status"] != want:
+        problems.append(f"trial {t}: {r['status']}, the rule says {want}")
+    if want == "keep":
+        best = float(r["val_bpb"])
+print("\n".join(problems) if problems else "ok")
+PY
+[ "$(cat "$tmp/check.txt")" = ok ] && ok || { bad "--every-seed rows against result.txt:"; cat "$tmp/check.txt" "$L"; }
+
 # ---- SIGTERM: exit 143 with checkpoints; --resume alone continues ----
 "$BG" sweep "${BASE[@]}" --steps 100000 --seeds 1 --out "$tmp/term" >"$tmp/term.out" 2>&1 &
 pid=$!
@@ -319,6 +388,17 @@ expect_error "a changed grid" "$tmp/grid holds a sweep with another definition: 
 expect_error "a changed base" "$tmp/grid holds a sweep with another definition: --lr was not given, now '0.01'" \
     "${BASE[@]}" "${GRID[@]}" --lr 1e-2 --out "$tmp/grid"
 [ "$(listing)" = "$before" ] && ok || bad "a refused resume changed the folder"
+expect_error "list not flags" "sweep --list item 2 'dim', which is not flags" "${N[@]}" --list '--dim 48; dim 64'
+expect_error "list unknown setting" "sweep --list item 1: unknown setting 'colour'" "${N[@]}" --list '--colour red'
+expect_error "list bad value" "sweep --list item 2: --lr needs a finite number, got 'abc'" "${N[@]}" --list '--dim 48; --lr abc'
+expect_error "list empty item" "sweep --list item 2 is empty" "${N[@]}" --list '--dim 48;; --dim 64'
+expect_error "list trial refused" "sweep --list item 1: the trial --heads 3 is refused: " "${N[@]}" --list '--heads 3'
+expect_error "list too long" "sweep --list is too long: item 656 goes past 16383 bytes" "${N[@]}" \
+    --list "$(seq -f '--lr 0.001234567890%04g' 1 800 | paste -sd';')"
+expect_error "a changed list" "$tmp/list holds a sweep with another definition: --list item 2 was '--layers 1 --dim 48', now '--layers 2 --dim 48'" \
+    "${LIST[@]::9}" --list '--dim 48; --layers 2 --dim 48' --out "$tmp/list"
+expect_error "every-seed dropped" "$tmp/list holds a sweep with another definition: --every-seed was '1', now not given" \
+    "${LIST[@]::8}" "${LIST[@]:9}" --out "$tmp/list"
 
 # One process per sweep folder.
 "$BG" sweep "${BASE[@]}" --steps 100000 --seeds 1 --out "$tmp/locked" >/dev/null 2>&1 &

@@ -1,8 +1,8 @@
-/* fuzz_sweep_grid: the parsers of a sweep's --grid and --space, and of a
- * trial's flags (what a --propose command prints).
+/* fuzz_sweep_grid: the parsers of a sweep's --grid, --space and --list,
+ * and of a trial's flags (what a --propose command prints).
  *
  * Input: the text itself (up to its first NUL, as a C string would be),
- * given to all three readers. Beyond "no crash, no undefined behaviour":
+ * given to all four readers. Beyond "no crash, no undefined behaviour":
  *   - a refusal has a message that starts with what was being read;
  *   - a grid that is read has between 1 and BG_SWEEP_MAX_TRIALS
  *     combinations, each of which (the first, the last, one between)
@@ -12,7 +12,9 @@
  *   - a space that is read gives draws inside its ranges (up to the four
  *     figures a drawn fraction is written with), and writes back the same
  *     way;
- *   - flags that are read write back to text that reads to the same flags. */
+ *   - flags that are read write back to text that reads to the same flags;
+ *   - a list that is read has items that read as flags one by one, and
+ *     its canonical text reads again to itself. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,12 +109,34 @@ static void check_flags(const char *text)
     check_flags_round_trip(&f);
 }
 
+static void check_list(const char *text)
+{
+    static char canon[BG_SWEEP_LIST_LEN], again_text[BG_SWEEP_LIST_LEN];
+    struct bg_error err = {0};
+    size_t n = 0, m = 0;
+    if (sweep_parse_list(text, canon, sizeof canon, &n, &err) != BG_OK) {
+        FUZZ_CHECK(starts(&err, "sweep --list"));
+        return;
+    }
+    FUZZ_CHECK(n >= 1 && n <= BG_SWEEP_MAX_TRIALS);
+    size_t items[3] = {0, n / 2, n - 1};
+    for (int i = 0; i < 3; i++) {
+        struct bg_sweep_flags f;
+        FUZZ_CHECK(sweep_list_item(canon, items[i], &f, &err) == BG_OK && f.n >= 1);
+        check_flags_round_trip(&f);
+    }
+    FUZZ_CHECK(sweep_list_item(canon, n, &(struct bg_sweep_flags){.n = 0}, &err) == BG_ERR_INPUT);
+    FUZZ_CHECK(sweep_parse_list(canon, again_text, sizeof again_text, &m, &err) == BG_OK);
+    FUZZ_CHECK(m == n && strcmp(canon, again_text) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = fuzz_text(data, size);
     check_grid(text);
     check_space(text);
     check_flags(text);
+    check_list(text);
     free(text);
     return 0;
 }

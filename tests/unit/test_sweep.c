@@ -1,8 +1,9 @@
 /* sweep: the text a sweep is planned from. A grid gives every
  * combination in a fixed order, a space's draws stay inside it (log
  * ranges spread evenly in log, whole-number settings rounded, the same
- * draws for the same seed), a trial's flags read back as written, and a
- * definition is written in one canonical form. Every malformed part is
+ * draws for the same seed), a trial's flags read back as written, a list
+ * of trials reads to one canonical text, and a definition is written in
+ * one canonical form. Every malformed part is
  * refused with a message naming it. (The runs themselves, results.tsv,
  * resume, crashes and the proposer are tested through the command line
  * by test_sweep_cli.sh.) */
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytegpt/strbuf.h"
 #include "bytegpt/sweep.h"
 #include "test.h"
 
@@ -177,6 +179,54 @@ static void test_flags(void)
         refused(sweep_flags_parse(bad[i][0], "test", &f, &err), &err, "test", bad[i][1]);
 }
 
+/* ---- Lists ---- */
+
+static char canon[BG_SWEEP_LIST_LEN];
+
+static void test_list(void)
+{
+    struct bg_sweep_flags f;
+    struct bg_error err;
+    size_t n = 0;
+    /* Any spacing and --name=value read to one canonical text, in order. */
+    CHECK(sweep_parse_list("  --layers 2 --dim 64 --heads 2;--layers=3\t--dim 96 --heads 3 ", canon, sizeof canon,
+                           &n, &err) == BG_OK);
+    CHECK(n == 2 && strcmp(canon, "--layers 2 --dim 64 --heads 2; --layers 3 --dim 96 --heads 3") == 0);
+    CHECK(sweep_list_item(canon, 1, &f, &err) == BG_OK && f.n == 3);
+    CHECK(strcmp(point_value(&f, "layers"), "3") == 0 && strcmp(point_value(&f, "dim"), "96") == 0);
+    CHECK(sweep_list_item(canon, 0, &f, &err) == BG_OK && strcmp(point_value(&f, "heads"), "2") == 0);
+    refused(sweep_list_item(canon, 2, &f, &err), &err, "sweep --list", "no item 3");
+    /* The canonical text reads back to itself. */
+    char again[256];
+    size_t m = 0;
+    CHECK(sweep_parse_list(canon, again, sizeof again, &m, &err) == BG_OK && m == 2 && strcmp(again, canon) == 0);
+    /* A scaling run's list (40 trials of about 50 characters) fits. */
+    struct bg_strbuf b = {0};
+    for (int i = 0; i < 40; i++)
+        strbuf_printf(&b, "%s--layers %d --dim %d --heads %d --steps %d", i ? "; " : "", 1 + i % 8, 32 * (1 + i % 6),
+                      1 + i % 2, 1000 + 37 * i);
+    char *long_list = strbuf_take(&b);
+    CHECK(long_list && sweep_parse_list(long_list, canon, sizeof canon, &n, &err) == BG_OK && n == 40);
+    CHECK(long_list && strcmp(canon, long_list) == 0);
+    free(long_list);
+    const char *bad[][2] = {
+        {"--dim 64; dim 96", "sweep --list item 2 'dim', which is not flags"},
+        {"--dim 64;; --dim 96", "sweep --list item 2 is empty"},
+        {"--dim 64;", "sweep --list item 2 is empty"},
+        {"", "sweep --list item 1 is empty"},
+        {"--colour red", "sweep --list item 1: unknown setting 'colour'"},
+        {"--dim 64; --layers 2 --lr abc", "sweep --list item 2: --lr needs a finite number, got 'abc'"},
+        {"--dim", "sweep --list item 1 --dim without a value"},
+        {"--threads 2", "sweep --list item 1: threads cannot be swept"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        refused(sweep_parse_list(bad[i][0], canon, sizeof canon, &n, &err), &err, bad[i][1], "");
+    /* Too long: the canonical text past the room for it, named at the
+     * item that went past. */
+    refused(sweep_parse_list("--dim 64; --dim 96; --dim 128", again, 20, &n, &err), &err,
+            "sweep --list is too long: item 3 goes past 19 bytes", "");
+}
+
 /* ---- The definition ---- */
 
 static struct bg_sweep_def def, other;
@@ -195,15 +245,17 @@ static void test_definition(void)
 {
     struct bg_error err;
     const char *a[] = {"corpus", "c.txt", "preset", "tiny", "steps", "30", "lr", "3e-3",
-                       "grid", "dim=32,64  layers=1,2", "seeds", "3"};
-    const char *b[] = {"seeds", "3", "grid", "dim=32,64 layers=1,2", "lr", "0.003",
-                       "steps", "30", "preset", "tiny", "corpus", "c.txt"};
-    CHECK(set_all(&def, a, 12) && set_all(&other, b, 12));
+                       "grid", "dim=32,64  layers=1,2", "seeds", "3", "list", "--dim 48;--layers=1", "every-seed", "1"};
+    const char *b[] = {"every-seed", "1", "list", " --dim 48 ; --layers 1", "seeds", "3", "grid",
+                       "dim=32,64 layers=1,2", "lr", "0.003", "steps", "30", "preset", "tiny", "corpus", "c.txt"};
+    CHECK(set_all(&def, a, 16) && set_all(&other, b, 16));
+    CHECK(def.list_n == 2 && def.every_seed == 1);
     CHECK(sweep_def_check(&def, &err) == BG_OK);
     /* One canonical text whatever the order and spelling. */
     char *ta = sweep_def_text(&def), *tb = sweep_def_text(&other);
     CHECK(ta && tb && strcmp(ta, tb) == 0);
     CHECK(strstr(ta, "\nlr\t0.003\n") && strstr(ta, "\ngrid\tdim=32,64 layers=1,2\n") && strstr(ta, "\nseeds\t3\n"));
+    CHECK(strstr(ta, "\nlist\t--dim 48; --layers 1\n") && strstr(ta, "\nevery-seed\t1\n"));
     /* sweep.txt reads back to the same definition. */
     char dir[] = "/tmp/bg_sweep_XXXXXX", path[64];
     CHECK(mkdtemp(dir) != NULL);
@@ -214,6 +266,13 @@ static void test_definition(void)
     CHECK(sweep_def_load(&other, dir, &err) == BG_OK);
     char *tc = sweep_def_text(&other);
     CHECK(tc && strcmp(ta, tc) == 0);
+    CHECK(other.list_n == 2 && other.every_seed == 1 && strcmp(other.list, def.list) == 0);
+    /* With one seed every trial has all its seeds anyway: --every-seed
+     * changes nothing, so the text leaves it out. */
+    CHECK(sweep_def_set(&def, "seeds", "1", &err) == BG_OK);
+    char *td = sweep_def_text(&def);
+    CHECK(td && !strstr(td, "every-seed"));
+    free(td);
     remove(path);
     rmdir(dir);
     free(ta);
@@ -253,6 +312,8 @@ static void test_definition_refusals(void)
         {"threads", "2", "--threads is the sweep's"},
         {"lr", "nan", "--lr needs a finite number"},
         {"preset", "huge", "unknown preset 'huge'"},
+        {"every-seed", "yes", "every-seed is 1 or 0, got 'yes'"},
+        {"list", "--dim 48;", "sweep --list item 2 is empty"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sweep_def_init(&def);
@@ -267,6 +328,7 @@ int main(void)
     RUN_TEST(test_space_draws);
     RUN_TEST(test_space_refusals);
     RUN_TEST(test_flags);
+    RUN_TEST(test_list);
     RUN_TEST(test_definition);
     RUN_TEST(test_definition_refusals);
     return TEST_EXIT();
