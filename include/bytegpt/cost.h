@@ -16,6 +16,7 @@
 #define BYTEGPT_COST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bytegpt/model.h"
 #include "bytegpt/train.h"
@@ -76,6 +77,20 @@ void cost_bill(const struct bg_config *cfg, size_t batch, double tokens, double 
  * update (muon_flops_per_step), which no per-token count holds. Under
  * AdamW it is exactly config_flops_per_token * tokens. */
 double cost_train_flops(const struct bg_train_config *c, double tokens, double steps);
+
+/* The training FLOPs of one update with `ranks` processes: the count
+ * cost_train_flops gives to one step of batch * accum * ranks * ctx
+ * tokens. Every update costs the same. */
+double cost_step_flops(const struct bg_train_config *c, size_t ranks);
+
+/* The most updates whose training FLOPs, counted as the log counts them
+ * (cost_train_flops of their steps and tokens), do not exceed budget,
+ * with `ranks` processes: 0 when one step costs more. This is what a
+ * FLOP budget (--flop-budget, settings.h) buys, so that the run ends
+ * within one step of it. The answer must stay below 2^52 steps (the
+ * caller refuses a budget that buys more), where doubles count whole
+ * steps exactly. */
+uint64_t cost_steps_within(const struct bg_train_config *c, size_t ranks, double budget);
 
 /* Adds to the bill the optimizer's FLOPs of `steps` updates (under
  * --optim muon, the Newton-Schulz products; under AdamW nothing, whose

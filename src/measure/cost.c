@@ -1,6 +1,7 @@
 /* cost: see cost.h. */
 #include "bytegpt/cost.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "bytegpt/muon.h"
@@ -80,6 +81,30 @@ double cost_train_flops(const struct bg_train_config *c, double tokens, double s
         flops += muon_flops_per_step(t) * steps;
     }
     return flops;
+}
+
+/* The tokens of one update: every process's batch * accum windows. */
+static double step_tokens(const struct bg_train_config *c, size_t ranks)
+{
+    return (double)c->batch * (double)c->accum * (double)ranks * (double)c->model.ctx;
+}
+
+double cost_step_flops(const struct bg_train_config *c, size_t ranks)
+{
+    return cost_train_flops(c, step_tokens(c, ranks), 1.0);
+}
+
+uint64_t cost_steps_within(const struct bg_train_config *c, size_t ranks, double budget)
+{
+    double tokens = step_tokens(c, ranks), k = floor(budget / cost_step_flops(c, ranks));
+    /* The division rounds, and the log multiplies rather than adds up
+     * steps, so k may be one off the count the log would show; the exact
+     * answer is a step or two away, by the log's own formula. */
+    while (k > 0 && cost_train_flops(c, k * tokens, k) > budget)
+        k -= 1;
+    while (cost_train_flops(c, (k + 1) * tokens, k + 1) <= budget)
+        k += 1;
+    return (uint64_t)k;
 }
 
 void cost_add_optimizer(struct bg_cost *bill, const struct bg_train_config *c, double steps)
