@@ -7,6 +7,15 @@
  * settings_resolve lays the given settings over the preset and then
  * derives what the user left to us:
  *   - a time budget without --steps: the budget alone ends the run;
+ *   - a FLOP budget (--flop-budget 3e13): the most steps whose training
+ *     FLOPs (cost_train_flops, the log's flops column) do not exceed it,
+ *     so that the run ends within one step of the budget and its schedule
+ *     is exactly that step-counted run's. Every step costs the same, but
+ *     a step's tokens are batch * accum * ctx per process, so the steps
+ *     depend on the processes that will train (bg_settings.ranks). It
+ *     excludes --steps (one budget decides); with --time-budget as well,
+ *     whichever ends first ends the run, as with --steps. A budget below
+ *     one step is refused, naming what one step costs;
  *   - --warmup not given: the preset's, but at most a tenth of --steps;
  *   - --lr without --min-lr: min-lr = lr / 10 (the presets' ratio);
  *   - --steps 0: initialise only (no warmup, no training step).
@@ -22,7 +31,7 @@
 
 enum bg_setting {
     BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH, BG_SET_ACCUM,
-    BG_SET_STEPS, BG_SET_TIME_BUDGET, BG_SET_LR, BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD,
+    BG_SET_STEPS, BG_SET_TIME_BUDGET, BG_SET_FLOP_BUDGET, BG_SET_LR, BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD,
     BG_SET_BETA1, BG_SET_BETA2, BG_SET_CLIP, BG_SET_EVAL_EVERY, BG_SET_EVAL_BATCHES,
     BG_SET_SAMPLE_EVERY, BG_SET_CKPT_EVERY, BG_SET_SEED, BG_SET_THREADS,
     /* The recipe: the model's choices, then the optimiser's and the schedule's. */
@@ -48,7 +57,8 @@ extern const char *const bg_preset_names[];
 
 /* Checks the optimisation and run settings (the model's are checked by
  * config_validate): finite, positive where they must be, betas in [0,1),
- * a time budget of 0 (none) or more, threads in [0, BG_THREADS_MAX]. */
+ * a time budget and a FLOP budget of 0 (none) or more, threads in
+ * [0, BG_THREADS_MAX]. */
 int settings_validate(const struct bg_train_config *cfg, struct bg_error *err);
 
 /* ---- Settings by name ---- */
@@ -58,6 +68,8 @@ struct bg_settings {
     char preset[32];              /* "" means "default" */
     struct bg_train_config value; /* the given settings' values */
     uint64_t given;               /* bit (1 << setting) when given */
+    size_t ranks;                 /* the processes that will train (0 counts as 1): what a
+                                   * FLOP budget buys depends on it; the run sets it */
 };
 
 /* The setting's flag name without "--" ("lr", "time-budget"). */

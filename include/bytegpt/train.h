@@ -34,6 +34,7 @@ struct bg_train_config {
     size_t batch, accum;
     uint64_t steps;        /* updates; with a time budget, an upper bound (0: none) */
     double time_budget;    /* seconds; 0 for a run counted in steps */
+    double flop_budget;    /* training FLOPs, which settings turn into steps; 0: none */
     double lr, min_lr;
     uint64_t warmup;       /* steps of linear warmup */
     double weight_decay, beta1, beta2, clip;

@@ -2,6 +2,7 @@
 #include "bytegpt/settings.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bytegpt/parse.h"
@@ -14,6 +15,7 @@ enum kind {
     K_U64,      /* a whole number >= 0 (uint64_t) */
     K_FLOAT,    /* a finite number (double) */
     K_DURATION, /* a positive time with unit (double seconds) */
+    K_FLOPS,    /* a positive finite number of FLOPs (double) */
     K_THREADS,  /* a whole number >= 0 (int; 0: all cores) */
     K_CHOICE,   /* one of the names in choices (int: its index) */
 };
@@ -45,6 +47,7 @@ static const struct setting table[BG_N_SETTINGS] = {
     [BG_SET_ACCUM] = {"accum", K_COUNT, AT(accum), NULL},
     [BG_SET_STEPS] = {"steps", K_U64, AT(steps), NULL},
     [BG_SET_TIME_BUDGET] = {"time-budget", K_DURATION, AT(time_budget), NULL},
+    [BG_SET_FLOP_BUDGET] = {"flop-budget", K_FLOPS, AT(flop_budget), NULL},
     [BG_SET_LR] = {"lr", K_FLOAT, AT(lr), NULL},
     [BG_SET_MIN_LR] = {"min-lr", K_FLOAT, AT(min_lr), NULL},
     [BG_SET_WARMUP] = {"warmup", K_U64, AT(warmup), NULL},
@@ -138,6 +141,12 @@ static int parse_into(const struct setting *t, struct bg_train_config *c, const 
             return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a finite number, got '%s'", cmd, t->name, text);
         *(double *)field = d;
         return BG_OK;
+    case K_FLOPS:
+        if (parse_finite(text, &d) || d <= 0)
+            return bg_fail(err, BG_ERR_INPUT, "%s: --%s needs a positive number of FLOPs (e.g. 3e13), got '%s'",
+                           cmd, t->name, text);
+        *(double *)field = d;
+        return BG_OK;
     case K_DURATION:
         if (parse_duration(text, &d))
             return bg_fail(err, BG_ERR_INPUT,
@@ -176,6 +185,19 @@ int settings_set(struct bg_settings *s, const char *name, const char *text, cons
     return rc;
 }
 
+/* A budget as short as it can be written and still read back as the
+ * same double ("3e+13", not "30000000000000"), so that a sweep's
+ * definition written to sweep.txt and read again is the same sweep. */
+static void format_exact(char *buf, size_t n, double v)
+{
+    for (int digits = 6; digits < 17; digits++) {
+        snprintf(buf, n, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+    snprintf(buf, n, "%.17g", v);
+}
+
 void settings_format(const struct bg_train_config *cfg, enum bg_setting i, char *buf, size_t n)
 {
     const char *field = (const char *)cfg + table[i].offset;
@@ -194,6 +216,9 @@ void settings_format(const struct bg_train_config *cfg, enum bg_setting i, char 
         break;
     case K_DURATION:
         snprintf(buf, n, "%.6gs", *(const double *)field);
+        break;
+    case K_FLOPS:
+        format_exact(buf, n, *(const double *)field);
         break;
     case K_CHOICE: {
         /* A record's value outside the list (config_validate and

@@ -6,7 +6,57 @@
 
 #include <math.h>
 
+#include "bytegpt/cost.h"
+
 /* ---- Resolving a configuration ---- */
+
+/* The steps a FLOP budget buys with `ranks` processes. Beyond 2^52
+ * tokens a double no longer counts them exactly, and neither would the
+ * log's FLOPs: a budget that large is refused. */
+static int flop_budget_steps(struct bg_train_config *c, size_t ranks, struct bg_error *err)
+{
+    if (c->batch == 0 || c->accum == 0 || !isfinite(c->flop_budget))
+        return BG_OK; /* settings_validate refuses these (a checkpoint's), naming the flag */
+    double step = cost_step_flops(c, ranks);
+    double tokens = (double)c->batch * (double)c->accum * (double)ranks * (double)c->model.ctx;
+    if (!(c->flop_budget >= step))
+        return bg_fail(err, BG_ERR_INPUT,
+                       "--flop-budget %g is less than one step, which costs %.4g FLOP (%.0f tokens); give at least "
+                       "that, or a smaller model or batch",
+                       c->flop_budget, step, tokens);
+    if (!(c->flop_budget / step * tokens < 4503599627370496.0))
+        return bg_fail(err, BG_ERR_INPUT, "--flop-budget %g buys more than 2^52 tokens; give a smaller one",
+                       c->flop_budget);
+    c->steps = cost_steps_within(c, ranks, c->flop_budget);
+    return BG_OK;
+}
+
+/* The derived settings, in the order settings.h lists them. */
+static int derive(const struct bg_settings *s, struct bg_train_config *c, struct bg_error *err)
+{
+    if (settings_given(s, BG_SET_FLOP_BUDGET) && settings_given(s, BG_SET_STEPS))
+        return bg_fail(err, BG_ERR_INPUT,
+                       "--flop-budget and --steps exclude each other: give one of them (--time-budget may join "
+                       "either, and the first budget spent ends the run)");
+    /* Steps given over a base that had a FLOP budget (a checkpoint's)
+     * replace it: the budget no longer decides. */
+    if (settings_given(s, BG_SET_STEPS))
+        c->flop_budget = 0;
+    if (settings_given(s, BG_SET_TIME_BUDGET) && !settings_given(s, BG_SET_STEPS))
+        c->steps = 0;
+    if (c->flop_budget > 0) {
+        int rc = flop_budget_steps(c, s->ranks > 0 ? s->ranks : 1, err);
+        if (rc)
+            return rc;
+    }
+    if (!settings_given(s, BG_SET_WARMUP) && c->steps > 0 && c->warmup > c->steps / 10)
+        c->warmup = c->steps / 10;
+    if (settings_given(s, BG_SET_LR) && !settings_given(s, BG_SET_MIN_LR))
+        c->min_lr = c->lr / 10;
+    if (settings_init_only(c))
+        c->warmup = 0;
+    return BG_OK;
+}
 
 int settings_resolve_over(const struct bg_settings *s, const struct bg_train_config *base,
                           struct bg_train_config *cfg, struct bg_error *err)
@@ -28,16 +78,9 @@ int settings_resolve_over(const struct bg_settings *s, const struct bg_train_con
     for (int i = 0; i < BG_N_SETTINGS; i++)
         if (settings_given(s, i))
             settings_copy(&c, &s->value, i);
-    /* The derived settings, in the order settings.h lists them. */
-    if (settings_given(s, BG_SET_TIME_BUDGET) && !settings_given(s, BG_SET_STEPS))
-        c.steps = 0;
-    if (!settings_given(s, BG_SET_WARMUP) && c.steps > 0 && c.warmup > c.steps / 10)
-        c.warmup = c.steps / 10;
-    if (settings_given(s, BG_SET_LR) && !settings_given(s, BG_SET_MIN_LR))
-        c.min_lr = c.lr / 10;
-    if (settings_init_only(&c))
-        c.warmup = 0;
     int rc = config_validate(&c.model, err);
+    if (!rc)
+        rc = derive(s, &c, err);
     if (!rc)
         rc = settings_validate(&c, err);
     if (!rc)
@@ -98,6 +141,9 @@ int settings_validate(const struct bg_train_config *c, struct bg_error *err)
      * for a billion threads (found by tests/fuzz/fuzz_checkpoint). */
     if (!isfinite(c->time_budget) || c->time_budget < 0)
         return bg_fail(err, BG_ERR_INPUT, "--time-budget must be a positive time, got %g s", c->time_budget);
+    if (!isfinite(c->flop_budget) || c->flop_budget < 0)
+        return bg_fail(err, BG_ERR_INPUT, "--flop-budget must be a positive number of FLOPs, got %g",
+                       c->flop_budget);
     if (c->threads < 0 || c->threads > BG_THREADS_MAX)
         return bg_fail(err, BG_ERR_INPUT, "--threads must be in [0, %d], got %d", BG_THREADS_MAX, c->threads);
     return BG_OK;

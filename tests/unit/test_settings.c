@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bytegpt/cost.h"
 #include "bytegpt/settings.h"
 #include "test.h"
 
@@ -63,6 +64,137 @@ static void test_time_budget(void)
     c = resolve(b, 6);
     CHECK(c.steps == 40 && c.time_budget == 90.0);
     CHECK(!settings_init_only(&c));
+}
+
+/* The settings given as name, value pairs, resolved for `ranks`
+ * processes; the status, with the configuration in *c. */
+static int resolve_ranks(const char *const *pairs, size_t n, size_t ranks, struct bg_train_config *c,
+                         struct bg_error *err)
+{
+    struct bg_settings s;
+    memset(&s, 0, sizeof s);
+    s.ranks = ranks;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        CHECK(settings_set(&s, pairs[i], pairs[i + 1], "test", err) == BG_OK);
+    return settings_resolve(&s, c, err);
+}
+
+/* The FLOPs the log shows after k steps of c with `ranks` processes. */
+static double flops_after(const struct bg_train_config *c, size_t ranks, uint64_t k)
+{
+    double tokens = (double)(c->batch * c->accum * ranks * c->model.ctx);
+    return cost_train_flops(c, (double)k * tokens, (double)k);
+}
+
+/* True when c's steps are the most whose FLOPs fit in its budget: the run
+ * ends within one step of it, never past it. */
+static int fills_budget(const struct bg_train_config *c, size_t ranks)
+{
+    return c->steps > 0 && flops_after(c, ranks, c->steps) <= c->flop_budget &&
+           flops_after(c, ranks, c->steps + 1) > c->flop_budget;
+}
+
+/* A FLOP budget is the step count whose FLOPs fit in it, and the rest of
+ * the run is that step-counted run's (warmup a tenth of it, the same
+ * schedule). A budget that is exactly k steps' FLOPs buys k steps, and one
+ * FLOP less buys k - 1. Under Muon each step also pays the Newton-Schulz
+ * products. */
+static void test_flop_budget(void)
+{
+    struct bg_error err;
+    struct bg_train_config c, d;
+    const char *a[] = {"preset", "tiny", "flop-budget", "3e9"};
+    CHECK(resolve_ranks(a, 4, 1, &c, &err) == BG_OK);
+    CHECK(c.flop_budget == 3e9 && fills_budget(&c, 1) && c.steps < 200);
+    char steps[32];
+    snprintf(steps, sizeof steps, "%llu", (unsigned long long)c.steps);
+    const char *b[] = {"preset", "tiny", "steps", steps};
+    CHECK(resolve_ranks(b, 4, 1, &d, &err) == BG_OK);
+    CHECK(c.warmup == c.steps / 10 && c.warmup == d.warmup);
+    for (int i = 0; i < BG_N_SETTINGS; i++)
+        CHECK(i == BG_SET_FLOP_BUDGET || settings_same(&c, &d, i));
+
+    char exact[64];
+    snprintf(exact, sizeof exact, "%.17g", flops_after(&c, 1, 50));
+    const char *e[] = {"preset", "tiny", "flop-budget", exact};
+    CHECK(resolve_ranks(e, 4, 1, &d, &err) == BG_OK && d.steps == 50);
+    snprintf(exact, sizeof exact, "%.17g", nextafter(flops_after(&c, 1, 50), 0));
+    CHECK(resolve_ranks(e, 4, 1, &d, &err) == BG_OK && d.steps == 49);
+
+    const char *m[] = {"preset", "tiny", "optim", "muon", "flop-budget", "3e9"};
+    CHECK(resolve_ranks(m, 6, 1, &d, &err) == BG_OK);
+    CHECK(fills_budget(&d, 1) && d.steps < c.steps);
+
+    /* With --time-budget as well both hold: the steps bought, and the time. */
+    const char *t[] = {"preset", "tiny", "flop-budget", "3e9", "time-budget", "90s"};
+    CHECK(resolve_ranks(t, 6, 1, &d, &err) == BG_OK);
+    CHECK(d.steps == c.steps && d.time_budget == 90.0);
+}
+
+/* A step's tokens are batch * accum * ctx on every process, so with two
+ * processes a budget buys half the steps of one (rounded down), under
+ * AdamW, whose FLOPs are all per token; Muon's per-step products are not,
+ * and its steps are the most that fit for two all the same. */
+static void test_flop_budget_ranks(void)
+{
+    struct bg_error err;
+    const char *budgets[] = {"3e9", "1e10", "2.9e9"};
+    for (int i = 0; i < 3; i++) {
+        struct bg_train_config one, two;
+        const char *a[] = {"preset", "tiny", "flop-budget", budgets[i]};
+        CHECK(resolve_ranks(a, 4, 1, &one, &err) == BG_OK);
+        CHECK(resolve_ranks(a, 4, 2, &two, &err) == BG_OK);
+        CHECK(two.steps == one.steps / 2 && fills_budget(&two, 2));
+    }
+    struct bg_train_config m;
+    const char *b[] = {"preset", "tiny", "optim", "muon", "flop-budget", "3e9"};
+    CHECK(resolve_ranks(b, 6, 2, &m, &err) == BG_OK && fills_budget(&m, 2));
+    /* No ranks given counts as one process. */
+    struct bg_train_config zero, one;
+    const char *a[] = {"preset", "tiny", "flop-budget", "3e9"};
+    CHECK(resolve_ranks(a, 4, 0, &zero, &err) == BG_OK && resolve_ranks(a, 4, 1, &one, &err) == BG_OK);
+    CHECK(zero.steps == one.steps);
+}
+
+/* What a FLOP budget refuses, naming the flag: a value that is not a
+ * positive number, a budget below one step (naming that step's FLOPs),
+ * --steps beside it, a record's NaN or negative budget; and a base's
+ * budget gives way to --steps given over it (a resume that names steps). */
+static void test_flop_budget_refused(void)
+{
+    struct bg_settings s;
+    struct bg_error err;
+    const char *bad[] = {"-1", "nan", "inf", "abc", "0", ""};
+    for (int i = 0; i < 6; i++) {
+        memset(&s, 0, sizeof s);
+        CHECK(settings_set(&s, "flop-budget", bad[i], "train", &err) == BG_ERR_INPUT);
+        CHECK(strstr(err.msg, "--flop-budget") != NULL && s.given == 0);
+    }
+    struct bg_train_config c, tiny;
+    settings_preset("tiny", &tiny, &err);
+    char one_step[32];
+    snprintf(one_step, sizeof one_step, "%.4g FLOP", cost_step_flops(&tiny, 1));
+    const char *small[] = {"preset", "tiny", "flop-budget", "1e6"};
+    CHECK(resolve_ranks(small, 4, 1, &c, &err) == BG_ERR_INPUT);
+    CHECK(strstr(err.msg, "--flop-budget") != NULL && strstr(err.msg, one_step) != NULL);
+    const char *both[] = {"preset", "tiny", "flop-budget", "3e9", "steps", "10"};
+    CHECK(resolve_ranks(both, 6, 1, &c, &err) == BG_ERR_INPUT);
+    CHECK(strstr(err.msg, "--flop-budget") != NULL && strstr(err.msg, "--steps") != NULL);
+    const char *huge[] = {"preset", "tiny", "flop-budget", "1e300"};
+    CHECK(resolve_ranks(huge, 4, 1, &c, &err) == BG_ERR_INPUT && strstr(err.msg, "--flop-budget") != NULL);
+
+    const double records[] = {NAN, INFINITY, -1.0};
+    for (int i = 0; i < 3; i++) {
+        c = tiny;
+        c.flop_budget = records[i];
+        CHECK(settings_validate(&c, &err) == BG_ERR_INPUT && strstr(err.msg, "--flop-budget") != NULL);
+    }
+    const char *budgeted[] = {"preset", "tiny", "flop-budget", "3e9"};
+    struct bg_train_config base, over;
+    CHECK(resolve_ranks(budgeted, 4, 1, &base, &err) == BG_OK);
+    memset(&s, 0, sizeof s);
+    CHECK(settings_set(&s, "steps", "20", "train", &err) == BG_OK);
+    CHECK(settings_resolve_over(&s, &base, &over, &err) == BG_OK && over.steps == 20 && over.flop_budget == 0);
 }
 
 /* --steps 0 is a run that only initialises: steps stay 0 (config.txt
@@ -174,13 +306,25 @@ static void test_format_round_trip(void)
     for (int i = 0; i < BG_N_SETTINGS; i++) {
         char v[64];
         settings_format(&c, i, v, sizeof v);
-        if (i == BG_SET_TIME_BUDGET && c.time_budget <= 0)
+        if ((i == BG_SET_TIME_BUDGET && c.time_budget <= 0) || (i == BG_SET_FLOP_BUDGET && c.flop_budget <= 0))
             continue;
         CHECK(settings_set(&s, settings_name(i), v, "test", &err) == BG_OK);
     }
     CHECK(settings_resolve(&s, &d, &err) == BG_OK);
     for (int i = 0; i < BG_N_SETTINGS; i++)
         CHECK(settings_same(&c, &d, i));
+    /* A FLOP budget is written as short as reads back the same double:
+     * a sweep's definition, written and read again, is the same sweep. */
+    const double budgets[] = {3e13, 1234567891.5, 0.1 + 0.2};
+    const char *want[] = {"3e+13", "1234567891.5", "0.30000000000000004"};
+    for (int i = 0; i < 3; i++) {
+        char v[64];
+        c.flop_budget = budgets[i];
+        settings_format(&c, BG_SET_FLOP_BUDGET, v, sizeof v);
+        CHECK(strcmp(v, want[i]) == 0);
+        memset(&s, 0, sizeof s);
+        CHECK(settings_set(&s, "flop-budget", v, "test", &err) == BG_OK && s.value.flop_budget == budgets[i]);
+    }
 }
 
 /* Whole-number settings are exactly those that refuse a fraction and are
@@ -250,6 +394,9 @@ int main(void)
     RUN_TEST(test_warmup);
     RUN_TEST(test_time_budget);
     RUN_TEST(test_init_only);
+    RUN_TEST(test_flop_budget);
+    RUN_TEST(test_flop_budget_ranks);
+    RUN_TEST(test_flop_budget_refused);
     RUN_TEST(test_bad_values);
     RUN_TEST(test_format_round_trip);
     RUN_TEST(test_whole);
