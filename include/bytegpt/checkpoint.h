@@ -13,7 +13,9 @@
  *              (version 2 adds the corpus' size and fingerprint and the
  *              number of processes; version 3 the recipe: norm, pos,
  *              qk-norm, act, head, bigram, softcap, optim, muon-lr,
- *              schedule, decay. Version 2 still loads, as GPT-2's recipe.)
+ *              schedule, decay; version 4 the FLOP budget. Version 2
+ *              still loads, as GPT-2's recipe, and version 3 as a run
+ *              without a FLOP budget.)
  *   then       uint64 N, uint64 P, P bytes of the corpus path (no NUL),
  *              and N floats each of parameters, AdamW m, AdamW v.
  *
@@ -34,7 +36,7 @@
 #include "bytegpt/train.h"
 
 #define BG_CKPT_MAGIC "BYTEGPT"
-#define BG_CKPT_VERSION 3u
+#define BG_CKPT_VERSION 4u
 
 /* Everything but the tensors. */
 struct bg_ckpt_state {

@@ -15,8 +15,9 @@
  * (stored as its bits), in the order of ckpt_fields. Writing and reading
  * walk the same list, so the two can never disagree. */
 #define HEADER_BYTES 24
-#define N_FIELDS 49
+#define N_FIELDS 50
 #define N_FIELDS_V2 38 /* version 2 had the fields up to the recipe's */
+#define N_FIELDS_V3 49 /* version 3 had those up to the FLOP budget */
 
 enum field_kind { U64, SIZE, F64, INT };
 struct field {
@@ -43,6 +44,7 @@ static void ckpt_fields(struct bg_ckpt_state *s, struct field f[N_FIELDS])
         {INT, &c->model.norm}, {INT, &c->model.pos}, {INT, &c->model.qk_norm}, {INT, &c->model.act},
         {INT, &c->model.head}, {INT, &c->model.bigram}, {F64, &c->model.softcap},
         {INT, &c->optim}, {F64, &c->muon_lr}, {INT, &c->schedule}, {F64, &c->decay},
+        {F64, &c->flop_budget},
     };
     memcpy(f, list, sizeof list);
 }
@@ -80,7 +82,9 @@ static void record_write(unsigned char *b, const struct bg_ckpt_state *s)
 }
 
 /* Reads the first n fields; a version 2 record stops before the recipe,
- * whose fields then keep GPT-2's choices (zero) and the defaults. */
+ * whose fields then keep GPT-2's choices (zero) and the defaults, and a
+ * version 3 record before the FLOP budget, which stays 0 (none): its run
+ * was counted in steps or time. */
 static void record_read(const unsigned char *b, struct bg_ckpt_state *s, int n)
 {
     struct field f[N_FIELDS];
@@ -116,7 +120,7 @@ static int host_is_little_endian(void)
 
 static int record_fields(uint32_t version)
 {
-    return version == 2 ? N_FIELDS_V2 : N_FIELDS;
+    return version == 2 ? N_FIELDS_V2 : version == 3 ? N_FIELDS_V3 : N_FIELDS;
 }
 
 static size_t head_bytes(uint32_t version)
@@ -210,7 +214,8 @@ static FILE *open_checkpoint(const char *path, struct bg_error *err)
  * checked without the tensors: magic, version, the size the header
  * states against the file's real size and against the size the record
  * implies. Sets *head_len to the fixed part's size, which the version
- * decides: version 2 (before the recipe settings) still loads, as GPT-2. */
+ * decides: version 2 (before the recipe settings) still loads, as GPT-2,
+ * and version 3 (before the FLOP budget) as a run without one. */
 static int read_head(FILE *f, const char *path, unsigned char *head, size_t *head_len, struct bg_ckpt_state *s,
                      struct bg_error *err)
 {
@@ -222,9 +227,9 @@ static int read_head(FILE *f, const char *path, unsigned char *head, size_t *hea
     if (got >= 8 && memcmp(head, BG_CKPT_MAGIC, 8) != 0)
         return bg_fail(err, BG_ERR_INPUT, "%s is not a bytegpt checkpoint (wrong magic)", path);
     uint32_t version = got == HEADER_BYTES ? (uint32_t)(get_u64(head + 8) & 0xffffffffu) : BG_CKPT_VERSION;
-    if (got == HEADER_BYTES && version != BG_CKPT_VERSION && version != 2)
+    if (got == HEADER_BYTES && (version < 2 || version > BG_CKPT_VERSION))
         return bg_fail(err, BG_ERR_INPUT,
-                       "checkpoint %s has format version %u; this bytegpt reads versions 2 and %u", path, version,
+                       "checkpoint %s has format version %u; this bytegpt reads versions 2 to %u", path, version,
                        BG_CKPT_VERSION);
     *head_len = head_bytes(version);
     got += fread(head + got, 1, *head_len - got, f);

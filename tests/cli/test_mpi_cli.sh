@@ -101,12 +101,12 @@ for x, y in zip(a, b):
         elif x[k] and abs(float(x[k]) - float(y[k])) > REL * abs(float(x[k])):
             errs.append("step %s: %s %s vs %s" % (x["step"], k, x[k], y[k]))
 def params(d):
-    # ckpt.bin: 24-byte header, 49 fields of 8 bytes (version 3), N, path length, the
+    # ckpt.bin: 24-byte header, 50 fields of 8 bytes (version 4), N, path length, the
     # path, then N parameters and AdamW's N + N moments (checkpoint.h).
     data = open(d + "/ckpt.bin", "rb").read()
-    n, plen = struct.unpack_from("<QQ", data, 24 + 49 * 8)
+    n, plen = struct.unpack_from("<QQ", data, 24 + 50 * 8)
     p = array.array("f")
-    p.frombytes(data[24 + 49 * 8 + 16 + plen:][:4 * (3 * n if ABS == 0 else n)])
+    p.frombytes(data[24 + 50 * 8 + 16 + plen:][:4 * (3 * n if ABS == 0 else n)])
     return p
 p, q = params(sys.argv[1]), params(sys.argv[2])
 worst = max(abs(u - v) for u, v in zip(p, q)) if len(p) == len(q) else float("inf")

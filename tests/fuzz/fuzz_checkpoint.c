@@ -26,8 +26,8 @@
 
 /* A configuration a resumed run accepts is one its user could have typed:
  * each whole-number setting, written as a flag value, is a value
- * settings_set takes, and the time budget is none (0) or a positive
- * number of seconds. (The other numbers are settings_validate's.) */
+ * settings_set takes, the time budget is none (0) or a positive
+ * number of seconds, and the FLOP budget none or a positive number. (The other numbers are settings_validate's.) */
 static void check_typeable(const struct bg_train_config *cfg)
 {
     const enum bg_setting whole[] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH,
@@ -42,6 +42,7 @@ static void check_typeable(const struct bg_train_config *cfg)
         FUZZ_CHECK(settings_set(&typed, settings_name(whole[i]), text, "fuzz", &err) == BG_OK);
     }
     FUZZ_CHECK(cfg->time_budget == 0 || (isfinite(cfg->time_budget) && cfg->time_budget > 0));
+    FUZZ_CHECK(cfg->flop_budget == 0 || (isfinite(cfg->flop_budget) && cfg->flop_budget > 0));
 }
 
 static void read_checkpoint(const char *path)

@@ -222,6 +222,7 @@ static void test_recipe_round_trip(void)
     sa.cfg.muon_lr = 0.01;
     sa.cfg.schedule = BG_SCHEDULE_WSD;
     sa.cfg.decay = 0.25;
+    sa.cfg.flop_budget = 3e13;
     for (size_t i = 0; i < a.num_params; i++)
         a.params[i] = (float)i;
     CHECK(checkpoint_save(path, &sa, &a, &err) == BG_OK);
@@ -229,32 +230,25 @@ static void test_recipe_round_trip(void)
     CHECK(checkpoint_load(path, &sb, &b, &err) == BG_OK);
     CHECK(memcmp(&sb.cfg.model, &modern, sizeof modern) == 0);
     CHECK(sb.cfg.optim == BG_OPT_MUON && sb.cfg.muon_lr == 0.01 && sb.cfg.schedule == BG_SCHEDULE_WSD &&
-          sb.cfg.decay == 0.25);
+          sb.cfg.decay == 0.25 && sb.cfg.flop_budget == 3e13);
     CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
     model_free(&a);
     model_free(&b);
 }
 
-/* A version 2 checkpoint (written before the recipe settings) still
- * loads, as GPT-2's recipe with the default Muon rate and decay share.
- * It is made from a version 3 file the way version 2 laid it out: the 11
- * recipe fields (88 bytes after the 38 older ones) removed, the version,
- * the size and the CRC set to match. */
-static void test_version_2(void)
+/* Rewrites the checkpoint at path as an older version laid it out: its
+ * record cut to the first `fields` fields (of the 50 that version 4
+ * has), the version, the size and the CRC set to match. */
+static void rewrite_as(unsigned version, size_t fields)
 {
-    struct bg_model a, b;
-    struct bg_ckpt_state sa, sb;
-    struct bg_error err;
-    make_model(&a, &sa, 5);
-    CHECK(checkpoint_save(path, &sa, &a, &err) == BG_OK);
     FILE *f = fopen(path, "rb");
     long n = file_len(path);
     unsigned char *d = malloc((size_t)n);
     CHECK(f && d && fread(d, 1, (size_t)n, f) == (size_t)n);
     fclose(f);
-    size_t cut = 24 + 38 * 8, gone = 11 * 8, m = (size_t)n - gone;
+    size_t cut = 24 + fields * 8, gone = (50 - fields) * 8, m = (size_t)n - gone;
     memmove(d + cut, d + cut + gone, (size_t)n - cut - gone);
-    d[8] = 2;
+    d[8] = (unsigned char)version;
     for (int i = 0; i < 8; i++)
         d[16 + i] = (unsigned char)((uint64_t)m >> (8 * i));
     uint32_t crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), d + 16, (uInt)(m - 16));
@@ -264,6 +258,20 @@ static void test_version_2(void)
     CHECK(f && fwrite(d, 1, m, f) == m);
     fclose(f);
     free(d);
+}
+
+/* A version 2 checkpoint (written before the recipe settings) still
+ * loads, as GPT-2's recipe with the default Muon rate and decay share:
+ * the 11 recipe fields and the FLOP budget (96 bytes after the 38 older
+ * ones) removed. */
+static void test_version_2(void)
+{
+    struct bg_model a, b;
+    struct bg_ckpt_state sa, sb;
+    struct bg_error err;
+    make_model(&a, &sa, 5);
+    CHECK(checkpoint_save(path, &sa, &a, &err) == BG_OK);
+    rewrite_as(2, 38);
     CHECK(model_init(&b, &tiny, 1, &err) == BG_OK);
     CHECK(checkpoint_load(path, &sb, &b, &err) == BG_OK);
     CHECK(memcmp(&sb.cfg.model, &tiny, sizeof tiny) == 0 && config_is_gpt2(&sb.cfg.model));
@@ -271,12 +279,34 @@ static void test_version_2(void)
     CHECK(sb.step == 1234 && sb.cfg.seed == sa.cfg.seed && sb.pos.offset == 4096);
     CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
     CHECK(memcmp(a.v, b.v, a.num_params * sizeof(float)) == 0);
-    /* An unknown version is still refused, naming both it reads. */
-    f = fopen(path, "r+b");
+    /* An unknown version is still refused, naming those it reads. */
+    FILE *f = fopen(path, "r+b");
     CHECK(f && fseek(f, 8, SEEK_SET) == 0 && fputc(9, f) == 9);
     fclose(f);
     CHECK(checkpoint_load(path, &sb, &b, &err) == BG_ERR_INPUT);
-    CHECK(strstr(err.msg, "version 9") != NULL && strstr(err.msg, "versions 2 and 3") != NULL);
+    CHECK(strstr(err.msg, "version 9") != NULL && strstr(err.msg, "versions 2 to 4") != NULL);
+    model_free(&a);
+    model_free(&b);
+}
+
+/* A version 3 checkpoint (written before the FLOP budget) loads with its
+ * recipe and no budget: its run was counted in steps or time. */
+static void test_version_3(void)
+{
+    struct bg_model a, b;
+    struct bg_ckpt_state sa, sb;
+    struct bg_error err;
+    make_model(&a, &sa, 6);
+    sa.cfg.optim = BG_OPT_MUON;
+    sa.cfg.decay = 0.25;
+    sa.cfg.flop_budget = 1e12;
+    CHECK(checkpoint_save(path, &sa, &a, &err) == BG_OK);
+    rewrite_as(3, 49);
+    CHECK(model_init(&b, &tiny, 1, &err) == BG_OK);
+    CHECK(checkpoint_load(path, &sb, &b, &err) == BG_OK);
+    CHECK(sb.cfg.optim == BG_OPT_MUON && sb.cfg.decay == 0.25 && sb.cfg.flop_budget == 0);
+    CHECK(sb.step == 1234 && sb.cfg.steps == sa.cfg.steps);
+    CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
     model_free(&a);
     model_free(&b);
 }
@@ -290,6 +320,7 @@ int main(void)
     RUN_TEST(test_round_trip);
     RUN_TEST(test_recipe_round_trip);
     RUN_TEST(test_version_2);
+    RUN_TEST(test_version_3);
     RUN_TEST(test_every_truncation);
     RUN_TEST(test_flipped_bytes);
     RUN_TEST(test_missing);
