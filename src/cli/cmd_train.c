@@ -19,7 +19,8 @@
 
 static const char help[] =
     "usage: bytegpt train --corpus PATH [--out DIR] [--preset NAME] [model flags]\n"
-    "                     [--steps N | --time-budget 5m] [optimiser flags] [--resume | --init-from CKPT]\n"
+    "                     [--steps N | --flop-budget F] [--time-budget 5m] [optimiser flags]\n"
+    "                     [--resume | --init-from CKPT]\n"
     "\n"
     "Pre-trains a byte-level GPT on PATH (a .gz or text file, or a folder of\n"
     "them) and leaves a run folder: log.csv, ckpt.bin, best.bin, samples.txt,\n"
@@ -36,6 +37,9 @@ static const char help[] =
     "                     initialised model (ckpt.bin at step 0), to look at it untrained\n"
     "  --time-budget T    stop after T of wall time (90s, 5m, 1h); the cosine follows the\n"
     "                     elapsed fraction; with --steps too, whichever ends first wins\n"
+    "  --flop-budget F    train for F FLOPs (3e13), counted as the log's flops column:\n"
+    "                     the most steps that fit, so that the run ends within one\n"
+    "                     step of F and the schedule spans them; not with --steps\n"
     "  --seed S           fixes init, batches and samples (default 1337)\n"
     "  --threads N        OpenBLAS and OpenMP threads (default: all cores, shared among\n"
     "                     the processes on a machine under mpirun)\n"
@@ -140,6 +144,9 @@ static void print_start(const struct bg_run *r)
     printf("training: batch %zu x accum %zu%s x ctx %zu = %zu tokens per step, lr %g -> %g, warmup %llu, seed %llu\n",
            c->batch, c->accum, procs, c->model.ctx, c->batch * c->accum * ranks * c->model.ctx, c->lr, c->min_lr,
            (unsigned long long)c->warmup, (unsigned long long)c->seed);
+    if (c->flop_budget > 0)
+        printf("flop budget %.3g: %llu steps of %.4g FLOP each (the most whose FLOPs fit)\n", c->flop_budget,
+               (unsigned long long)c->steps, cost_step_flops(c, ranks));
     if (ranks > 1) {
         int threads = c->threads > 0 ? c->threads : dist_default_threads();
         printf("processes: %zu (%d on this machine), %d thread%s each\n", ranks, dist_local_size(), threads,
@@ -184,9 +191,12 @@ static void print_summary(const struct bg_run *r, double elapsed)
     cost_add_optimizer(&bill, c, steps);
     char el[32], fl[32], tk[32];
     /* The newline ends the progress line, which a terminal leaves open. */
-    printf("\ndone: %llu steps, %s tokens, %s, %s (%.3g FLOP per token: 6N + 6*L*ctx*C", (unsigned long long)r->trainer.step,
+    printf("\ndone: %llu steps, %s tokens, %s, %s", (unsigned long long)r->trainer.step,
            format_count(tk, sizeof tk, tokens), format_duration(el, sizeof el, elapsed),
-           format_si(fl, sizeof fl, bill.flops, "FLOP"), bill.flops_per_token);
+           format_si(fl, sizeof fl, bill.flops, "FLOP"));
+    if (c->flop_budget > 0)
+        printf(" of a %.3g FLOP budget", c->flop_budget);
+    printf(" (%.3g FLOP per token: 6N + 6*L*ctx*C", bill.flops_per_token);
     if (bill.optimizer_flops > 0)
         printf(", and %.3g per step: Muon's Newton-Schulz", bill.optimizer_flops);
     printf(")\n");

@@ -44,17 +44,22 @@ static int check_resume_settings(const struct bg_settings *s, const struct bg_tr
     if (rc)
         return rc;
     const enum bg_setting fixed[] = {BG_SET_LAYERS, BG_SET_HEADS, BG_SET_DIM, BG_SET_CTX, BG_SET_BATCH,
-                                     BG_SET_ACCUM, BG_SET_SEED, BG_SET_STEPS, BG_SET_TIME_BUDGET, BG_SET_LR,
-                                     BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD, BG_SET_BETA1, BG_SET_BETA2,
-                                     BG_SET_CLIP, BG_SET_NORM, BG_SET_POS, BG_SET_QK_NORM, BG_SET_ACT,
-                                     BG_SET_HEAD, BG_SET_BIGRAM, BG_SET_SOFTCAP, BG_SET_OPTIM, BG_SET_MUON_LR,
-                                     BG_SET_SCHEDULE, BG_SET_DECAY};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (!settings_same(&want, have, fixed[i]))
-            return bg_fail(err, BG_ERR_INPUT,
-                           "--%s%s differs from the checkpoint's run; a resumed run keeps its settings "
-                           "(start a new run with --init-from to change them)",
-                           settings_name(fixed[i]), fixed[i] <= BG_SET_CTX || fixed[i] >= BG_SET_NORM ? " (or --preset)" : "");
+                                     BG_SET_ACCUM, BG_SET_SEED, BG_SET_STEPS, BG_SET_TIME_BUDGET,
+                                     BG_SET_FLOP_BUDGET, BG_SET_LR, BG_SET_MIN_LR, BG_SET_WARMUP, BG_SET_WD,
+                                     BG_SET_BETA1, BG_SET_BETA2, BG_SET_CLIP, BG_SET_NORM, BG_SET_POS,
+                                     BG_SET_QK_NORM, BG_SET_ACT, BG_SET_HEAD, BG_SET_BIGRAM, BG_SET_SOFTCAP,
+                                     BG_SET_OPTIM, BG_SET_MUON_LR, BG_SET_SCHEDULE, BG_SET_DECAY};
+    /* A given setting is named before one it changed (a FLOP budget
+     * given changes the steps), so that the message names a flag the user
+     * typed. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+            if ((pass || settings_given(s, fixed[i])) && !settings_same(&want, have, fixed[i]))
+                return bg_fail(err, BG_ERR_INPUT,
+                               "--%s%s differs from the checkpoint's run; a resumed run keeps its settings "
+                               "(start a new run with --init-from to change them)",
+                               settings_name(fixed[i]),
+                               fixed[i] <= BG_SET_CTX || fixed[i] >= BG_SET_NORM ? " (or --preset)" : "");
     /* What may change takes the new value: threads, and how often to
      * evaluate, sample and checkpoint. */
     *cfg = *have;
@@ -100,16 +105,20 @@ static int resolve_init(const struct bg_settings *s, const char *init_from, stru
     return rc;
 }
 
-/* The configuration of the run and the corpus it reads. */
+/* The configuration of the run and the corpus it reads. The settings
+ * resolve for this run's processes, whose count fixes a step's tokens and
+ * so the steps a FLOP budget buys. */
 static int resolve(struct bg_run *r, const struct bg_run_options *o, struct bg_train_config *cfg,
                    struct bg_error *err)
 {
+    struct bg_settings set = *o->settings;
+    set.ranks = (size_t)dist_size();
     if (o->resume) {
         int rc = checkpoint_peek(r->ckpt_path, &r->state, err);
         if (!rc)
             rc = run_dist_check_ranks(r, err);
         if (!rc)
-            rc = check_resume_settings(o->settings, &r->state.cfg, cfg, err);
+            rc = check_resume_settings(&set, &r->state.cfg, cfg, err);
         if (!rc && o->corpus && strcmp(o->corpus, r->state.corpus) != 0)
             rc = bg_fail(err, BG_ERR_INPUT, "--corpus %s differs from the run's corpus %s", o->corpus,
                          r->state.corpus);
@@ -124,9 +133,9 @@ static int resolve(struct bg_run *r, const struct bg_run_options *o, struct bg_t
     /* --init-from names a checkpoint or a run folder, as --model does. */
     if (o->init_from) {
         int rc = modelfile_resolve(o->init_from, r->init_path, sizeof r->init_path, err);
-        return rc ? rc : resolve_init(o->settings, r->init_path, cfg, err);
+        return rc ? rc : resolve_init(&set, r->init_path, cfg, err);
     }
-    return settings_resolve(o->settings, cfg, err);
+    return settings_resolve(&set, cfg, err);
 }
 
 /* ---- The model's starting state ---- */

@@ -85,6 +85,12 @@ int run_write_config(const struct bg_run *r, const char *preset, struct bg_error
             preset, c->model.L, c->model.NH, c->model.C, c->model.ctx, c->model.V, config_num_params(&c->model));
     fprintf(f, "batch = %zu\naccum = %zu\nsteps = %llu\ntime_budget_s = %g\n", c->batch, c->accum,
             (unsigned long long)c->steps, c->time_budget);
+    /* Only a run with a FLOP budget has the line: the steps above are what it bought. */
+    if (c->flop_budget > 0) {
+        char v[64];
+        settings_format(c, BG_SET_FLOP_BUDGET, v, sizeof v);
+        fprintf(f, "flop_budget = %s\n", v);
+    }
     fprintf(f, "lr = %g\nmin_lr = %g\nwarmup = %llu\nweight_decay = %g\nbeta1 = %g\nbeta2 = %g\nclip = %g\n", c->lr,
             c->min_lr, (unsigned long long)c->warmup, c->weight_decay, c->beta1, c->beta2, c->clip);
     fprintf(f, "eval_every = %llu\neval_batches = %llu\nsample_every = %llu\nckpt_every = %llu\n",

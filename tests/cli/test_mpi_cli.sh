@@ -149,6 +149,17 @@ equivalent 1337 -muon --optim muon
 # A rank that listed only its own rows would pack them in another order
 # and sum other rows' gradients together: far outside them.
 equivalent 1337 -bigram --bigram on
+# --flop-budget: a step of two ranks holds both ranks' windows, so a
+# budget buys two ranks the steps it buys one process with --accum 2 (half
+# what one process alone gets), and the two are the same run, by the same
+# compare, which also finds logs of different lengths.
+FLOP=(--corpus "$tmp/words.txt" --preset tiny --flop-budget 1.1e9 --batch 4 --eval-every 10 --sample-every 0 --threads 1)
+"$BG" train "${FLOP[@]}" --accum 2 --out "$tmp/one-flop" >/dev/null 2>&1 || bad "flop budget: one process failed"
+"${MPI2[@]}" "$BG" train "${FLOP[@]}" --out "$tmp/two-flop" >"$tmp/two-flop.log" 2>&1 \
+    || { bad "flop budget: two ranks failed"; tail -5 "$tmp/two-flop.log"; }
+compare "$tmp/one-flop" "$tmp/two-flop" && ok \
+    || bad "flop budget: two ranks and one process with --accum 2 differ"
+
 # --seed changed both runs alike: the seeds' logs differ from step 1 on.
 first_loss() { sed -n 2p "$1/log.csv" | cut -d, -f5; }
 [ "$(first_loss "$tmp/two-1337")" != "$(first_loss "$tmp/two-7")" ] && ok || bad "--seed 7 changed nothing"

@@ -13,7 +13,9 @@ trap cleanup EXIT
 . "$(dirname "$0")/lib.sh"
 
 words "$tmp/words.txt" 9
-RUN=(--corpus "$tmp/words.txt" --preset tiny --steps 60 --eval-every 10 --ckpt-every 10 --sample-every 0 --threads 2)
+BASE=(--corpus "$tmp/words.txt" --preset tiny --eval-every 10 --ckpt-every 10 --sample-every 0 --threads 2)
+RUN=("${BASE[@]}" --steps 60)
+RESUME=() # flags given again on resume (stop_and_resume)
 
 # The columns that must match: step, lr, train_loss, val_loss, grad_norm.
 cols() { cut -d, -f1,4,5,6,8 "$1"; }
@@ -38,7 +40,8 @@ stop_and_resume() {
     if [ "$sig" != KILL ]; then
         grep -q "resume with: bytegpt train --out $out --resume" "$out.log" && ok || bad "$sig: no resume hint"
     fi
-    "$BG" train --out "$out" --resume >>"$out.log" 2>&1 || { bad "$sig: resume failed"; tail -3 "$out.log"; }
+    "$BG" train --out "$out" --resume ${RESUME[@]+"${RESUME[@]}"} >>"$out.log" 2>&1 \
+        || { bad "$sig: resume failed"; tail -3 "$out.log"; }
     if [ "$(cols "$tmp/$whole/log.csv")" = "$(cols "$out/log.csv")" ]; then ok; else
         bad "$sig: resumed log differs from the uninterrupted one ($whole)"
         diff <(cols "$tmp/$whole/log.csv") <(cols "$out/log.csv") | head -5
@@ -69,6 +72,21 @@ M=$tmp/whole-muon
     && ok || { bad "predict on a modern model"; cat "$tmp/m.predict"; }
 "$BG" eval --model "$M" --text "$tmp/words.txt" >"$tmp/m.eval" 2>&1 \
     && grep -Eq '^ *model *[0-9.]+ *[0-9.]+$' "$tmp/m.eval" && ok || { bad "eval on a modern model"; cat "$tmp/m.eval"; }
+
+# A FLOP budget is a step count fixed when the run begins, and the
+# checkpoint keeps it: stopped and resumed, with the budget given again
+# (as a sweep's trial resumes) or not, the run ends where the
+# uninterrupted one did, bit for bit. Another budget is refused by name.
+RUN=("${BASE[@]}" --flop-budget 3.4e9)
+"$BG" train "${RUN[@]}" --out "$tmp/whole-flop" >/dev/null 2>&1 || bad "uninterrupted flop-budget run failed"
+[ "$(tail -1 "$tmp/whole-flop/log.csv" | cut -d, -f1)" -gt 30 ] && ok || bad "the flop budget bought too few steps"
+RESUME=(--flop-budget 3.4e9)
+stop_and_resume TERM 143 whole-flop
+RESUME=()
+stop_and_resume KILL 137 whole-flop
+"$BG" train --out "$tmp/whole-flop" --resume --flop-budget 1e10 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^error: --flop-budget differs" "$tmp/err" && ok || { bad "changed --flop-budget not refused"; cat "$tmp/err"; }
+RUN=("${BASE[@]}" --steps 60)
 
 # Two SIGINTs in quick succession: the second lands during the save and
 # must not corrupt it.

@@ -61,6 +61,14 @@ expect_error "zero muon-lr" "--muon-lr" "${C[@]}" --preset tiny --muon-lr 0
 expect_error "wd too large for muon-lr" "--wd" "${C[@]}" --preset tiny --optim muon --muon-lr 0.5 --wd 3
 expect_error "decay above 1" "--decay" "${C[@]}" --preset tiny --decay 1.5
 expect_error "rotary with an odd head size" "even" "${C[@]}" --preset tiny --dim 12 --heads 4 --pos rotary
+# --flop-budget: a positive number of FLOPs, at least one step's (named),
+# and never beside --steps.
+for v in -3e9 0 nan inf abc; do
+    expect_error "--flop-budget $v" "--flop-budget needs a positive number of FLOPs" "${C[@]}" --preset tiny --flop-budget "$v"
+done
+expect_error "flop budget below one step" "--flop-budget 1e+06 is less than one step, which costs [0-9.e+]* FLOP" \
+    "${C[@]}" --preset tiny --flop-budget 1e6
+expect_error "flop budget with steps" "--flop-budget and --steps exclude each other" "${C[@]}" --preset tiny --flop-budget 3e9 --steps 10
 
 # A run: the folder and its files, the log's header and one row per step.
 "$BG" train "${C[@]}" --preset tiny --steps 30 --eval-every 10 --sample-every 15 >"$tmp/run.out" 2>&1
@@ -123,6 +131,39 @@ assert all(abs(d - down[0]) < 1e-12 and d > 0 for d in down), down
 PY
 grep -qx "schedule = wsd" "$tmp/wsd/config.txt" && grep -qx "norm = layernorm" "$tmp/wsd/config.txt" && ok \
     || bad "config.txt lacks the recipe"
+
+# --flop-budget F ends the run within one step of F, by the log's own
+# count (its flops column; one step's FLOPs are the first row's): the last
+# row's flops <= F < the last row's + one step's, under AdamW and under
+# Muon, whose Newton-Schulz products each step pays too. The start line
+# and the summary name the budget, config.txt records it, and the run is
+# the step-counted run of as many steps, bit for bit: the same warmup,
+# the same schedule down to its last learning rate, the same losses.
+# within LOG F: the last row is within one step of F.
+within() {
+    python3 - "$1" "$2" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+budget, step, last = float(sys.argv[2]), float(rows[0]["flops"]), float(rows[-1]["flops"])
+assert len(rows) > 1 and last <= budget < last + step, (len(rows), step, last, budget)
+PY
+}
+for optim in adamw muon; do
+    rm -rf "$tmp/flop-$optim"
+    "$BG" train --corpus "$tmp/words.txt" --out "$tmp/flop-$optim" --preset tiny --optim $optim --flop-budget 3e9 \
+        >"$tmp/flop-$optim.out" 2>&1 || { bad "--flop-budget under $optim failed"; cat "$tmp/flop-$optim.out"; }
+    within "$tmp/flop-$optim/log.csv" 3e9 && ok || bad "--flop-budget 3e9 under $optim: not within one step"
+    n=$(tail -1 "$tmp/flop-$optim/log.csv" | cut -d, -f1)
+    grep -q "^flop budget 3e+09: $n steps of " "$tmp/flop-$optim.out" && grep -q "^done: $n steps, .* of a 3e+09 FLOP budget" \
+        "$tmp/flop-$optim.out" && grep -qx "flop_budget = 3e+09" "$tmp/flop-$optim/config.txt" && ok \
+        || { bad "--flop-budget under $optim: the budget is not named"; cat "$tmp/flop-$optim.out"; }
+done
+n=$(tail -1 "$tmp/flop-adamw/log.csv" | cut -d, -f1)
+"$BG" train --corpus "$tmp/words.txt" --out "$tmp/flop-steps" --preset tiny --steps "$n" >/dev/null 2>&1 \
+    || bad "the step-counted twin failed"
+[ "$(cut -d, -f1-8 "$tmp/flop-adamw/log.csv")" = "$(cut -d, -f1-8 "$tmp/flop-steps/log.csv")" ] && ok \
+    || bad "--flop-budget 3e9 is not the run of --steps $n"
+"$BG" train --help | grep -q -- "--flop-budget F" && ok || bad "train --help lacks --flop-budget"
 
 # The same folder again without --resume is refused and left as it was.
 before=$(md5sum "$tmp/out/log.csv")
