@@ -140,9 +140,10 @@ int sweep_def_check(const struct bg_sweep_def *d, struct bg_error *err)
     if (!d->corpus[0])
         return bg_fail(err, BG_ERR_INPUT,
                        "sweep needs --corpus PATH (try scripts/get_corpus.sh, then --corpus corpus/moby-dick.txt.gz)");
-    if (!settings_given(&d->base, BG_SET_STEPS) && !settings_given(&d->base, BG_SET_TIME_BUDGET))
+    if (!settings_given(&d->base, BG_SET_STEPS) && !settings_given(&d->base, BG_SET_TIME_BUDGET) &&
+        !settings_given(&d->base, BG_SET_FLOP_BUDGET))
         return bg_fail(err, BG_ERR_INPUT,
-                       "sweep needs a budget for each trial: --time-budget T (like 60s) or --steps N");
+                       "sweep needs a budget for each trial: --time-budget T (like 60s), --steps N or --flop-budget F");
     if (settings_given(&d->base, BG_SET_STEPS) && d->base.value.steps == 0)
         return bg_fail(err, BG_ERR_INPUT, "sweep: --steps 0 trains nothing; give each trial some steps");
     if (d->random_n && !d->has_space)

@@ -17,7 +17,7 @@
 #   - the proposer protocol, and a proposer that fails or prints what is
 #     not flags;
 #   - every bad input: one error line, exit 2, nothing written.
-# Timing decides nothing here: budgets are steps. The ASan build runs this
+# Timing decides nothing here: budgets are steps or FLOPs. The ASan build runs this
 # script too.
 set -u
 BG=$1
@@ -142,6 +142,29 @@ grep -q "^eval_batches = 1$" "$tmp/grid/trial-002/config.txt" && ok || bad "tria
 "$BG" sweep --corpus "$tmp/words.txt" --preset tiny --time-budget 2s --seeds 1 --out "$tmp/timed" >/dev/null 2>&1
 [ "$(tail -n +2 "$tmp/timed/trial-001/log.csv" | cut -d, -f7 | grep -c .)" -gt 1 ] && ok \
     || bad "a timed trial evaluated only at its end"
+
+# ---- A FLOP budget in the base, and a grid over it ----
+# Each trial ends within one step of its own budget: results.tsv's flops
+# (and its run's last log row) <= the budget < that + one step's FLOPs
+# (the log's first row), and its steps are the log's.
+"$BG" sweep --corpus "$tmp/words.txt" --preset tiny --flop-budget 2e9 --grid 'flop-budget=1e9,3e9' --seeds 1 \
+    --out "$tmp/flop" >"$tmp/flop.out" 2>&1 || { bad "flop-budget sweep failed"; cat "$tmp/flop.out"; }
+python3 - "$tmp/flop" >"$tmp/flop.txt" 2>&1 <<'PY'
+import csv, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(f"{d}/results.tsv"), delimiter="\t"))
+problems = [] if [r["flags"] for r in rows] == ["", "--flop-budget 1e9", "--flop-budget 3e9"] else [f"rows {rows}"]
+for r in rows:
+    budget = float(r["flags"].split()[-1]) if r["flags"] else 2e9
+    log = list(csv.DictReader(open(f"{d}/trial-{int(r['trial']):03d}/log.csv")))
+    step, last, flops = float(log[0]["flops"]), float(log[-1]["flops"]), float(r["flops"])
+    if not (last <= budget < last + step and flops <= budget < flops + step):
+        problems.append(f"trial {r['trial']}: flops {r['flops']} (log {last}), one step {step}, budget {budget}")
+    if r["steps"] != log[-1]["step"]:
+        problems.append(f"trial {r['trial']}: steps {r['steps']}, the log's {log[-1]['step']}")
+print("\n".join(problems) if problems else "ok")
+PY
+[ "$(cat "$tmp/flop.txt")" = ok ] && ok || { bad "flop-budget sweep:"; cat "$tmp/flop.txt" "$tmp/flop/results.tsv"; }
 
 # ---- Killed with SIGKILL mid-trial, run again: the same results ----
 "$BG" sweep "${BASE[@]}" "${GRID[@]}" --out "$tmp/killed" >/dev/null 2>&1 &
@@ -359,6 +382,10 @@ expect_error "empty grid" "sweep --grid is empty" "${N[@]}" --grid ' '
 expect_error "unknown setting" "sweep --grid: unknown setting 'colour'" "${N[@]}" --grid 'colour=red,blue'
 expect_error "grid value refused" "sweep --grid: --lr needs a finite number, got 'abc'" "${N[@]}" --grid 'lr=1e-3,abc'
 expect_error "grid trial refused" "sweep --grid: the trial --heads 3 is refused: " "${N[@]}" --grid 'heads=1,3'
+expect_error "grid flop budget refused" "sweep --grid: --flop-budget needs a positive number of FLOPs (e.g. 3e13), got '-1'" \
+    "${N[@]}" --grid 'flop-budget=-1'
+expect_error "flop budget beside steps" "sweep --grid: the trial --flop-budget 3e9 is refused: --flop-budget and --steps exclude" \
+    "${N[@]}" --grid 'flop-budget=3e9'
 expect_error "space backwards" "sweep --space: lr=1e-2..1e-4 goes from high to low" "${N[@]}" --random 3 --space 'lr=1e-2..1e-4'
 expect_error "space log at 0" "sweep --space: lr=0..1:log is on a log scale" "${N[@]}" --random 3 --space 'lr=0..1:log'
 expect_error "space not a range" "sweep --space: lr=a..b is not a range" "${N[@]}" --random 3 --space 'lr=a..b'
