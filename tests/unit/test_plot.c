@@ -1,4 +1,4 @@
-/* plot: nice ticks and the EMA; the SVG as XML (balanced tags, an svg
+/* plot: nice ticks, log axes and the EMA; the SVG as XML (balanced tags, an svg
  * root, escaped names, xmllint when installed) with one polyline per
  * series and one point per row; runs sharing one x axis; the terminal
  * chart's highest value on its top row and lowest on its bottom row,
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bytegpt/plot.h"
+#include "bytegpt/plot_chart.h"
 #include "test.h"
 
 static char dir[] = "/tmp/bg_plot_XXXXXX";
@@ -217,6 +218,39 @@ static void test_nice_ticks(void)
     CHECK(n == 7 && t[3] == 0.0 && !signbit(t[3]));
     /* No range, no ticks. */
     CHECK(plot_nice_ticks(2, 2, 5, t, 32) == 0);
+}
+
+/* A log axis: ticks at the powers of ten, 2 and 5 times them too when a
+ * range holds fewer than three powers; labels that stand alone; equal
+ * ratios at equal lengths; the padding and a range of one value. */
+static void test_log_axis(void)
+{
+    struct plot_axis a;
+    char label[32];
+    plot_axis_init_log(&a, PLOT_AXIS_FLOPS, 1e12, 3e14, 0);
+    CHECK(a.log && a.n_ticks == 3 && a.ticks[0] == 1e12 && a.ticks[1] == 1e13 && a.ticks[2] == 1e14);
+    plot_axis_label(&a, a.ticks[0], label, sizeof label);
+    CHECK(strcmp(label, "1e12") == 0);
+    CHECK_NEAR(plot_axis_frac(&a, sqrt(1e12 * 3e14)), 0.5, 1e-12);
+    CHECK(plot_axis_map(&a, 1e12, 101) == 0 && plot_axis_map(&a, 3e14, 101) == 100);
+    CHECK(plot_axis_map(&a, sqrt(1e12 * 3e14), 101) == 50 && plot_axis_map(&a, 0.0, 101) == 0);
+    /* Two decades hold two powers: 50k 100k 200k 500k 1M 2M 5M. */
+    const char *want[] = {"50k", "100k", "200k", "500k", "1M", "2M", "5M"};
+    plot_axis_init_log(&a, PLOT_AXIS_COUNT, 5e4, 5e6, 0);
+    CHECK(a.n_ticks == 7);
+    for (size_t i = 0; i < a.n_ticks && i < 7; i++) {
+        plot_axis_label(&a, a.ticks[i], label, sizeof label);
+        CHECK(strcmp(label, want[i]) == 0);
+    }
+    /* A tenth of the two decades on each side. */
+    plot_axis_init_log(&a, PLOT_AXIS_COUNT, 1e4, 1e6, 0.1);
+    CHECK_NEAR(log10(a.lo), 3.8, 1e-12);
+    CHECK_NEAR(log10(a.hi), 6.2, 1e-12);
+    plot_axis_init_log(&a, PLOT_AXIS_COUNT, 1e5, 1e5, 0);
+    CHECK_NEAR(a.lo, 5e4, 1e-6);
+    CHECK_NEAR(a.hi, 2e5, 1e-6);
+    CHECK(strcmp(plot_sci_label(label, sizeof label, 1.5e12), "1.5e12") == 0);
+    CHECK(strcmp(plot_sci_label(label, sizeof label, 3e13), "3e13") == 0);
 }
 
 static void test_smooth(void)
@@ -650,6 +684,7 @@ int main(void)
         return 1;
     }
     RUN_TEST(test_nice_ticks);
+    RUN_TEST(test_log_axis);
     RUN_TEST(test_smooth);
     RUN_TEST(test_options);
     RUN_TEST(test_svg_structure);
