@@ -128,10 +128,13 @@ const char *plot_sci_label(char *buf, size_t n, double v);
 
 /* ---- SVG pieces (plot_svg.c) ---- */
 
-/* A plot area of an SVG picture, in its user units, and its two axes. */
+/* A plot area of an SVG picture, in its user units, its two axes, and
+ * the size of the picture's type, which the labels' distances from the
+ * axes follow. */
 struct plot_frame {
     double left, right, top, bottom;
     const struct plot_axis *ax, *ay;
+    double font;
 };
 
 /* Where v on the x axis, or on the y axis, lies in the picture. */

@@ -18,6 +18,7 @@
 #define SVG_RIGHT (SVG_W - 30.0)
 #define SVG_TOP 50.0
 #define SVG_BOTTOM (SVG_H - 70.0)
+#define SVG_FONT 13
 
 /* Tableau's ten colours: distinct from each other, and readable on white. */
 static const char *const svg_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
@@ -77,25 +78,27 @@ static void svg_grid(struct bg_strbuf *b, const struct plot_frame *f)
     strbuf_puts(b, "</g>\n");
 }
 
-/* The tick labels and the names of the two axes. */
+/* The tick labels and the names of the two axes. The distances were
+ * set for 13-unit type (loss.svg's) and grow with the frame's type. */
 static void svg_labels(struct bg_strbuf *b, const struct plot_frame *f, const char *xname, const char *yname)
 {
     const struct plot_axis *ax = f->ax, *ay = f->ay;
+    double s = f->font / 13.0;
     char label[32];
     strbuf_puts(b, "<g fill=\"#333333\" text-anchor=\"middle\">\n");
     for (size_t t = 0; t < ax->n_ticks; t++) {
         plot_axis_label(ax, ax->ticks[t], label, sizeof label);
-        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", plot_frame_x(f, ax->ticks[t]), f->bottom + 20,
-                      label);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", plot_frame_x(f, ax->ticks[t]),
+                      f->bottom + 20 * s, label);
     }
-    strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", (f->left + f->right) / 2, f->bottom + 45, xname);
-    strbuf_printf(b, "<text transform=\"translate(%.0f %.1f) rotate(-90)\">%s</text>\n", f->left - 58,
+    strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", (f->left + f->right) / 2, f->bottom + 45 * s, xname);
+    strbuf_printf(b, "<text transform=\"translate(%.0f %.1f) rotate(-90)\">%s</text>\n", f->left - 58 * s,
                   (f->top + f->bottom) / 2, yname);
     strbuf_puts(b, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
     for (size_t t = 0; t < ay->n_ticks; t++) {
         plot_axis_label(ay, ay->ticks[t], label, sizeof label);
-        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", f->left - 9, plot_frame_y(f, ay->ticks[t]) + 4,
-                      label);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", f->left - 9 * s,
+                      plot_frame_y(f, ay->ticks[t]) + 4 * s, label);
     }
     strbuf_puts(b, "</g>\n");
 }
@@ -188,11 +191,11 @@ static void svg_draw(struct bg_strbuf *b, const struct bg_plot *p, const struct 
     plot_chart_title(o, xname, title, sizeof title);
     strbuf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                     "font-family=\"sans-serif\" font-size=\"13\">\n<title>bytegpt: %s</title>\n"
+                     "font-family=\"sans-serif\" font-size=\"%d\">\n<title>bytegpt: %s</title>\n"
                      "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
                      "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"16\" fill=\"#222222\">%s</text>\n",
-                  SVG_W, SVG_H, SVG_W, SVG_H, title, SVG_W, SVG_H, SVG_W / 2, title);
-    struct plot_frame f = {SVG_LEFT, SVG_RIGHT, SVG_TOP, SVG_BOTTOM, &ax, &ay};
+                  SVG_W, SVG_H, SVG_W, SVG_H, SVG_FONT, title, SVG_W, SVG_H, SVG_W / 2, title);
+    struct plot_frame f = {SVG_LEFT, SVG_RIGHT, SVG_TOP, SVG_BOTTOM, &ax, &ay, SVG_FONT};
     plot_svg_axes(b, &f, xname, "loss (nats per byte)");
     svg_series(b, ch, &f);
     svg_legend(b, p, ch, o);
