@@ -15,6 +15,7 @@
 #include "bytegpt/plot.h"
 #include "bytegpt/plot_chart.h"
 #include "test.h"
+#include "xml_check.h"
 
 static char dir[] = "/tmp/bg_plot_XXXXXX";
 
@@ -106,71 +107,6 @@ static size_t widest_line(const char *text)
         p = *end ? end + 1 : end;
     }
     return w;
-}
-
-/* ---- XML ---- */
-
-/* A structural check of an XML document, enough to catch what a renderer
- * gets wrong: every tag closed in order, attribute values quoted, no raw
- * '<' or stray '&' in text, one root element and it is <svg>. */
-static int xml_ok(const char *doc)
-{
-    char stack[64][32];
-    int depth = 0, roots = 0, root_svg = 0;
-    for (const char *p = doc; *p; p++) {
-        if (*p == '&') {
-            const char *ents[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
-            int ok = 0;
-            for (int i = 0; i < 5; i++)
-                ok |= strncmp(p, ents[i], strlen(ents[i])) == 0;
-            if (!ok)
-                return 0;
-        }
-        if (*p != '<')
-            continue;
-        if (p[1] == '?') {
-            p = strstr(p, "?>");
-            if (!p)
-                return 0;
-            p++;
-            continue;
-        }
-        int closing = p[1] == '/';
-        const char *name = p + 1 + closing;
-        size_t len = strcspn(name, " \t\n/>");
-        if (len == 0 || len >= 32)
-            return 0;
-        /* Walk to the tag's end, stepping over quoted attribute values. */
-        const char *q = name + len;
-        while (*q && *q != '>') {
-            if (*q == '"') {
-                q = strchr(q + 1, '"');
-                if (!q || memchr(name, '<', (size_t)(q - name)))
-                    return 0;
-            }
-            q++;
-        }
-        if (!*q)
-            return 0;
-        int self_closing = q[-1] == '/';
-        if (closing) {
-            if (depth == 0 || strncmp(stack[depth - 1], name, len) != 0 || stack[depth - 1][len] != '\0')
-                return 0;
-            depth--;
-        } else if (!self_closing) {
-            if (depth == 0) {
-                roots++;
-                root_svg = len == 3 && strncmp(name, "svg", 3) == 0;
-            }
-            if (depth == 64)
-                return 0;
-            snprintf(stack[depth++], 32, "%.*s", (int)len, name);
-        } else if (depth == 0) {
-            return 0;
-        }
-        p = q;
-    }
-    return depth == 0 && roots == 1 && root_svg;
 }
 
 /* The points attribute of the k-th polyline: its point count, and the x
