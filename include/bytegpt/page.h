@@ -19,7 +19,9 @@
  *     FLOPs spent beside GPT-2's and GPT-3's pre-training), the latest
  *     samples with their steps, and the configuration (config.txt);
  *   - the comparison page: the table of runs (plot_table's);
- *   - the sweep page: the trials' results, each linked to its run page.
+ *   - the sweep page: the trials' results, each linked to its run page,
+ *     and for `bytegpt scaling` the compute-optimal frontier first: the
+ *     scaling SVG (plot_scaling.h) and the table of what was fitted.
  *
  * While a run (or a sweep) is live its page reloads itself every few
  * seconds and keeps the reader's scroll position; once it ends the page
@@ -35,6 +37,7 @@
 #include "bytegpt/cost.h"
 #include "bytegpt/error.h"
 #include "bytegpt/plot.h"
+#include "bytegpt/plot_scaling.h"
 #include "bytegpt/strbuf.h"
 
 /* Seconds between reloads of a live page. */
@@ -111,13 +114,16 @@ struct bg_page_sweep {
     size_t n_trials;
     double written_at;                  /* Unix time of writing */
     double stale_after;                 /* as in struct bg_page_run */
+    const struct bg_scaling_view *scaling; /* `bytegpt scaling`'s runs and fits; NULL for a plain sweep */
 };
 
-/* The sweep page: the results table (the lowest val_bpb marked, each
- * trial linked to DIR/name/index.html) and the chart of every trial whose
- * DIR/name/log.csv has at least 2 rows (the others are left out of the
- * chart: a trial that crashed at once has no curve). Written to
- * DIR/index.html atomically. */
+/* The sweep page: with s->scaling, the frontier's section first (the
+ * scaling SVG inline, the fit's numbers with their spreads, the check
+ * beside the prediction); then the results table (the lowest val_bpb
+ * marked, each trial linked to DIR/name/index.html) and the chart of
+ * every trial whose DIR/name/log.csv has at least 2 rows (the others are
+ * left out of the chart: a trial that crashed at once has no curve).
+ * Written to DIR/index.html atomically. */
 int page_sweep(const char *dir, const struct bg_page_sweep *s, char **out, struct bg_error *err);
 int page_sweep_write(const char *dir, const struct bg_page_sweep *s, struct bg_error *err);
 

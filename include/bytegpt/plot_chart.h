@@ -88,6 +88,7 @@ enum plot_axis_kind {
 
 struct plot_axis {
     enum plot_axis_kind kind;
+    int log;            /* logarithmic: equal ratios take equal lengths */
     double lo, hi;      /* the values at the chart's two edges */
     double step;        /* between ticks, in label units */
     double unit;        /* seconds per label unit on a time axis, else 1 */
@@ -102,12 +103,52 @@ struct plot_axis {
  * row counts, and the top row holds the highest value). */
 void plot_axis_init(struct plot_axis *a, enum plot_axis_kind kind, double lo, double hi, size_t target, int extend);
 
+/* Sets up a logarithmic axis over [lo, hi] (both > 0), for numbers that
+ * span decades (parameters, FLOPs). pad widens the range on each side by
+ * that fraction of its decades (0: the data fill it exactly). The ticks
+ * are the powers of ten inside; where fewer than three fall inside, 2 and
+ * 5 times the powers too, so that a short range still has a scale. */
+void plot_axis_init_log(struct plot_axis *a, enum plot_axis_kind kind, double lo, double hi, double pad);
+
 /* A tick's label: "2.0" on a loss axis, "15k" on a count axis, "30" on a
- * time axis (in the axis' unit). */
+ * time axis (in the axis' unit). On a log axis each label stands alone:
+ * "100k", "1M" on a count axis, "1e12", "2e12" on a FLOPs axis. */
 void plot_axis_label(const struct plot_axis *a, double v, char *buf, size_t n);
+
+/* Where v lies between the axis' two edges: 0 at lo, 1 at hi (beyond
+ * them outside [0, 1]; NaN for a value a log axis cannot place). */
+double plot_axis_frac(const struct plot_axis *a, double v);
 
 /* Maps v on the axis to 0 .. n-1 (left to right, or bottom to top). */
 long plot_axis_map(const struct plot_axis *a, double v, long n);
+
+/* A number in short scientific notation, three significant figures at
+ * most and no trailing zeros: "1e12", "3e13", "1.5e12". */
+const char *plot_sci_label(char *buf, size_t n, double v);
+
+/* ---- SVG pieces (plot_svg.c) ---- */
+
+/* A plot area of an SVG picture, in its user units, its two axes, and
+ * the size of the picture's type, which the labels' distances from the
+ * axes follow. */
+struct plot_frame {
+    double left, right, top, bottom;
+    const struct plot_axis *ax, *ay;
+    double font;
+};
+
+/* Where v on the x axis, or on the y axis, lies in the picture. */
+double plot_frame_x(const struct plot_frame *f, double v);
+double plot_frame_y(const struct plot_frame *f, double v);
+
+/* The frame's light grid lines at every tick, its two axes with their
+ * ticks, the tick labels, and the axes' names: xname under the x labels,
+ * yname turned upright left of the y labels. Both names are plain text
+ * (no character XML treats specially). */
+void plot_svg_axes(struct bg_strbuf *b, const struct plot_frame *f, const char *xname, const char *yname);
+
+/* Appends text with XML's five special characters escaped. */
+void plot_svg_escape(struct bg_strbuf *b, const char *s);
 
 /* The kind of axis an x choice needs. */
 enum plot_axis_kind plot_x_kind(enum bg_plot_x x);

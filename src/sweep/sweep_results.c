@@ -126,7 +126,7 @@ static void write_page(const struct bg_sweep *s)
                                              (uint64_t)r->steps, r->tokens, r->seconds, r->flags, r->note};
         }
         struct bg_page_sweep page = {s->dir, s->n_rows < s->n_trials || s->n_trials == 0, rows, s->n_rows,
-                                     (double)time(NULL), 0};
+                                     (double)time(NULL), 0, NULL};
         struct bg_error ignore;
         page_sweep_write(s->dir, &page, &ignore);
     }

@@ -51,6 +51,8 @@ const char page_css[] =
     "#cursor-line { stroke: #111; stroke-width: 1.5; }\n"
     ".cursor-dot { stroke: #fff; stroke-width: 2.5; }\n"
     "figcaption { margin: 0.3em 0; }\n"
+    "figure.scaling { margin: 0.4em 0; }\n"
+    ".scaling-svg { display: block; width: 100%; height: auto; }\n"
     ".legend { display: flex; flex-wrap: wrap; gap: 0.2em 1.6em; margin: 0; padding: 0; list-style: none; }\n"
     ".key { display: inline-block; width: 2.2em; margin-right: 0.4em; border-top: 5px solid; vertical-align: middle; }\n"
     ".key.raw { opacity: 0.35; border-top-width: 2px; }\n"

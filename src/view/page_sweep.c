@@ -1,6 +1,7 @@
 /* page_sweep: a sweep's page (page_sweep in page.h): the results table,
  * each trial linked to its own run page, and the chart of every trial's
- * curves, read from the trials' logs in the sweep folder. */
+ * curves, read from the trials' logs in the sweep folder; for `bytegpt
+ * scaling`, the frontier's section (page_scaling.c) above them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "bytegpt/plot_chart.h"
 #include "bytegpt/page.h"
 #include "page_chart.h"
+#include "page_scaling.h"
 
 /* ---- The results table ---- */
 
@@ -122,6 +124,8 @@ int page_sweep(const char *dir, const struct bg_page_sweep *s, char **out, struc
     snprintf(label, sizeof label, "%s: %zu trial%s", s->live ? "live: running trials" : "finished", s->n_trials,
              s->n_trials == 1 ? "" : "s");
     page_begin(&b, &h, s->live ? "live" : "finished", label, NULL);
+    if (s->scaling)
+        page_scaling(&b, s->scaling);
     page_section(&b, "results", "Results");
     results_table(&b, s);
     page_section(&b, "loss", "Every trial's loss");

@@ -209,6 +209,7 @@ size_t plot_nice_ticks(double lo, double hi, size_t target, double *ticks, size_
 void plot_axis_init(struct plot_axis *a, enum plot_axis_kind kind, double lo, double hi, size_t target, int extend)
 {
     a->kind = kind;
+    a->log = 0;
     a->unit = 1.0;
     a->suffix = "";
     if (kind == PLOT_AXIS_TIME) {
@@ -237,6 +238,41 @@ void plot_axis_init(struct plot_axis *a, enum plot_axis_kind kind, double lo, do
     a->hi = h * a->unit;
 }
 
+/* The ticks of a log axis from 10^l to 10^h: m times each power of ten,
+ * for each m of mults (in increasing order), that falls inside. */
+static size_t log_ticks(double l, double h, const double *mults, size_t n_mults, double *ticks, size_t max)
+{
+    size_t n = 0;
+    for (double k = floor(l); k <= ceil(h); k++)
+        for (size_t m = 0; m < n_mults && n < max; m++) {
+            double t = mults[m] * pow(10.0, k), e = log10(t);
+            if (e >= l - 1e-9 && e <= h + 1e-9)
+                ticks[n++] = t;
+        }
+    return n;
+}
+
+void plot_axis_init_log(struct plot_axis *a, enum plot_axis_kind kind, double lo, double hi, double pad)
+{
+    static const double decades[] = {1.0}, one_two_five[] = {1.0, 2.0, 5.0};
+    *a = (struct plot_axis){.kind = kind, .log = 1, .unit = 1.0, .suffix = ""};
+    double l = log10(lo), h = log10(hi);
+    /* One value everywhere still needs some width: a factor of two each way. */
+    if (!(h - l > 1e-9)) {
+        l -= log10(2.0);
+        h += log10(2.0);
+    }
+    double d = (h - l) * pad;
+    l -= d;
+    h += d;
+    a->lo = pow(10.0, l);
+    a->hi = pow(10.0, h);
+    a->step = 1.0;
+    a->n_ticks = log_ticks(l, h, decades, 1, a->ticks, PLOT_AXIS_MAX_TICKS);
+    if (a->n_ticks < 3)
+        a->n_ticks = log_ticks(l, h, one_two_five, 3, a->ticks, PLOT_AXIS_MAX_TICKS);
+}
+
 /* Decimals that tell apart ticks step apart: 1 for 0.5, 2 for 0.05. */
 static int decimals_for(double step)
 {
@@ -263,6 +299,15 @@ static void strip_zeros(char *s)
  * an axis share one; below 10,000 "2000" reads better than "2k". */
 void plot_axis_label(const struct plot_axis *a, double v, char *buf, size_t n)
 {
+    if (a->log) {
+        if (a->kind == PLOT_AXIS_COUNT)
+            format_count(buf, n, v);
+        else if (a->kind == PLOT_AXIS_FLOPS)
+            plot_sci_label(buf, n, v);
+        else
+            snprintf(buf, n, "%g", v);
+        return;
+    }
     if (a->kind == PLOT_AXIS_LOSS) {
         int d = decimals_for(a->step);
         snprintf(buf, n, "%.*f", d > 1 ? d : 1, v);
@@ -286,11 +331,35 @@ enum plot_axis_kind plot_x_kind(enum bg_plot_x x)
     return x == BG_PLOT_X_TIME ? PLOT_AXIS_TIME : x == BG_PLOT_X_FLOPS ? PLOT_AXIS_FLOPS : PLOT_AXIS_COUNT;
 }
 
-/* Maps v on the axis to 0 .. n-1 (left to right, or bottom to top). */
+/* On a log axis a length stands for a ratio, so a value's place is its
+ * ratio to the low edge over the ratio of the two edges. */
+double plot_axis_frac(const struct plot_axis *a, double v)
+{
+    if (a->log)
+        return v > 0 ? log(v / a->lo) / log(a->hi / a->lo) : NAN;
+    return (v - a->lo) / (a->hi - a->lo);
+}
+
+/* Maps v on the axis to 0 .. n-1 (left to right, or bottom to top); a
+ * value beyond an edge (or one that has no place) goes to the edge. */
 long plot_axis_map(const struct plot_axis *a, double v, long n)
 {
-    long i = lround((v - a->lo) / (a->hi - a->lo) * (double)(n - 1));
-    return i < 0 ? 0 : i >= n ? n - 1 : i;
+    double f = plot_axis_frac(a, v);
+    if (!(f > 0))
+        return 0;
+    return f >= 1 ? n - 1 : lround(f * (double)(n - 1));
+}
+
+const char *plot_sci_label(char *buf, size_t n, double v)
+{
+    char s[FORMAT_LEN];
+    format_sci(s, sizeof s, v);
+    char *e = strchr(s, 'e');
+    if (e)
+        *e++ = '\0';
+    strip_zeros(s);
+    snprintf(buf, n, "%s%s%s", s, e ? "e" : "", e ? e : "");
+    return buf;
 }
 
 static const char *const x_titles[] = {"step", "tokens", "training FLOPs", "time"};

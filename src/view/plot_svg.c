@@ -18,6 +18,7 @@
 #define SVG_RIGHT (SVG_W - 30.0)
 #define SVG_TOP 50.0
 #define SVG_BOTTOM (SVG_H - 70.0)
+#define SVG_FONT 13
 
 /* Tableau's ten colours: distinct from each other, and readable on white. */
 static const char *const svg_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
@@ -29,8 +30,7 @@ const char *plot_color(size_t run)
     return svg_colors[run % N_SVG_COLORS];
 }
 
-/* Appends text with XML's five special characters escaped. */
-static void svg_escape(struct bg_strbuf *b, const char *s)
+void plot_svg_escape(struct bg_strbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -44,14 +44,14 @@ static void svg_escape(struct bg_strbuf *b, const char *s)
     }
 }
 
-static double svg_x(const struct plot_axis *ax, double v)
+double plot_frame_x(const struct plot_frame *f, double v)
 {
-    return SVG_LEFT + (v - ax->lo) / (ax->hi - ax->lo) * (SVG_RIGHT - SVG_LEFT);
+    return f->left + plot_axis_frac(f->ax, v) * (f->right - f->left);
 }
 
-static double svg_y(const struct plot_axis *ay, double v)
+double plot_frame_y(const struct plot_frame *f, double v)
 {
-    return SVG_BOTTOM - (v - ay->lo) / (ay->hi - ay->lo) * (SVG_BOTTOM - SVG_TOP);
+    return f->bottom - plot_axis_frac(f->ay, v) * (f->bottom - f->top);
 }
 
 static void svg_line(struct bg_strbuf *b, double x1, double y1, double x2, double y2)
@@ -60,41 +60,53 @@ static void svg_line(struct bg_strbuf *b, double x1, double y1, double x2, doubl
 }
 
 /* Light grid lines at every tick, then the two axes and their ticks. */
-static void svg_grid(struct bg_strbuf *b, const struct plot_axis *ax, const struct plot_axis *ay)
+static void svg_grid(struct bg_strbuf *b, const struct plot_frame *f)
 {
+    const struct plot_axis *ax = f->ax, *ay = f->ay;
     strbuf_puts(b, "<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n");
     for (size_t t = 0; t < ax->n_ticks; t++)
-        svg_line(b, svg_x(ax, ax->ticks[t]), SVG_TOP, svg_x(ax, ax->ticks[t]), SVG_BOTTOM);
+        svg_line(b, plot_frame_x(f, ax->ticks[t]), f->top, plot_frame_x(f, ax->ticks[t]), f->bottom);
     for (size_t t = 0; t < ay->n_ticks; t++)
-        svg_line(b, SVG_LEFT, svg_y(ay, ay->ticks[t]), SVG_RIGHT, svg_y(ay, ay->ticks[t]));
+        svg_line(b, f->left, plot_frame_y(f, ay->ticks[t]), f->right, plot_frame_y(f, ay->ticks[t]));
     strbuf_puts(b, "</g>\n<g stroke=\"#333333\" stroke-width=\"1\">\n");
-    svg_line(b, SVG_LEFT, SVG_BOTTOM, SVG_RIGHT, SVG_BOTTOM);
-    svg_line(b, SVG_LEFT, SVG_TOP, SVG_LEFT, SVG_BOTTOM);
+    svg_line(b, f->left, f->bottom, f->right, f->bottom);
+    svg_line(b, f->left, f->top, f->left, f->bottom);
     for (size_t t = 0; t < ax->n_ticks; t++)
-        svg_line(b, svg_x(ax, ax->ticks[t]), SVG_BOTTOM, svg_x(ax, ax->ticks[t]), SVG_BOTTOM + 5);
+        svg_line(b, plot_frame_x(f, ax->ticks[t]), f->bottom, plot_frame_x(f, ax->ticks[t]), f->bottom + 5);
     for (size_t t = 0; t < ay->n_ticks; t++)
-        svg_line(b, SVG_LEFT - 5, svg_y(ay, ay->ticks[t]), SVG_LEFT, svg_y(ay, ay->ticks[t]));
+        svg_line(b, f->left - 5, plot_frame_y(f, ay->ticks[t]), f->left, plot_frame_y(f, ay->ticks[t]));
     strbuf_puts(b, "</g>\n");
 }
 
-/* The tick labels and the names of the two axes. */
-static void svg_labels(struct bg_strbuf *b, const struct plot_axis *ax, const struct plot_axis *ay, const char *xname)
+/* The tick labels and the names of the two axes. The distances were
+ * set for 13-unit type (loss.svg's) and grow with the frame's type. */
+static void svg_labels(struct bg_strbuf *b, const struct plot_frame *f, const char *xname, const char *yname)
 {
+    const struct plot_axis *ax = f->ax, *ay = f->ay;
+    double s = f->font / 13.0;
     char label[32];
     strbuf_puts(b, "<g fill=\"#333333\" text-anchor=\"middle\">\n");
     for (size_t t = 0; t < ax->n_ticks; t++) {
         plot_axis_label(ax, ax->ticks[t], label, sizeof label);
-        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", svg_x(ax, ax->ticks[t]), SVG_BOTTOM + 20, label);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", plot_frame_x(f, ax->ticks[t]),
+                      f->bottom + 20 * s, label);
     }
-    strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", (SVG_LEFT + SVG_RIGHT) / 2, SVG_BOTTOM + 45, xname);
-    strbuf_printf(b, "<text transform=\"translate(22 %.1f) rotate(-90)\">loss (nats per byte)</text>\n",
-                  (SVG_TOP + SVG_BOTTOM) / 2);
+    strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", (f->left + f->right) / 2, f->bottom + 45 * s, xname);
+    strbuf_printf(b, "<text transform=\"translate(%.0f %.1f) rotate(-90)\">%s</text>\n", f->left - 58 * s,
+                  (f->top + f->bottom) / 2, yname);
     strbuf_puts(b, "</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n");
     for (size_t t = 0; t < ay->n_ticks; t++) {
         plot_axis_label(ay, ay->ticks[t], label, sizeof label);
-        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", SVG_LEFT - 9, svg_y(ay, ay->ticks[t]) + 4, label);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", f->left - 9 * s,
+                      plot_frame_y(f, ay->ticks[t]) + 4 * s, label);
     }
     strbuf_puts(b, "</g>\n");
+}
+
+void plot_svg_axes(struct bg_strbuf *b, const struct plot_frame *f, const char *xname, const char *yname)
+{
+    svg_grid(b, f);
+    svg_labels(b, f, xname, yname);
 }
 
 /* Up to this many validation points get a dot; past it the dots would
@@ -103,8 +115,7 @@ static void svg_labels(struct bg_strbuf *b, const struct plot_axis *ax, const st
 
 /* One polyline per series with as many points as it has: train solid,
  * val dashed with a dot on each point. */
-static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const struct plot_axis *ax,
-                       const struct plot_axis *ay)
+static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const struct plot_frame *f)
 {
     strbuf_puts(b, "<g fill=\"none\" stroke-width=\"1.6\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n");
     for (size_t i = 0; i < ch->n; i++) {
@@ -114,7 +125,7 @@ static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const s
         strbuf_printf(b, "<polyline class=\"%s\" stroke=\"%s\"%s points=\"", s->val ? "val" : "train",
                       plot_color(s->run), s->val ? " stroke-dasharray=\"6 4\"" : "");
         for (size_t j = 0; j < s->n; j++)
-            strbuf_printf(b, "%s%.1f,%.1f", j ? " " : "", svg_x(ax, s->x[j]), svg_y(ay, s->y[j]));
+            strbuf_printf(b, "%s%.1f,%.1f", j ? " " : "", plot_frame_x(f, s->x[j]), plot_frame_y(f, s->y[j]));
         strbuf_puts(b, "\"/>\n");
     }
     strbuf_puts(b, "</g>\n");
@@ -124,7 +135,7 @@ static void svg_series(struct bg_strbuf *b, const struct plot_chart *ch, const s
             continue;
         strbuf_printf(b, "<g fill=\"%s\" stroke=\"white\" stroke-width=\"0.8\">\n", plot_color(s->run));
         for (size_t j = 0; j < s->n; j++)
-            strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", svg_x(ax, s->x[j]), svg_y(ay, s->y[j]));
+            strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", plot_frame_x(f, s->x[j]), plot_frame_y(f, s->y[j]));
         strbuf_puts(b, "</g>\n");
     }
 }
@@ -163,7 +174,7 @@ static void svg_legend(struct bg_strbuf *b, const struct bg_plot *p, const struc
         strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"8\" fill=\"%s\"/>\n"
                          "<text x=\"%.1f\" y=\"%.1f\">",
                       x + 10, ry - 4, plot_color(r), x + 40, ry + 4);
-        svg_escape(b, name);
+        plot_svg_escape(b, name);
         strbuf_puts(b, "</text>\n");
     }
     strbuf_puts(b, "</g>\n");
@@ -180,13 +191,13 @@ static void svg_draw(struct bg_strbuf *b, const struct bg_plot *p, const struct 
     plot_chart_title(o, xname, title, sizeof title);
     strbuf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                     "font-family=\"sans-serif\" font-size=\"13\">\n<title>bytegpt: %s</title>\n"
+                     "font-family=\"sans-serif\" font-size=\"%d\">\n<title>bytegpt: %s</title>\n"
                      "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n"
                      "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"16\" fill=\"#222222\">%s</text>\n",
-                  SVG_W, SVG_H, SVG_W, SVG_H, title, SVG_W, SVG_H, SVG_W / 2, title);
-    svg_grid(b, &ax, &ay);
-    svg_labels(b, &ax, &ay, xname);
-    svg_series(b, ch, &ax, &ay);
+                  SVG_W, SVG_H, SVG_W, SVG_H, SVG_FONT, title, SVG_W, SVG_H, SVG_W / 2, title);
+    struct plot_frame f = {SVG_LEFT, SVG_RIGHT, SVG_TOP, SVG_BOTTOM, &ax, &ay, SVG_FONT};
+    plot_svg_axes(b, &f, xname, "loss (nats per byte)");
+    svg_series(b, ch, &f);
     svg_legend(b, p, ch, o);
     strbuf_puts(b, "</svg>\n");
 }

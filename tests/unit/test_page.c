@@ -5,12 +5,16 @@
  * samples) cannot break the page; a 100,000-step run's page stays small
  * and still holds the lowest loss; pages are replaced atomically; the
  * comparison page and the sweep page (fabricated trials: table, links,
- * best marked, a crashed trial without a log) are complete; and every
- * page written parses as well-formed, self-contained HTML
- * (tests/cli/html_check.py, when python3 is there).
+ * best marked, a crashed trial without a log) are complete; the sweep
+ * page of `bytegpt scaling` has the frontier's section (the same SVG
+ * inline, the fit's numbers, the check) above the results, and a plain
+ * sweep's page has none; and every page written parses as well-formed,
+ * self-contained HTML (tests/cli/html_check.py, when python3 is there).
  *
  * `test_page --write-sweep DIR` writes the fabricated sweep into DIR and
- * exits: tests/cli/test_page_browser.sh loads it in a browser. */
+ * exits: tests/cli/test_page_browser.sh loads it in a browser.
+ * `test_page --write-scaling DIR` writes it with a made-up scaling
+ * section, for a person to look at. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include "bytegpt/cost.h"
 #include "bytegpt/page.h"
 #include "bytegpt/strbuf.h"
+#include "scaling_fake.h"
 #include "test.h"
 
 static char dir[] = "/tmp/bg_page_XXXXXX";
@@ -454,12 +459,12 @@ static const struct bg_page_trial trials[4] = {
     {"trial #3 <x>", "discard", 2.1023, NAN, 150, 153600, 60, "--dim 128 --heads 4", NULL},
 };
 
-static int write_sweep(const char *sweep, int live, struct bg_error *err)
+static int write_sweep(const char *sweep, int live, const struct bg_scaling_view *scaling, struct bg_error *err)
 {
     mkdir(sweep, 0755);
     int ok = write_trial_log(sweep, "trial-000", 200, 120) && write_trial_log(sweep, "trial-001", 220, 80) &&
              write_trial_log(sweep, "trial #3 <x>", 150, 150);
-    struct bg_page_sweep s = {"runs/sweep-lr", live, trials, 4, (double)time(NULL), 300};
+    struct bg_page_sweep s = {"runs/sweep-lr", live, trials, 4, (double)time(NULL), 300, scaling};
     return ok ? page_sweep_write(sweep, &s, err) : BG_ERR_RUNTIME;
 }
 
@@ -468,7 +473,7 @@ static void test_sweep_page(void)
     char sweep[512], path[600];
     snprintf(sweep, sizeof sweep, "%s/sweep", dir);
     struct bg_error err;
-    CHECK(write_sweep(sweep, 1, &err) == BG_OK);
+    CHECK(write_sweep(sweep, 1, NULL, &err) == BG_OK);
     snprintf(path, sizeof path, "%s/index.html", sweep);
     const char *doc = slurp(path);
     check_html("sweep/index.html", doc);
@@ -482,21 +487,85 @@ static void test_sweep_page(void)
     /* Three curves: the crashed trial has no log. */
     CHECK(count(doc, "<polyline class=\"smooth\"") == 3 && count(doc, "<polyline class=\"val\"") == 3);
     CHECK(strstr(doc, "time (s)") != NULL);
+    /* A plain sweep: no frontier. */
+    CHECK(strstr(doc, "id=\"scaling\"") == NULL && strstr(doc, "<svg class=\"scaling-svg\"") == NULL);
     snprintf(path, sizeof path, "%s/index.html.tmp", sweep);
     CHECK(access(path, F_OK) != 0);
-    CHECK(write_sweep(sweep, 0, &err) == BG_OK);
+    CHECK(write_sweep(sweep, 0, NULL, &err) == BG_OK);
     snprintf(path, sizeof path, "%s/index.html", sweep);
     CHECK(strstr(slurp(path), "data-live=\"0\"") && strstr(slurp(path), "finished: 4 trials"));
     snprintf(path, sizeof path, "%s/missing", dir);
-    struct bg_page_sweep s = {"x", 0, trials, 4, 0, 0};
+    struct bg_page_sweep s = {"x", 0, trials, 4, 0, 0, NULL};
     CHECK(page_sweep_write(path, &s, &err) == BG_ERR_INPUT);
+}
+
+/* The page of `bytegpt scaling`: the frontier's section before the
+ * results, its picture the scaling SVG itself, its tables the fit's
+ * numbers with their spreads and the check beside the prediction. */
+static void test_scaling_section(void)
+{
+    char sweep[512], path[600];
+    snprintf(sweep, sizeof sweep, "%s/scaling", dir);
+    struct scaling_fake fk;
+    scaling_fake_init(&fk, 1);
+    struct bg_error err;
+    CHECK(write_sweep(sweep, 0, &fk.view, &err) == BG_OK);
+    snprintf(path, sizeof path, "%s/index.html", sweep);
+    const char *doc = slurp(path);
+    check_html("scaling.html", doc);
+    const char *section = strstr(doc, "<h2 id=\"scaling\">"), *results = strstr(doc, "<h2 id=\"results\">");
+    CHECK(section && results && section < results && count(doc, "<svg class=\"scaling-svg\"") == 1);
+    /* The same picture as scaling.svg, from its <title> to its end. */
+    char *svg = NULL;
+    CHECK(plot_scaling_svg(&fk.view, &svg, &err) == BG_OK && svg);
+    if (svg)
+        CHECK(strstr(doc, strstr(svg, "<title>")) != NULL && count(doc, "class=\"parabola\"") == 4);
+    free(svg);
+    CHECK(strstr(doc, "<tr><td class=\"text\">a</td><td>0.500</td><td>0.450 \xe2\x80\x93 0.550</td>") != NULL);
+    CHECK(strstr(doc, "<td class=\"text\">tokens per parameter</td><td>20.5</td><td>16 \xe2\x80\x93 26</td>"));
+    CHECK(strstr(doc, "<td class=\"text\">E</td><td>1.350</td><td>1.200 \xe2\x80\x93 1.500</td>") != NULL);
+    CHECK(strstr(doc, "<td class=\"text\">&alpha;</td><td>0.310</td>") && strstr(doc, "&beta;</td><td>0.270</td>"));
+    CHECK(strstr(doc, "predicted size at 1e14 FLOPs</td><td>2M</td><td>1.5M \xe2\x80\x93 2.7M</td>") != NULL);
+    CHECK(strstr(doc, "predicted bits per byte at 1e14 FLOPs</td><td>2.050</td><td>2.000 \xe2\x80\x93 2.100</td>"));
+    CHECK(strstr(doc, "3 of 4 budgets have their best size inside") && strstr(doc, "200 fits to resampled seeds"));
+    CHECK(strstr(doc, "<tr class=\"best\"><td class=\"text\">the predicted size</td><td>2M</td><td>2.060</td>"
+                      "<td>0.006</td></tr>") != NULL);
+    CHECK(strstr(doc, "Predicted 2.050 bits per byte, measured 2.060 (+0.010): the predicted size scored best"));
+    /* A neighbour best, no frontier: the check says so, the prediction's
+     * rows go, the law's stay. */
+    fk.check.bpb[2] = 2.05;
+    fk.check.predicted_is_best = 0;
+    fk.fit.has_frontier = 0;
+    fk.fit.n_inside = 1;
+    CHECK(write_sweep(sweep, 0, &fk.view, &err) == BG_OK);
+    doc = slurp(path);
+    check_html("scaling-none.html", doc);
+    CHECK(strstr(doc, "id=\"no-frontier\"") && !strstr(doc, "predicted size at") && strstr(doc, "<td>1.350</td>"));
+    CHECK(strstr(doc, "<tr class=\"best\"><td class=\"text\">twice the predicted size</td>") != NULL);
+    CHECK(strstr(doc, "a neighbour scored better than the predicted size") != NULL);
+    /* Nothing scored yet: the page is still written, and says so. */
+    for (size_t i = 0; i < fk.n_pts; i++)
+        fk.pts[i].bpb = NAN;
+    CHECK(write_sweep(sweep, 1, &fk.view, &err) == BG_OK);
+    doc = slurp(path);
+    CHECK(strstr(doc, "Nothing to draw yet") && !strstr(doc, "<svg class") && strstr(doc, "id=\"results\""));
 }
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--write-scaling") == 0) {
+        struct scaling_fake fk;
+        struct bg_error err;
+        scaling_fake_init(&fk, 1);
+        if (write_sweep(argv[2], 0, &fk.view, &err) != BG_OK) {
+            fprintf(stderr, "error: %s\n", err.msg);
+            return 1;
+        }
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[1], "--write-sweep") == 0) {
         struct bg_error err;
-        if (write_sweep(argv[2], 0, &err) != BG_OK) {
+        if (write_sweep(argv[2], 0, NULL, &err) != BG_OK) {
             fprintf(stderr, "error: %s\n", err.msg);
             return 1;
         }
@@ -516,6 +585,7 @@ int main(int argc, char **argv)
     RUN_TEST(test_atomic_write);
     RUN_TEST(test_compare_page);
     RUN_TEST(test_sweep_page);
+    RUN_TEST(test_scaling_section);
     slurp("/nonexistent"); /* frees the last file read */
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -1,4 +1,4 @@
-/* plot: nice ticks and the EMA; the SVG as XML (balanced tags, an svg
+/* plot: nice ticks, log axes and the EMA; the SVG as XML (balanced tags, an svg
  * root, escaped names, xmllint when installed) with one polyline per
  * series and one point per row; runs sharing one x axis; the terminal
  * chart's highest value on its top row and lowest on its bottom row,
@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "bytegpt/plot.h"
+#include "bytegpt/plot_chart.h"
 #include "test.h"
+#include "xml_check.h"
 
 static char dir[] = "/tmp/bg_plot_XXXXXX";
 
@@ -107,71 +109,6 @@ static size_t widest_line(const char *text)
     return w;
 }
 
-/* ---- XML ---- */
-
-/* A structural check of an XML document, enough to catch what a renderer
- * gets wrong: every tag closed in order, attribute values quoted, no raw
- * '<' or stray '&' in text, one root element and it is <svg>. */
-static int xml_ok(const char *doc)
-{
-    char stack[64][32];
-    int depth = 0, roots = 0, root_svg = 0;
-    for (const char *p = doc; *p; p++) {
-        if (*p == '&') {
-            const char *ents[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
-            int ok = 0;
-            for (int i = 0; i < 5; i++)
-                ok |= strncmp(p, ents[i], strlen(ents[i])) == 0;
-            if (!ok)
-                return 0;
-        }
-        if (*p != '<')
-            continue;
-        if (p[1] == '?') {
-            p = strstr(p, "?>");
-            if (!p)
-                return 0;
-            p++;
-            continue;
-        }
-        int closing = p[1] == '/';
-        const char *name = p + 1 + closing;
-        size_t len = strcspn(name, " \t\n/>");
-        if (len == 0 || len >= 32)
-            return 0;
-        /* Walk to the tag's end, stepping over quoted attribute values. */
-        const char *q = name + len;
-        while (*q && *q != '>') {
-            if (*q == '"') {
-                q = strchr(q + 1, '"');
-                if (!q || memchr(name, '<', (size_t)(q - name)))
-                    return 0;
-            }
-            q++;
-        }
-        if (!*q)
-            return 0;
-        int self_closing = q[-1] == '/';
-        if (closing) {
-            if (depth == 0 || strncmp(stack[depth - 1], name, len) != 0 || stack[depth - 1][len] != '\0')
-                return 0;
-            depth--;
-        } else if (!self_closing) {
-            if (depth == 0) {
-                roots++;
-                root_svg = len == 3 && strncmp(name, "svg", 3) == 0;
-            }
-            if (depth == 64)
-                return 0;
-            snprintf(stack[depth++], 32, "%.*s", (int)len, name);
-        } else if (depth == 0) {
-            return 0;
-        }
-        p = q;
-    }
-    return depth == 0 && roots == 1 && root_svg;
-}
-
 /* The points attribute of the k-th polyline: its point count, and the x
  * of its first and last point. */
 static size_t polyline_points(const char *doc, size_t k, double *first_x, double *last_x)
@@ -217,6 +154,39 @@ static void test_nice_ticks(void)
     CHECK(n == 7 && t[3] == 0.0 && !signbit(t[3]));
     /* No range, no ticks. */
     CHECK(plot_nice_ticks(2, 2, 5, t, 32) == 0);
+}
+
+/* A log axis: ticks at the powers of ten, 2 and 5 times them too when a
+ * range holds fewer than three powers; labels that stand alone; equal
+ * ratios at equal lengths; the padding and a range of one value. */
+static void test_log_axis(void)
+{
+    struct plot_axis a;
+    char label[32];
+    plot_axis_init_log(&a, PLOT_AXIS_FLOPS, 1e12, 3e14, 0);
+    CHECK(a.log && a.n_ticks == 3 && a.ticks[0] == 1e12 && a.ticks[1] == 1e13 && a.ticks[2] == 1e14);
+    plot_axis_label(&a, a.ticks[0], label, sizeof label);
+    CHECK(strcmp(label, "1e12") == 0);
+    CHECK_NEAR(plot_axis_frac(&a, sqrt(1e12 * 3e14)), 0.5, 1e-12);
+    CHECK(plot_axis_map(&a, 1e12, 101) == 0 && plot_axis_map(&a, 3e14, 101) == 100);
+    CHECK(plot_axis_map(&a, sqrt(1e12 * 3e14), 101) == 50 && plot_axis_map(&a, 0.0, 101) == 0);
+    /* Two decades hold two powers: 50k 100k 200k 500k 1M 2M 5M. */
+    const char *want[] = {"50k", "100k", "200k", "500k", "1M", "2M", "5M"};
+    plot_axis_init_log(&a, PLOT_AXIS_COUNT, 5e4, 5e6, 0);
+    CHECK(a.n_ticks == 7);
+    for (size_t i = 0; i < a.n_ticks && i < 7; i++) {
+        plot_axis_label(&a, a.ticks[i], label, sizeof label);
+        CHECK(strcmp(label, want[i]) == 0);
+    }
+    /* A tenth of the two decades on each side. */
+    plot_axis_init_log(&a, PLOT_AXIS_COUNT, 1e4, 1e6, 0.1);
+    CHECK_NEAR(log10(a.lo), 3.8, 1e-12);
+    CHECK_NEAR(log10(a.hi), 6.2, 1e-12);
+    plot_axis_init_log(&a, PLOT_AXIS_COUNT, 1e5, 1e5, 0);
+    CHECK_NEAR(a.lo, 5e4, 1e-6);
+    CHECK_NEAR(a.hi, 2e5, 1e-6);
+    CHECK(strcmp(plot_sci_label(label, sizeof label, 1.5e12), "1.5e12") == 0);
+    CHECK(strcmp(plot_sci_label(label, sizeof label, 3e13), "3e13") == 0);
 }
 
 static void test_smooth(void)
@@ -650,6 +620,7 @@ int main(void)
         return 1;
     }
     RUN_TEST(test_nice_ticks);
+    RUN_TEST(test_log_axis);
     RUN_TEST(test_smooth);
     RUN_TEST(test_options);
     RUN_TEST(test_svg_structure);
