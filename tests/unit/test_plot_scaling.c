@@ -145,16 +145,39 @@ static int has_xmllint(void)
     return system("command -v xmllint >/dev/null 2>&1") == 0;
 }
 
+/* The made-up grid's SVG (NULL, and a failed check, when it is not
+ * drawn), the grid left in fk. */
+static char *fake_svg(struct scaling_fake *fk, int with_check)
+{
+    struct bg_error err;
+    char *doc = NULL;
+    scaling_fake_init(fk, with_check);
+    CHECK(plot_scaling_svg(&fk->view, &doc, &err) == BG_OK && doc);
+    return doc;
+}
+
+/* The x of the first tick label reading `label` ("1M"): the <text> that
+ * holds it. */
+static double label_x(const char *doc, const char *label)
+{
+    char key[64];
+    double x = NAN, y;
+    snprintf(key, sizeof key, ">%s</text>", label);
+    const char *p = strstr(doc, key);
+    while (p && p > doc && strncmp(p, "<text", 5) != 0)
+        p--;
+    if (!p || sscanf(p, "<text x=\"%lf\" y=\"%lf\"", &x, &y) != 2)
+        return NAN;
+    return x;
+}
+
 /* ---- The SVG ---- */
 
 /* Four budgets, three inside, the last outside above; a check. */
 static void test_svg_structure(void)
 {
     struct scaling_fake fk;
-    scaling_fake_init(&fk, 1);
-    struct bg_error err;
-    char *doc = NULL;
-    CHECK(plot_scaling_svg(&fk.view, &doc, &err) == BG_OK && doc);
+    char *doc = fake_svg(&fk, 1);
     if (!doc)
         return;
     CHECK(xml_ok(doc));
@@ -182,10 +205,7 @@ static void test_svg_structure(void)
 static void test_svg_positions(void)
 {
     struct scaling_fake fk;
-    scaling_fake_init(&fk, 1);
-    struct bg_error err;
-    char *doc = NULL;
-    CHECK(plot_scaling_svg(&fk.view, &doc, &err) == BG_OK && doc);
+    char *doc = fake_svg(&fk, 1);
     if (!doc)
         return;
     /* The runs of the smallest and the largest size fix the left panel's
@@ -269,10 +289,7 @@ static void test_svg_outside(void)
 static void test_svg_log_ticks(void)
 {
     struct scaling_fake fk;
-    scaling_fake_init(&fk, 1);
-    struct bg_error err;
-    char *doc = NULL;
-    CHECK(plot_scaling_svg(&fk.view, &doc, &err) == BG_OK && doc);
+    char *doc = fake_svg(&fk, 1);
     if (!doc)
         return;
     /* Sizes 50k to 5M: 100k and 1M, with 200k 500k 2M between them. */
@@ -280,21 +297,9 @@ static void test_svg_log_ticks(void)
     for (int i = 0; i < 5; i++)
         CHECK(strstr(doc, labels[i]) != NULL);
     CHECK(strstr(doc, ">1e12</text>") && strstr(doc, ">1e13</text>") && strstr(doc, ">1e14</text>"));
-    /* 100k lies as far left of 1M as 1M of 10M would: equal ratios,
-     * equal lengths; the two tick labels 10 times apart are the decade. */
-    double x100k = NAN, x1m = NAN, x200k = NAN, y;
-    const char *p = strstr(doc, ">100k</text>");
-    while (p > doc && strncmp(p, "<text", 5) != 0)
-        p--;
-    CHECK(sscanf(p, "<text x=\"%lf\" y=\"%lf\"", &x100k, &y) == 2);
-    p = strstr(doc, ">1M</text>");
-    while (p > doc && strncmp(p, "<text", 5) != 0)
-        p--;
-    CHECK(sscanf(p, "<text x=\"%lf\" y=\"%lf\"", &x1m, &y) == 2);
-    p = strstr(doc, ">200k</text>");
-    while (p > doc && strncmp(p, "<text", 5) != 0)
-        p--;
-    CHECK(sscanf(p, "<text x=\"%lf\" y=\"%lf\"", &x200k, &y) == 2);
+    /* Equal ratios take equal lengths: 200k lies log10(2) of the way
+     * from 100k to 1M (a linear axis would put it a ninth of the way). */
+    double x100k = label_x(doc, "100k"), x1m = label_x(doc, "1M"), x200k = label_x(doc, "200k");
     CHECK_NEAR((x200k - x100k) / (x1m - x100k), log10(2.0), 0.002);
     free(doc);
 }
