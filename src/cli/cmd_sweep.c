@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "common.h"
 #include "machine.h"
+#include "sweep_view.h"
 
 static const char help[] =
     "usage: bytegpt sweep --corpus PATH --out DIR (--time-budget T | --steps N | --flop-budget F)\n"
@@ -161,82 +162,6 @@ static int read_definition(int argc, char **argv, struct sweep_flags *f, struct 
     return rc;
 }
 
-/* ---- OpenMP's waiting ---- */
-
-/* A thread that waits at one of OpenMP's barriers spins for a while by
- * default. On cores shared with other work (a second job, other people's
- * processes) the spinning threads take the cores the working ones need:
- * on the 2-core machine under load, a 2-thread run took 10 steps in 15 s
- * spinning and 47 passive. So every run of a sweep with more than one
- * thread waits passively (OMP_WAIT_POLICY=PASSIVE), unless the user chose
- * a policy. OpenMP (libgomp) reads the variable once, as the program
- * loads, before main: setting it in a forked child would come too late,
- * so the sweep starts itself again with it set. */
-static void passive_openmp(int argc, char **argv, size_t jobs, size_t threads)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t total = threads > 0 ? threads : cores > 0 ? (size_t)cores : 1;
-    if (total / jobs < 2 || getenv("OMP_WAIT_POLICY"))
-        return;
-    char **args = calloc((size_t)argc + 2, sizeof *args);
-    if (!args)
-        return;
-    args[0] = "bytegpt";
-    memcpy(args + 1, argv, (size_t)argc * sizeof *argv);
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", args);
-    free(args); /* no /proc: go on with OpenMP's default */
-}
-
-/* ---- What the user sees as it goes ---- */
-
-struct view {
-    int tty;
-    int live; /* a progress line is open on the terminal */
-};
-
-static void end_live(struct view *v)
-{
-    if (v->live)
-        printf("\r\033[K");
-    v->live = 0;
-}
-
-static const char *flags_or_base(const char *flags)
-{
-    return flags[0] ? flags : "(the base)";
-}
-
-static void on_event(void *ctx, const struct bg_sweep_event *e)
-{
-    struct view *v = ctx;
-    char bpb[32] = "-";
-    if (e->kind == BG_SWEEP_PROGRESS) {
-        if (!v->tty)
-            return;
-        if (isfinite(e->val_bpb))
-            snprintf(bpb, sizeof bpb, "%.3f", e->val_bpb);
-        printf("\r\033[K  trial %zu (seed %llu): %3.0f%%, step %llu, val bpb %s", e->trial,
-               (unsigned long long)e->seed, 100 * e->progress, (unsigned long long)e->step, bpb);
-        v->live = 1;
-    } else if (e->kind == BG_SWEEP_RUN_START) {
-        end_live(v);
-        printf("trial %zu/%zu (seed %llu): %s%s\n", e->trial, e->planned, (unsigned long long)e->seed,
-               flags_or_base(e->flags), e->resumed ? ", resumed from its checkpoint" : "");
-    } else if (e->kind == BG_SWEEP_RUN_END && e->note && e->note[0]) {
-        end_live(v);
-        printf("  trial %zu (seed %llu) crashed: %s\n", e->trial, (unsigned long long)e->seed, e->note);
-    } else if (e->kind == BG_SWEEP_DECIDED) {
-        end_live(v);
-        const struct bg_sweep_row *r = e->row;
-        if (isfinite(r->val_bpb))
-            snprintf(bpb, sizeof bpb, "%.4f bpb", r->val_bpb);
-        printf("trial %zu: %s, %s%s %s\n", r->trial, bpb, sweep_status_name(r->status),
-               e->resumed ? " (decided earlier)" : "", flags_or_base(r->flags));
-    }
-    fflush(stdout);
-}
-
 /* ---- The end ---- */
 
 static int by_score(const void *a, const void *b)
@@ -266,7 +191,7 @@ static void print_table(const struct bg_sweep_row *rows, size_t n)
         format_count(steps, sizeof steps, r->steps);
         format_duration(time, sizeof time, r->seconds);
         printf("%5zu  %-8s  %7s  %7s  %7s  %7s  %s%s%s\n", r->trial, sweep_status_name(r->status), bpb, spread, steps,
-               time, flags_or_base(r->flags), r->status == BG_SWEEP_CRASH ? ": " : "",
+               time, sweep_view_flags(r->flags), r->status == BG_SWEEP_CRASH ? ": " : "",
                r->status == BG_SWEEP_CRASH ? r->note : "");
     }
     free(sorted);
@@ -321,15 +246,15 @@ static int run(int argc, char **argv)
     struct bg_error err = {0};
     if (read_definition(argc, argv, &f, &def, &err))
         return cli_report(&err);
-    passive_openmp(argc, argv, f.jobs, f.threads);
+    common_passive_openmp(argc, argv, f.jobs, f.threads);
     char default_out[64];
     if (!f.out) {
         time_t now = time(NULL);
         strftime(default_out, sizeof default_out, "sweeps/sweep-%Y%m%d-%H%M%S", localtime(&now));
         f.out = default_out;
     }
-    struct view view = {isatty(STDOUT_FILENO), 0};
-    struct bg_sweep_options opt = {f.out, f.jobs, (int)f.threads, &common_stop_signal, on_event, &view,
+    struct sweep_view view = {isatty(STDOUT_FILENO), 0};
+    struct bg_sweep_options opt = {f.out, f.jobs, (int)f.threads, &common_stop_signal, sweep_view_event, &view,
                                    {.nan_at = f.test_nan_at}};
     struct bg_sweep *s;
     common_catch_stop();
@@ -346,7 +271,7 @@ static int run(int argc, char **argv)
            format_bytes(held, sizeof held, (double)in.heldout_bytes), f.jobs, f.jobs == 1 ? "" : "s", in.threads,
            in.threads == 1 ? "" : "s");
     int code = sweep_run(s, &err) ? cli_report(&err) : 0;
-    end_live(&view);
+    sweep_view_end_live(&view);
     if (!code && sweep_stopped(s)) {
         int sig = sweep_stopped(s);
         printf("stopped by %s; every run's checkpoint is saved\ncontinue with: bytegpt sweep --out %s --resume\n",

@@ -76,4 +76,10 @@ void common_print_model(const struct bg_modelfile *mf);
 extern volatile sig_atomic_t common_stop_signal;
 void common_catch_stop(void);
 
+/* Runs of a sweep with more than one thread each wait passively at
+ * OpenMP's barriers (the reason is at the function, common.c): starts the
+ * command again with OMP_WAIT_POLICY=PASSIVE unless the user chose a
+ * policy or each run has one thread (jobs runs over threads, 0: all cores). */
+void common_passive_openmp(int argc, char **argv, size_t jobs, size_t threads);
+
 #endif
