@@ -29,9 +29,11 @@ KEPT=(--optim muon)
 if [ $quick -eq 1 ]; then
     PRESET=tiny PRETRAIN=20s FINETUNE=10s TRIAL=3s COMPARE=5s
     GPT2=(--preset tiny) MODERN=(--preset tiny "${KEPT[@]}")
+    SCALING=(--preset tiny --budgets 1e9,3e9 --depths 1,2,3 --aspect 8 --head-size 8)
 else
     PRESET=modern PRETRAIN=4m FINETUNE=60s TRIAL=20s COMPARE=60s
     GPT2=(--preset default) MODERN=(--preset modern)
+    SCALING=(--preset default --budgets 2e10,6e10 --depths 1,2,3)
 fi
 
 # The program: BYTEGPT names a built binary; otherwise build one.
@@ -192,4 +194,22 @@ echo "held-out bits per byte after $COMPARE: GPT-2's recipe $(bpb $L/gpt2 $L/hel
     "the kept recipe's $(bpb $L/modern $L/heldout.txt)"
 echo
 run "$BG" plot $L/gpt2/log.csv $L/modern/log.csv --smooth 0.9
+
+step "How big a model for the compute?" \
+"Every pre-training run starts from one question: for the compute I have, how \
+big a model, trained on how many tokens? Too small a model learns little however \
+much text it reads; too large a one is so slow per token that the budget ends \
+before it has read enough. bytegpt scaling measures it: at each budget (counted \
+in FLOPs, so it means the same on every machine) it trains models of several \
+sizes until each has spent exactly that budget, and scores them alike. Here: two \
+small budgets, three sizes, one seed, on the State of the Union addresses."
+run "$BG" scaling --corpus corpus/sotu "${SCALING[@]}" --seeds 1 --resamples 20 --out $L/scaling
+echo "What you just saw: at each budget the curve has a bottom, and the bottom is the"
+echo "compute-optimal size for that budget. With more compute it moves to larger models,"
+echo "and the tokens move up with it: Chinchilla (2022) measured about 20 tokens per"
+echo "parameter at the optimum, and every large run since has been planned from such a"
+echo "fit. Two budgets and one seed make a rough line; the README's run uses four budgets,"
+echo "five sizes and two seeds, and checks its own prediction at a larger budget."
+echo "Open $L/scaling/index.html to see the curves."
+echo
 echo "The lesson's runs are in $L. The code behind each step: README.md, \"What is pre-training?\"."

@@ -43,6 +43,7 @@
 #include "bytegpt/error.h"
 #include "bytegpt/fsutil.h"
 #include "bytegpt/plot.h"
+#include "bytegpt/plot_scaling.h"
 #include "bytegpt/rng.h"
 #include "bytegpt/run.h"
 #include "bytegpt/settings.h"
@@ -320,6 +321,12 @@ void sweep_command(const struct bg_sweep *s, size_t trial, char *buf, size_t n);
 /* The validation curves of every trial (its first seed's log): the
  * terminal chart in *text (the caller frees), and DIR/sweep.svg. */
 int sweep_chart(const struct bg_sweep *s, const struct bg_plot_options *opt, char **text, struct bg_error *err);
+
+/* Shows v (the runs and fits of `bytegpt scaling`, plot_scaling.h) at the
+ * top of the sweep's page from now on, and writes the page again. v must
+ * outlive the sweep. A page that cannot be written costs the page only,
+ * as everywhere in the sweep. */
+int sweep_page_scaling(struct bg_sweep *s, const struct bg_scaling_view *v, struct bg_error *err);
 
 void sweep_close(struct bg_sweep *s);
 

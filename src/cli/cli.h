@@ -24,6 +24,6 @@ int cli_report(const struct bg_error *err);
 void cli_print_help(const struct cli_command *cmd);
 
 extern const struct cli_command cli_cmd_train, cli_cmd_sample, cli_cmd_eval, cli_cmd_plot,
-    cli_cmd_info, cli_cmd_export, cli_cmd_bench, cli_cmd_predict, cli_cmd_sweep;
+    cli_cmd_info, cli_cmd_export, cli_cmd_bench, cli_cmd_predict, cli_cmd_sweep, cli_cmd_scaling;
 
 #endif

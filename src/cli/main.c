@@ -10,7 +10,7 @@
 
 static const struct cli_command *const commands[] = {
     &cli_cmd_train, &cli_cmd_sample, &cli_cmd_predict, &cli_cmd_eval, &cli_cmd_plot,
-    &cli_cmd_info,  &cli_cmd_export, &cli_cmd_bench,   &cli_cmd_sweep,
+    &cli_cmd_info,  &cli_cmd_export, &cli_cmd_bench,   &cli_cmd_sweep,  &cli_cmd_scaling,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -126,12 +126,20 @@ static void write_page(const struct bg_sweep *s)
                                              (uint64_t)r->steps, r->tokens, r->seconds, r->flags, r->note};
         }
         struct bg_page_sweep page = {s->dir, s->n_rows < s->n_trials || s->n_trials == 0, rows, s->n_rows,
-                                     (double)time(NULL), 0, NULL};
+                                     (double)time(NULL), 0, s->scaling};
         struct bg_error ignore;
         page_sweep_write(s->dir, &page, &ignore);
     }
     free(rows);
     free(names);
+}
+
+int sweep_page_scaling(struct bg_sweep *s, const struct bg_scaling_view *v, struct bg_error *err)
+{
+    s->scaling = v;
+    (void)err;
+    write_page(s);
+    return BG_OK;
 }
 
 int sweep_results_write(const struct bg_sweep *s, struct bg_error *err)

@@ -61,6 +61,7 @@ struct sweep_greedy {
 
 struct bg_sweep {
     struct bg_sweep_def def;
+    const struct bg_scaling_view *scaling; /* shown on the page when set (sweep_page_scaling) */
     struct bg_sweep_options opt;
     char dir[BG_PATH_MAX];
     int lock_fd;
