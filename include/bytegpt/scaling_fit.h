@@ -8,10 +8,12 @@
  * IsoFLOP grid: several budgets, several sizes at each, one run per seed.
  *
  *   - Approach 2, per budget: a parabola of bpb against x = ln n (least
- *     squares, over every seed's run at that budget). Its vertex is that
- *     budget's best size and loss, but only when it lies inside the sizes
- *     tried and the parabola opens upwards; otherwise the budget is
- *     `outside` (which way says which sizes to add), never a result.
+ *     squares, over every seed's run of the three sizes around the
+ *     budget's lowest mean score: a profile is a parabola only near its
+ *     minimum). Its vertex is that budget's best size and loss, but only
+ *     when it lies inside those sizes and the parabola opens upwards;
+ *     otherwise the budget is `outside` (which way says which sizes to
+ *     add), never a result.
  *   - The frontier, across the budgets whose vertex is inside:
  *     n_opt = k * c^a and d_opt = k' * c^b, straight lines in log-log by
  *     least squares. d_opt at a budget is the tokens a model of n_opt

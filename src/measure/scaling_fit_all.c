@@ -80,6 +80,41 @@ static int fit_frontier(const struct bg_scaling_point *pts, size_t k, double c_p
     return BG_OK;
 }
 
+/* The sizes budget j's parabola is fitted over: the size with the lowest
+ * mean score and its neighbours on either side, or at an edge the three
+ * sizes nearest it. An IsoFLOP profile is a parabola only near its
+ * minimum: far from it, on a log axis, the loss of a model many times too
+ * large (a few dozen steps at these budgets) or too small bends the
+ * parabola and moves its vertex, so that a fit over every size can put the
+ * vertex outside sizes whose own scores bracket the minimum. Size indices
+ * are the family's, shared by every budget. */
+static void fit_window(const struct bg_scaling_point *pts, size_t k, size_t j, size_t *lo, size_t *hi)
+{
+    size_t top = 0;
+    for (size_t i = 0; i < k; i++)
+        if (pts[i].budget == j && pts[i].size > top)
+            top = pts[i].size;
+    size_t best = 0;
+    double best_mean = INFINITY;
+    for (size_t z = 0; z <= top; z++) {
+        double sum = 0.0;
+        size_t cnt = 0;
+        for (size_t i = 0; i < k; i++)
+            if (pts[i].budget == j && pts[i].size == z) {
+                sum += pts[i].bpb;
+                cnt++;
+            }
+        if (cnt && sum / (double)cnt < best_mean) {
+            best_mean = sum / (double)cnt;
+            best = z;
+        }
+    }
+    *lo = best > 0 ? best - 1 : 0;
+    if (*lo + 2 > top)
+        *lo = top >= 2 ? top - 2 : 0;
+    *hi = *lo + 2;
+}
+
 /* Every fit on the k runs pts, into fit (the values; the spreads are
  * scaling_fit_all's). The law starts from law_start, or from the grid. */
 static int fit_sample(const struct bg_scaling_point *pts, size_t k, size_t n_budgets, double c_pred,
@@ -88,20 +123,25 @@ static int fit_sample(const struct bg_scaling_point *pts, size_t k, size_t n_bud
 {
     fit->n_budgets = n_budgets;
     for (size_t j = 0; j < n_budgets; j++) {
-        /* Approach 2 at budget j, over every run it has. */
-        size_t cnt = 0;
+        /* Approach 2 at budget j, over every run of the sizes around
+         * its minimum (every seed's), and its FLOPs over all its runs. */
+        size_t cnt = 0, runs = 0, lo, hi;
         double c_sum = 0.0;
+        fit_window(pts, k, j, &lo, &hi);
         for (size_t i = 0; i < k; i++)
             if (pts[i].budget == j) {
-                w->n[cnt] = pts[i].n;
-                w->bpb[cnt++] = pts[i].bpb;
                 c_sum += pts[i].c;
+                runs++;
+                if (pts[i].size >= lo && pts[i].size <= hi) {
+                    w->n[cnt] = pts[i].n;
+                    w->bpb[cnt++] = pts[i].bpb;
+                }
             }
         struct bg_scaling_parabola *p = &fit->par[j];
         int rc = scaling_fit_parabola(w->n, w->bpb, cnt, p, err);
         if (rc != BG_OK)
             return rc;
-        p->c = c_sum / (double)cnt;
+        p->c = c_sum / (double)runs;
         if (p->where == BG_SCALING_INSIDE)
             p->d_opt = scaling_tokens_at(pts, k, p->n_opt, p->c);
     }

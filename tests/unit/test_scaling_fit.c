@@ -475,6 +475,45 @@ static void test_fit_all_outside(void)
     CHECK(fit.n_inside <= 1 && !fit.has_frontier && isnan(fit.a.value));
 }
 
+/* Each budget's parabola is fitted over the three sizes around its lowest
+ * score, not over every size: a profile that rises steeply far from its
+ * minimum (here the largest size) bends a parabola over all five away from
+ * the sizes that bracket the minimum. Budget 0 is lowest at its second
+ * size, budget 1 at its third, a size whose neighbours a fit over every
+ * size would not centre on. */
+static void test_fit_all_window(void)
+{
+    static const double score[2][5] = {{2.95, 2.9, 3.3, 4.5, 7.0}, {3.6, 3.3, 3.2, 3.25, 6.5}};
+    struct bg_scaling_point pts[10];
+    double n[5], all[5];
+    for (size_t b = 0; b < 2; b++)
+        for (size_t z = 0; z < 5; z++) {
+            n[z] = 1e4 * pow(2.0, (double)z);
+            double c = 1e12 * (double)(b + 1);
+            pts[b * 5 + z] = (struct bg_scaling_point){.c = c, .n = n[z], .d = c / (6.0 * n[z]), .bpb = score[b][z],
+                                                       .budget = b, .size = z, .seed = 0};
+        }
+    struct bg_scaling_fit fit;
+    struct bg_error err;
+    CHECK(scaling_fit_all(pts, 10, 2, 1, 1e13, 0, NULL, &fit, &err) == BG_OK);
+    const size_t first[2] = {0, 1}; /* the window's first size at each budget */
+    for (size_t b = 0; b < 2; b++) {
+        struct bg_scaling_parabola want, every;
+        CHECK(scaling_fit_parabola(n + first[b], score[b] + first[b], 3, &want, &err) == BG_OK);
+        memcpy(all, score[b], sizeof all);
+        CHECK(scaling_fit_parabola(n, all, 5, &every, &err) == BG_OK);
+        const struct bg_scaling_parabola *got = &fit.par[b];
+        CHECK(got->where == BG_SCALING_INSIDE);
+        CHECK_NEAR(got->n_opt, want.n_opt, 1e-9 * want.n_opt);
+        CHECK_NEAR(got->bpb_opt, want.bpb_opt, 1e-9);
+        CHECK_NEAR(got->n_lo, n[first[b]], 1e-9 * n[first[b]]);
+        CHECK_NEAR(got->n_hi, n[first[b] + 2], 1e-9 * n[first[b] + 2]);
+        CHECK(fabs(log(every.n_opt / want.n_opt)) > 0.1); /* the test tells the two apart */
+        CHECK_NEAR(got->c, 1e12 * (double)(b + 1), 1e-3);
+    }
+    CHECK(fit.has_frontier);
+}
+
 /* Runs of one budget, for the error cases; returns how many. */
 static size_t without(const struct bg_scaling_point *pts, size_t budget, size_t min_size, struct bg_scaling_point *out)
 {
@@ -564,6 +603,7 @@ int main(void)
     RUN_TEST(test_fit_all_exact);
     RUN_TEST(test_fit_all_noisy);
     RUN_TEST(test_fit_all_outside);
+    RUN_TEST(test_fit_all_window);
     RUN_TEST(test_fit_all_errors);
     return TEST_EXIT();
 }
