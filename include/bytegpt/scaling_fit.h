@@ -65,7 +65,8 @@ enum bg_scaling_where {
     BG_SCALING_INSIDE = 0, /* within the sizes tried: a result */
     BG_SCALING_BELOW,      /* left of the smallest size: add smaller sizes */
     BG_SCALING_ABOVE,      /* right of the largest size: add larger sizes */
-    BG_SCALING_FLAT,       /* the parabola opens downwards or is flat: no minimum */
+    BG_SCALING_FLAT,       /* the parabola opens downwards or is flat: no minimum (scaling_fit_all
+                            * says BELOW or ABOVE instead when the lowest score is at an end) */
 };
 
 /* Approach 2 at one budget: bpb = q0 + q1 x + q2 x^2 with x = ln n. */

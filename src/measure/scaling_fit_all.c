@@ -87,8 +87,9 @@ static int fit_frontier(const struct bg_scaling_point *pts, size_t k, double c_p
  * large (a few dozen steps at these budgets) or too small bends the
  * parabola and moves its vertex, so that a fit over every size can put the
  * vertex outside sizes whose own scores bracket the minimum. Size indices
- * are the family's, shared by every budget. */
-static void fit_window(const struct bg_scaling_point *pts, size_t k, size_t j, size_t *lo, size_t *hi)
+ * are the family's, shared by every budget. Returns where the lowest
+ * score is: 0 at the smallest size, 2 at the largest, else 1. */
+static size_t fit_window(const struct bg_scaling_point *pts, size_t k, size_t j, size_t *lo, size_t *hi)
 {
     size_t top = 0;
     for (size_t i = 0; i < k; i++)
@@ -113,6 +114,7 @@ static void fit_window(const struct bg_scaling_point *pts, size_t k, size_t j, s
     if (*lo + 2 > top)
         *lo = top >= 2 ? top - 2 : 0;
     *hi = *lo + 2;
+    return best == 0 ? 0 : best == top ? 2 : 1;
 }
 
 /* Every fit on the k runs pts, into fit (the values; the spreads are
@@ -127,7 +129,7 @@ static int fit_sample(const struct bg_scaling_point *pts, size_t k, size_t n_bud
          * its minimum (every seed's), and its FLOPs over all its runs. */
         size_t cnt = 0, runs = 0, lo, hi;
         double c_sum = 0.0;
-        fit_window(pts, k, j, &lo, &hi);
+        size_t edge = fit_window(pts, k, j, &lo, &hi);
         for (size_t i = 0; i < k; i++)
             if (pts[i].budget == j) {
                 c_sum += pts[i].c;
@@ -141,6 +143,10 @@ static int fit_sample(const struct bg_scaling_point *pts, size_t k, size_t n_bud
         int rc = scaling_fit_parabola(w->n, w->bpb, cnt, p, err);
         if (rc != BG_OK)
             return rc;
+        /* A window with no minimum whose lowest score is the smallest or
+         * the largest size tried still says which way to add sizes. */
+        if (p->where == BG_SCALING_FLAT && edge != 1)
+            p->where = edge == 0 ? BG_SCALING_BELOW : BG_SCALING_ABOVE;
         p->c = c_sum / (double)runs;
         if (p->where == BG_SCALING_INSIDE)
             p->d_opt = scaling_tokens_at(pts, k, p->n_opt, p->c);

@@ -514,6 +514,28 @@ static void test_fit_all_window(void)
     CHECK(fit.has_frontier);
 }
 
+/* A budget whose three lowest sizes make no minimum (the parabola opens
+ * downwards) but whose lowest score is its smallest size says "below"; the
+ * mirror image says "above". The first profile is the library corpus' at
+ * 5e11 FLOPs. */
+static void test_fit_all_flat_edge(void)
+{
+    static const double score[2][5] = {{3.15, 3.42, 3.55, 3.61, 3.73}, {3.73, 3.61, 3.55, 3.42, 3.15}};
+    struct bg_scaling_point pts[10];
+    for (size_t b = 0; b < 2; b++)
+        for (size_t z = 0; z < 5; z++) {
+            double n = 1e4 * pow(2.0, (double)z), c = 1e12 * (double)(b + 1);
+            pts[b * 5 + z] = (struct bg_scaling_point){.c = c, .n = n, .d = c / (6.0 * n), .bpb = score[b][z],
+                                                       .budget = b, .size = z, .seed = 0};
+        }
+    struct bg_scaling_fit fit;
+    struct bg_error err;
+    CHECK(scaling_fit_all(pts, 10, 2, 1, 1e13, 0, NULL, &fit, &err) == BG_OK);
+    CHECK(fit.par[0].where == BG_SCALING_BELOW && isnan(fit.par[0].d_opt));
+    CHECK(fit.par[1].where == BG_SCALING_ABOVE && isnan(fit.par[1].d_opt));
+    CHECK(fit.n_inside == 0 && !fit.has_frontier);
+}
+
 /* Runs of one budget, for the error cases; returns how many. */
 static size_t without(const struct bg_scaling_point *pts, size_t budget, size_t min_size, struct bg_scaling_point *out)
 {
@@ -604,6 +626,7 @@ int main(void)
     RUN_TEST(test_fit_all_noisy);
     RUN_TEST(test_fit_all_outside);
     RUN_TEST(test_fit_all_window);
+    RUN_TEST(test_fit_all_flat_edge);
     RUN_TEST(test_fit_all_errors);
     return TEST_EXIT();
 }
