@@ -216,7 +216,16 @@ fetch_deb() {
     local name="$1" version="$2" sha="$3" dir="$4"
     echo "fetching $name $version with apt-get download ..."
     mkdir -p "$dir"
-    if ! (cd "$dir" && apt-get download "$name=$version" >"$name.log" 2>&1); then
+    # A fresh machine may have no package lists yet: as root, read them
+    # once and try again before giving up.
+    if ! (cd "$dir" && apt-get download "$name=$version" >"$name.log" 2>&1) && [ "$(id -u)" = 0 ] \
+        && [ -z "${APT_UPDATED:-}" ]; then
+        echo "reading Debian's package lists (apt-get update) ..."
+        apt-get update -qq >"$dir/apt-update.log" 2>&1 || cat "$dir/apt-update.log" >&2
+        APT_UPDATED=1
+    fi
+    if ! [ -f "$dir/${name}_${version}_all.deb" ] &&
+        ! (cd "$dir" && apt-get download "$name=$version" >"$name.log" 2>&1); then
         cat "$dir/$name.log" >&2
         die "apt-get download $name=$version failed (the corpus is pinned to Debian 12 (bookworm)'s packages; run apt-get update first, as root)"
     fi

@@ -33,7 +33,7 @@ if [ $quick -eq 1 ]; then
 else
     PRESET=modern PRETRAIN=4m FINETUNE=60s TRIAL=20s COMPARE=60s
     GPT2=(--preset default) MODERN=(--preset modern)
-    SCALING=(--preset default --budgets 2e10,6e10 --depths 1,2,3)
+    SCALING=(--preset default --budgets 2.5e11,1e12 --depths 1,2,3)
 fi
 
 # The program: BYTEGPT names a built binary; otherwise build one.
@@ -202,13 +202,16 @@ much text it reads; too large a one is so slow per token that the budget ends \
 before it has read enough. bytegpt scaling measures it: at each budget (counted \
 in FLOPs, so it means the same on every machine) it trains models of several \
 sizes until each has spent exactly that budget, and scores them alike. Here: two \
-small budgets, three sizes, one seed, on the State of the Union addresses."
-run "$BG" scaling --corpus corpus/sotu "${SCALING[@]}" --seeds 1 --resamples 20 --out $L/scaling
-echo "What you just saw: at each budget the curve has a bottom, and the bottom is the"
-echo "compute-optimal size for that budget. With more compute it moves to larger models,"
-echo "and the tokens move up with it: Chinchilla (2022) measured about 20 tokens per"
-echo "parameter at the optimum, and every large run since has been planned from such a"
-echo "fit. Two budgets and one seed make a rough line; the README's run uses four budgets,"
+small budgets, three sizes, one seed, on the State of the Union addresses: \
+about two minutes."
+run "$BG" scaling --corpus corpus/sotu "${SCALING[@]}" --seeds 1 --resamples 20 --jobs 2 --out $L/scaling
+echo "What you just saw: at each budget one size ends lowest, the compute-optimal size"
+echo "for that budget, and with four times the compute the best size is larger (where"
+echo "the table says \"outside\", the best lies beyond the sizes tried: the experiment says"
+echo "which way to look rather than guess). The tokens grow with it. Chinchilla (2022)"
+echo "measured about 20 tokens per parameter at the optimum for large models, and every"
+echo "large run since has been planned from such a fit; models this small want far more."
+echo "Two budgets and one seed make a rough line; the README's run uses four budgets,"
 echo "five sizes and two seeds, and checks its own prediction at a larger budget."
 echo "Open $L/scaling/index.html to see the curves."
 echo

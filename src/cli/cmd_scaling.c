@@ -138,7 +138,7 @@ static void print_value(const char *name, const struct bg_scaling_value *v, cons
         printf("  %-18s %-10.4g  %s\n", name, v->value, what);
 }
 
-static void print_fit(const struct bg_scaling *sc, const char *out)
+static void print_fit(const struct bg_scaling *sc, const struct bg_scaling_def *d, const char *out)
 {
     const struct bg_scaling_fit *f = scaling_result(sc);
     size_t n;
@@ -166,6 +166,8 @@ static void print_fit(const struct bg_scaling *sc, const char *out)
     if (f->has_frontier)
         printf("  prediction at %.3g FLOPs: N %.3g, D %.3g tokens, %.4f bits per byte\n", f->c_pred,
                f->n_pred.value, f->d_pred.value, f->bpb_pred.value);
+    if (d->check && !f->has_frontier)
+        printf("  no check: without a frontier there is no prediction to check\n");
     if (ck)
         printf("  check: the predicted size scored %.4f (predicted %.4f, off by %+.4f); its neighbours x0.5 "
                "%.4f, x2 %.4f: the prediction %s\n", ck->bpb[1], f->bpb_pred.value, ck->error, ck->bpb[0],
@@ -203,7 +205,7 @@ static int run(int argc, char **argv)
                sig == SIGINT ? "SIGINT" : "SIGTERM");
         code = 128 + sig;
     } else if (!code) {
-        print_fit(sc, f.out);
+        print_fit(sc, &def, f.out);
     }
     scaling_close(sc);
     return code;
