@@ -2,7 +2,7 @@
 # A lesson in one command: what pre-training is, shown with the real
 # program. Every figure is computed as the lesson runs; nothing is canned.
 #
-#   scripts/lesson.sh              about fifteen minutes on 2 cores (4 minutes of pre-training)
+#   scripts/lesson.sh              about twenty minutes on 2 cores (4 minutes of pre-training)
 #   scripts/lesson.sh --quick      the tiny preset and seconds of training (CI runs this)
 #   scripts/lesson.sh --no-pause   run straight through (also when not on a terminal)
 #
