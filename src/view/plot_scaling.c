@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytegpt/fsutil.h"
 #include "plot_scaling_parts.h"
 
 /* ---- What can be drawn ---- */
@@ -131,19 +130,4 @@ void plot_scaling_extent(const struct bg_scaling_view *v, int spreads, struct pl
         extent_add(e, v->check->n[i], v->check->bpb[i]);
     if (plot_scaling_has_prediction(v->fit))
         extent_prediction(e, v->fit, spreads);
-}
-
-/* ---- Writing the SVG ---- */
-
-/* Through fsutil's one atomic write, as loss.svg is: a reader sees the
- * old picture or the new one, and a path the user can fix is an input
- * error naming it. */
-int plot_scaling_svg_write(const char *path, const struct bg_scaling_view *v, struct bg_error *err)
-{
-    char *doc = NULL;
-    int rc = plot_scaling_svg(v, &doc, err);
-    if (!rc)
-        rc = fsutil_write_file(path, doc, strlen(doc), "SVG", err);
-    free(doc);
-    return rc;
 }

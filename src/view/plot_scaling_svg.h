@@ -1,7 +1,7 @@
-/* plot_scaling_svg: what the scaling SVG's two files share, private to
+/* plot_scaling_svg: what the scaling SVG's three files share, private to
  * the view module: the picture's geometry, a panel, the marks
- * (plot_scaling_svg.c, which also draws the legend and puts the picture
- * together) and the two panels (plot_scaling_panels.c). */
+ * (plot_scaling_marks.c), and the two panels (plot_scaling_panels.c);
+ * plot_scaling_svg.c draws the legend and puts the picture together. */
 #ifndef BYTEGPT_VIEW_PLOT_SCALING_SVG_H
 #define BYTEGPT_VIEW_PLOT_SCALING_SVG_H
 
@@ -31,7 +31,7 @@ struct scaling_panel {
     struct plot_frame f;
 };
 
-/* ---- Marks (plot_scaling_svg.c) ----
+/* ---- Marks (plot_scaling_marks.c) ----
  *
  * Each at (x, y) in the picture; cls is the mark's class (NULL for the
  * legend's samples, so that counting a class counts the data's marks)
