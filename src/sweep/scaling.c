@@ -42,6 +42,23 @@ void scaling_rung(const struct bg_scaling_def *d, const struct bg_config *base, 
     z->n = scaling_counted_params(&m);
 }
 
+/* The rung whose N is nearest n (in log), at depth 1 to 64. */
+size_t scaling_nearest_depth(const struct bg_scaling_def *d, const struct bg_config *base, double n)
+{
+    size_t best = 1;
+    double best_gap = INFINITY;
+    for (size_t L = 1; L <= 64; L++) {
+        struct bg_scaling_size z;
+        scaling_rung(d, base, L, &z);
+        double gap = fabs(log(z.n / n));
+        if (gap < best_gap) {
+            best_gap = gap;
+            best = L;
+        }
+    }
+    return best;
+}
+
 /* The depths to train: those given, or n_sizes rungs centred on the rung
  * nearest the size Chinchilla's rule (20 tokens per parameter, C = 6ND,
  * so N = sqrt(C / 120)) expects at the geometric middle of the budgets. */
@@ -53,18 +70,7 @@ static void choose_depths(const struct bg_scaling_def *d, const struct bg_config
         return;
     }
     double mid = sqrt(d->budgets[0] * d->budgets[d->n_budgets - 1]);
-    double want = sqrt(mid / 120.0);
-    size_t best = 1;
-    double best_gap = INFINITY;
-    for (size_t L = 1; L <= 64; L++) {
-        struct bg_scaling_size z;
-        scaling_rung(d, base, L, &z);
-        double gap = fabs(log(z.n / want));
-        if (gap < best_gap) {
-            best_gap = gap;
-            best = L;
-        }
-    }
+    size_t best = scaling_nearest_depth(d, base, sqrt(mid / 120.0));
     size_t first = best > d->n_sizes / 2 ? best - d->n_sizes / 2 : 1;
     for (size_t i = 0; i < d->n_sizes; i++)
         depths[i] = first + i;

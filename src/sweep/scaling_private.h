@@ -29,6 +29,7 @@ struct bg_scaling {
 
 double scaling_counted_params(const struct bg_config *m);
 void scaling_rung(const struct bg_scaling_def *d, const struct bg_config *base, size_t L, struct bg_scaling_size *z);
+size_t scaling_nearest_depth(const struct bg_scaling_def *d, const struct bg_config *base, double n);
 void scaling_pair_flags(const char *budget, const struct bg_scaling_size *z, char *buf, size_t n);
 int scaling_sweep_def(const struct bg_scaling *sc, const char *budget, const struct bg_scaling_size *first,
                       const char *list, struct bg_sweep_def *sd, struct bg_error *err);

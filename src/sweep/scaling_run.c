@@ -57,28 +57,14 @@ static int gather_points(struct bg_scaling *sc, struct bg_error *err)
 
 /* ---- The check ---- */
 
-/* The rung whose N is nearest n (in log), at depth 1 or more. */
-static size_t nearest_depth(const struct bg_scaling *sc, double n)
-{
-    size_t best = 1;
-    double gap = INFINITY;
-    for (size_t L = 1; L <= 64; L++) {
-        struct bg_scaling_size z;
-        scaling_rung(&sc->def, &sc->base.model, L, &z);
-        if (fabs(log(z.n / n)) < gap) {
-            gap = fabs(log(z.n / n));
-            best = L;
-        }
-    }
-    return best;
-}
-
 /* The predicted size and its neighbours x0.5 and x2 as rungs of the
  * ladder, three different ones even where the ladder is coarse. */
 static void choose_check_sizes(struct bg_scaling *sc)
 {
     double n = sc->fit.n_pred.value;
-    size_t mid = nearest_depth(sc, n), lo = nearest_depth(sc, n / 2), hi = nearest_depth(sc, n * 2);
+    const struct bg_config *m = &sc->base.model;
+    size_t mid = scaling_nearest_depth(&sc->def, m, n), lo = scaling_nearest_depth(&sc->def, m, n / 2),
+           hi = scaling_nearest_depth(&sc->def, m, n * 2);
     if (mid == 1)
         mid = 2;
     if (lo >= mid)
