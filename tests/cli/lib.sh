@@ -28,6 +28,36 @@ wait_rows() {
     return 1
 }
 
+# kill_at_rows PID LOG N: kills PID with SIGKILL once LOG has N lines
+# (trying every 0.01 s, 3000 times), and reaps it: a kill mid-run.
+kill_at_rows() {
+    for _ in $(seq 1 3000); do
+        [ -f "$2" ] && [ "$(wc -l <"$2")" -ge "$3" ] && break
+        sleep 0.01
+    done
+    kill -9 "$1"
+    wait "$1" 2>/dev/null
+}
+
+# wait_unlocked DIR: waits until no run of the sweep in DIR holds its lock
+# (a killed sweep's runs die with it); returns 1 if one still does.
+wait_unlocked() {
+    local holders
+    for _ in $(seq 1 500); do
+        holders=$(cat "$1"/trial-*/lock 2>/dev/null | xargs -r ps -o pid= -p 2>/dev/null | wc -l)
+        [ "$holders" -eq 0 ] && return 0
+        sleep 0.01
+    done
+    return 1
+}
+
+# finished_sums DIR: "md5 path" of the ckpt.bin of every run in the sweep
+# DIR that has finished (has its result.txt), to show that a rerun leaves
+# them alone.
+finished_sums() {
+    for f in "$1"/trial-*/ckpt.bin; do [ -f "${f%ckpt.bin}result.txt" ] && md5sum "$f"; done
+}
+
 # finish: the counts, and the script's exit status (0 when nothing failed).
 finish() {
     echo "$pass passed, $fail failed"

@@ -49,17 +49,10 @@ done
 
 # ---- Killed with SIGKILL mid-run, run again: the same results ----
 "$BG" scaling "${RUN[@]}" --out "$tmp/k" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 3000); do
-    [ -f "$tmp/k/trial-003/log.csv" ] && [ "$(wc -l <"$tmp/k/trial-003/log.csv")" -ge 5 ] && break
-    sleep 0.01
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+kill_at_rows $! "$tmp/k/trial-003/log.csv" 5
 [ ! -f "$tmp/k/fit.txt" ] && ok || bad "the kill did not land before the end"
-sleep 0.5 # the runs' children die with their sweep's pipe
-sums() { for f in "$tmp"/k/trial-*/ckpt.bin; do [ -f "${f%ckpt.bin}result.txt" ] && md5sum "$f"; done; }
-before=$(sums)
+wait_unlocked "$tmp/k" && ok || bad "a run outlived its killed scaling run"
+before=$(finished_sums "$tmp/k")
 "$BG" scaling "${RUN[@]}" --out "$tmp/k" >"$tmp/k.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || { bad "rerun after SIGKILL: exit $rc"; cat "$tmp/k.out"; }

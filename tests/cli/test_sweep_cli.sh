@@ -168,23 +168,11 @@ PY
 
 # ---- Killed with SIGKILL mid-trial, run again: the same results ----
 "$BG" sweep "${BASE[@]}" "${GRID[@]}" --out "$tmp/killed" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 3000); do
-    [ -f "$tmp/killed/trial-003/log.csv" ] && [ "$(wc -l <"$tmp/killed/trial-003/log.csv")" -ge 20 ] && break
-    sleep 0.01
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+kill_at_rows $! "$tmp/killed/trial-003/log.csv" 20
 [ ! -f "$tmp/killed/trial-003/result.txt" ] && ok || bad "the kill did not land mid-trial"
 # The trial's child dies with the sweep (and its lock with it).
-for _ in $(seq 1 500); do
-    holders=$(cat "$tmp"/killed/trial-*/lock 2>/dev/null | xargs -r ps -o pid= -p 2>/dev/null | wc -l)
-    [ "$holders" -eq 0 ] && break
-    sleep 0.01
-done
-[ "$holders" -eq 0 ] && ok || bad "a run outlived its killed sweep"
-sums() { for f in "$tmp"/killed/trial-*/ckpt.bin; do [ -f "${f%ckpt.bin}result.txt" ] && md5sum "$f"; done; }
-before=$(sums)
+wait_unlocked "$tmp/killed" && ok || bad "a run outlived its killed sweep"
+before=$(finished_sums "$tmp/killed")
 "$BG" sweep "${BASE[@]}" "${GRID[@]}" --out "$tmp/killed" >"$tmp/again.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || { bad "rerun after SIGKILL: exit $rc"; cat "$tmp/again.out"; }
@@ -208,21 +196,11 @@ ok
 LIST=(--corpus "$tmp/words.txt" --preset tiny --steps 60 --seeds 2 --every-seed
       --list '--dim 48; --layers 1 --dim 48; --dim=48')
 "$BG" sweep "${LIST[@]}" --out "$tmp/list" >"$tmp/list1.out" 2>&1 &
-pid=$!
-for _ in $(seq 1 3000); do
-    [ -f "$tmp/list/trial-002/log.csv" ] && [ "$(wc -l <"$tmp/list/trial-002/log.csv")" -ge 15 ] && break
-    sleep 0.01
-done
-kill -9 $pid
-wait $pid 2>/dev/null
+kill_at_rows $! "$tmp/list/trial-002/log.csv" 15
 [ ! -f "$tmp/list/trial-002/result.txt" ] && ok || bad "the kill did not land mid-trial 2"
 grep -q "^sweep $tmp/list: 3 trials planned ahead, every trial over 2 seeds;" "$tmp/list1.out" && ok \
     || { bad "--list's start line"; cat "$tmp/list1.out"; }
-for _ in $(seq 1 500); do
-    holders=$(cat "$tmp"/list/trial-*/lock 2>/dev/null | xargs -r ps -o pid= -p 2>/dev/null | wc -l)
-    [ "$holders" -eq 0 ] && break
-    sleep 0.01
-done
+wait_unlocked "$tmp/list" || bad "a run outlived its killed --list sweep"
 done_before=$(cd "$tmp/list" && ls -d trial-*/result.txt | sed 's|/result.txt||' | LC_ALL=C sort | tr '\n' ' ')
 sums=$(cd "$tmp/list" && for d in $done_before; do md5sum "$d/ckpt.bin"; done)
 "$BG" sweep "${LIST[@]}" --out "$tmp/list" >"$tmp/list2.out" 2>&1
